@@ -1,0 +1,78 @@
+#pragma once
+// The one HTTP/1.1 client every source and sink uses: Beast over TCP or TLS, a keep-alive pool
+// per origin, and a deadline on every step (resolve, connect, handshake, write, read).
+// It makes exactly one attempt per send(): retry decisions live in http/retry.hpp and the
+// callers' classification, never here.
+//
+// Options (tls_options):
+// | Name    | Description                                                         | Default       |
+// |---------|---------------------------------------------------------------------|---------------|
+// | ca_file | PEM bundle to verify servers with, instead of the system store      | system store  |
+// | verify  | verify the peer certificate and host name (tests only turn it off)  | true          |
+
+#include "crmsync/core/error.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/http/verb.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace crmsync::http {
+
+using header_list = std::vector<std::pair<std::string, std::string>>;
+
+struct tls_options {
+    std::string ca_file;
+    bool verify = true;
+};
+
+struct request {
+    boost::beast::http::verb method = boost::beast::http::verb::get;
+    std::string url;  // absolute: https://host[:port]/path?query (http:// only for loopback)
+    header_list headers;  // Authorization etc.; never logged unsanitised
+    std::string body;
+    std::string content_type;  // sets Content-Type when the body is not empty
+    std::chrono::milliseconds timeout{30'000};  // for the whole exchange
+};
+
+struct response {
+    unsigned status = 0;
+    header_list headers;
+    std::string body;
+
+    // Case-insensitive lookup; empty when absent.
+    std::string_view header(std::string_view name) const;
+};
+
+class client {
+public:
+    explicit client(boost::asio::any_io_executor ex, tls_options opts = {});
+    ~client();
+    client(const client&) = delete;
+    client& operator=(const client&) = delete;
+
+    // One attempt. Failures: errc::invalid_url, errc::timeout, errc::connect_failed,
+    // errc::tls_failed, or the Asio/Beast code, with a detail naming the host (never the
+    // query string, which may hold credentials). Any HTTP status is a success here.
+    boost::asio::awaitable<result<response>> send(request req);
+
+    // Counts completed exchanges, for tests and metrics.
+    std::size_t calls() const noexcept;
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
+// application/x-www-form-urlencoded body or query string from pairs (RFC 3986 unreserved kept).
+std::string form_encode(const std::vector<std::pair<std::string, std::string>>& fields);
+// Percent-encodes one query or form value.
+std::string url_encode(std::string_view s);
+
+}  // namespace crmsync::http

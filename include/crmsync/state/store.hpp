@@ -1,0 +1,143 @@
+#pragma once
+// crmsync's durable state in one SQLite file (WAL): watermarks per stream, the digest of the
+// last payload per record, the error log of rejected records, and run history.
+//
+// The rule that makes SPEC §4 "No change is lost" hold: commit_batch() writes the new
+// watermark, the digests of what was delivered, and the error-log rows of what was rejected
+// in ONE transaction, called only after the destination acknowledged the batch.
+
+#include "crmsync/core/error.hpp"
+#include "crmsync/core/hash.hpp"
+#include "crmsync/core/outcome.hpp"
+#include "crmsync/core/timestamp.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace crmsync::state {
+
+// The position of a stream in the CRM's change order: (SystemModstamp, Id).
+struct watermark {
+    timestamp modstamp;
+    std::string id;
+
+    friend auto operator<=>(const watermark&, const watermark&) = default;
+};
+
+struct delivered_record {
+    std::string record_id;
+    digest payload_digest;
+};
+
+struct rejection {
+    std::string record_id;
+    crmsync::category category = category::other;
+    std::string code;
+    std::string message;
+    std::string payload_json;   // what was (or would have been) sent
+    digest payload_digest{};    // so an unchanged rejected record is not sent again
+};
+
+struct batch_commit {
+    std::string stream;
+    std::optional<watermark> new_watermark;   // absent: leave the watermark as it is
+    std::vector<delivered_record> delivered;  // also clears their open error-log rows
+    std::vector<rejection> rejected;
+    std::int64_t run_id = 0;
+    std::int64_t created = 0, updated = 0, unchanged = 0;
+};
+
+struct error_entry {
+    std::int64_t id = 0;
+    std::string stream;
+    std::string record_id;
+    crmsync::category category = category::other;
+    std::string code;
+    std::string message;
+    std::string payload_json;
+    timestamp first_seen;
+    timestamp last_seen;
+    int attempts = 0;
+};
+
+struct error_filter {
+    std::optional<std::string> stream;
+    std::optional<crmsync::category> category;
+    std::optional<timestamp> since;
+    std::vector<std::int64_t> ids;
+    std::size_t limit = 1000;
+};
+
+struct run_entry {
+    std::int64_t id = 0;
+    std::string stream;
+    timestamp started;
+    std::optional<timestamp> finished;
+    std::string status;  // running | ok | failed | paused | cancelled
+    std::int64_t read = 0, created = 0, updated = 0, unchanged = 0, rejected = 0;
+    std::string error;
+};
+
+struct run_counts {
+    std::int64_t read = 0, created = 0, updated = 0, unchanged = 0, rejected = 0;
+};
+
+struct stream_status {
+    std::string stream;
+    std::optional<watermark> watermark;
+    std::optional<run_entry> last_run;
+    std::int64_t synced_total = 0;  // created + updated over all runs
+    std::int64_t unchanged_total = 0;
+    std::map<std::string, std::int64_t> open_errors_by_category;
+};
+
+class store {
+public:
+    // Opens (creating if needed) the database, sets and verifies the PRAGMAs, applies pending
+    // migrations (compiled into the binary from migrations/*.sql), each in one transaction with
+    // its version row. errc::state_failed if the file cannot be opened or written, or if its
+    // schema version is newer than this binary knows.
+    static result<std::unique_ptr<store>> open(const std::filesystem::path& path);
+    ~store();
+
+    int schema_version() const;
+
+    result<std::optional<watermark>> load_watermark(std::string_view stream);
+    result<void> set_watermark(std::string_view stream, const std::optional<watermark>& wm);
+
+    // Digests of the last payload handled for each of these record ids (delivered or
+    // rejected); ids never seen are absent from the map.
+    result<std::map<std::string, digest>> load_digests(std::string_view stream,
+                                                       const std::vector<std::string>& ids);
+    // Forget the digests (errors retry, watermark reset): those records are sent again.
+    result<void> forget_digests(std::string_view stream, const std::vector<std::string>& ids);
+    result<void> forget_all_digests(std::string_view stream);
+
+    result<void> commit_batch(const batch_commit& batch);
+
+    result<std::int64_t> begin_run(std::string_view stream, timestamp now);
+    result<void> finish_run(std::int64_t run_id,
+                            timestamp now,
+                            std::string_view status,
+                            const run_counts& counts,
+                            std::string_view error);
+
+    result<std::vector<error_entry>> list_errors(const error_filter& f);
+    result<std::optional<error_entry>> get_error(std::int64_t id);
+    result<std::int64_t> purge_errors(timestamp before);
+
+    result<std::vector<stream_status>> status(const std::vector<std::string>& streams);
+
+private:
+    struct impl;
+    explicit store(std::unique_ptr<impl> p);
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace crmsync::state

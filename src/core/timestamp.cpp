@@ -1,0 +1,86 @@
+#include "crmsync/core/timestamp.hpp"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cctype>
+
+namespace crmsync {
+namespace {
+
+bool take_int(std::string_view& s, std::size_t digits, int& out) {
+    if (s.size() < digits) return false;
+    for (std::size_t i = 0; i < digits; ++i) {
+        if (!std::isdigit(static_cast<unsigned char>(s[i]))) return false;
+    }
+    std::from_chars(s.data(), s.data() + digits, out);
+    s.remove_prefix(digits);
+    return true;
+}
+
+bool take_char(std::string_view& s, char c) {
+    if (s.empty() || s.front() != c) return false;
+    s.remove_prefix(1);
+    return true;
+}
+
+}  // namespace
+
+std::optional<timestamp> timestamp::parse(std::string_view s) {
+    using namespace std::chrono;
+    int y = 0, mo = 0, d = 0;
+    if (!take_int(s, 4, y) || !take_char(s, '-') || !take_int(s, 2, mo) || !take_char(s, '-') ||
+        !take_int(s, 2, d)) {
+        return std::nullopt;
+    }
+    const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+    if (!ymd.ok()) return std::nullopt;
+    sys_ms t = sys_days{ymd};
+    if (s.empty()) return timestamp{t};
+
+    int h = 0, mi = 0, sec = 0;
+    if (!take_char(s, 'T') || !take_int(s, 2, h) || !take_char(s, ':') || !take_int(s, 2, mi) ||
+        !take_char(s, ':') || !take_int(s, 2, sec) || h > 23 || mi > 59 || sec > 60) {
+        return std::nullopt;
+    }
+    t += hours{h} + minutes{mi} + seconds{sec};
+    if (take_char(s, '.')) {
+        int ms = 0, scale = 100, n = 0;
+        while (!s.empty() && std::isdigit(static_cast<unsigned char>(s.front()))) {
+            ms += (s.front() - '0') * scale;  // digits past milliseconds are dropped
+            scale /= 10;
+            s.remove_prefix(1);
+            ++n;
+        }
+        if (n == 0) return std::nullopt;
+        t += milliseconds{ms};
+    }
+    if (take_char(s, 'Z')) return s.empty() ? std::optional{timestamp{t}} : std::nullopt;
+    const bool plus = take_char(s, '+');
+    if (!plus && !take_char(s, '-')) return std::nullopt;
+    int oh = 0, om = 0;
+    if (!take_int(s, 2, oh)) return std::nullopt;
+    take_char(s, ':');
+    if (!take_int(s, 2, om) || !s.empty() || oh > 23 || om > 59) return std::nullopt;
+    const auto offset = hours{oh} + minutes{om};
+    t = plus ? t - offset : t + offset;
+    return timestamp{t};
+}
+
+std::string timestamp::to_salesforce() const {
+    const auto secs = std::chrono::floor<std::chrono::seconds>(at);
+    const auto ms = (at - secs).count();
+    return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03}+0000", secs, ms);
+}
+
+std::string timestamp::to_soql_literal() const {
+    return fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", std::chrono::floor<std::chrono::seconds>(at));
+}
+
+std::string timestamp::to_iso() const {
+    const auto secs = std::chrono::floor<std::chrono::seconds>(at);
+    return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03}Z", secs, (at - secs).count());
+}
+
+}  // namespace crmsync

@@ -1,0 +1,30 @@
+#include "crmsync/core/timestamp.hpp"
+
+#include <gtest/gtest.h>
+
+namespace crmsync {
+
+TEST(timestamp, parses_every_salesforce_form) {
+    const auto a = timestamp::parse("2013-05-20T20:49:32.000+0000");
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->to_salesforce(), "2013-05-20T20:49:32.000+0000");
+    EXPECT_EQ(timestamp::parse("2013-05-20T20:49:32Z"), timestamp{a->at});
+    EXPECT_EQ(timestamp::parse("2013-05-20T22:49:32+02:00"), timestamp{a->at});
+    EXPECT_EQ(timestamp::parse("2013-05-20T18:49:32.000-0200"), timestamp{a->at});
+    EXPECT_EQ(timestamp::parse("2013-05-20T20:49:32.5Z")->to_iso(), "2013-05-20T20:49:32.500Z");
+    EXPECT_EQ(timestamp::parse("2013-05-20")->to_iso(), "2013-05-20T00:00:00.000Z");
+}
+
+TEST(timestamp, rejects_garbage) {
+    for (const char* s : {"", "2013", "2013-13-01", "2013-02-30", "2013-05-20T25:00:00Z",
+                          "2013-05-20T20:49:32", "2013-05-20T20:49:32.Z", "2013-05-20T20:49:32Zx",
+                          "2013-05-20 20:49:32Z"}) {
+        EXPECT_FALSE(timestamp::parse(s)) << s;
+    }
+}
+
+TEST(timestamp, soql_literal_drops_milliseconds) {
+    EXPECT_EQ(timestamp::parse("2013-05-20T20:49:32.999Z")->to_soql_literal(), "2013-05-20T20:49:32Z");
+}
+
+}  // namespace crmsync
