@@ -1,0 +1,63 @@
+#pragma once
+// Named telemetry events (STYLE.md rule 6): one struct per event, one emit() that writes the
+// log line, so the names and fields of a kind of line are decided in one place.
+
+#include "crmsync/core/error.hpp"
+#include "crmsync/core/outcome.hpp"
+
+#include <cstdint>
+#include <string>
+
+namespace crmsync::observability {
+
+struct batch_sent {
+    std::string stream;
+    std::string object;
+    std::int64_t batch_id = 0;
+    std::size_t sent = 0, created = 0, updated = 0, rejected = 0;
+    std::int64_t duration_ms = 0;
+};
+
+struct record_rejected {
+    std::string stream;
+    std::string object;
+    std::string record_id;
+    category cat = category::other;
+    std::string code;
+    std::string message;
+    bool preflight = false;  // rejected by our own checks before any API call
+};
+
+struct stream_run_finished {
+    std::string stream;
+    std::string object;
+    std::int64_t run_id = 0;
+    std::string status;  // ok | failed | paused | cancelled
+    std::int64_t read = 0, created = 0, updated = 0, unchanged = 0, rejected = 0, skipped = 0;
+    std::int64_t pages = 0, batches = 0;
+    std::int64_t duration_ms = 0;
+    std::string watermark;  // ISO-8601, empty when none
+    std::string error;
+};
+
+struct api_call_failed {
+    std::string stream;
+    std::string system;  // salesforce | marketo
+    int attempt = 0;
+    std::int64_t retry_in_ms = 0;
+    failure what;
+};
+
+struct stream_failed {
+    std::string stream;
+    std::string object;
+    failure what;
+};
+
+void emit(const batch_sent& e);
+void emit(const record_rejected& e);
+void emit(const stream_run_finished& e);
+void emit(const api_call_failed& e);
+void emit(const stream_failed& e);
+
+}  // namespace crmsync::observability

@@ -1,0 +1,36 @@
+#pragma once
+// Pure encoding of Sync Leads requests and decoding of their responses (api-reference §2.3),
+// so the wire format is tested without a network (Fluent Bit's formatter tests).
+
+#include "crmsync/core/error.hpp"
+#include "crmsync/core/outcome.hpp"
+#include "crmsync/core/record.hpp"
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace crmsync::sink::marketo {
+
+struct sync_options {
+    std::string action = "createOrUpdate";
+    std::string lookup_field;   // the key's destination field
+    std::string partition;      // partitionName; empty: default partition
+};
+
+// One record as a JSON object of destination field → value. Nulls are sent as null so a value
+// cleared in the CRM is cleared in Marketo too: the CRM owns the mapped fields.
+std::string encode_record(const std::vector<std::string>& fields, const payload& p);
+
+// POST /rest/v1/leads.json body.
+std::string encode_sync_leads(const sync_options& o,
+                              const std::vector<std::string>& fields,
+                              std::span<const payload> batch);
+
+// The 200 body of a sync call: one outcome per input record (results come in input order), or
+// the response-level failure (errc from classify_response_code, vendor_code set), or
+// errc::bad_response if the body is malformed or the result count does not match.
+result<std::vector<record_outcome>> decode_sync_response(std::string_view body, std::size_t expected);
+
+}  // namespace crmsync::sink::marketo

@@ -1,0 +1,72 @@
+#pragma once
+// Marketo Engage persons through Sync Leads (api-reference §2.1-2.3, 2.6): identity token kept
+// until shortly before expiry, batches of up to 300, calls spaced by the client-side window
+// limiter, 601/602 answered by one new token, 606/615/604/5xx and timeouts retried with
+// backoff, 607 reported as quota_exhausted so the stream pauses.
+
+#include "crmsync/config/model.hpp"
+#include "crmsync/core/clock.hpp"
+#include "crmsync/http/client.hpp"
+#include "crmsync/http/disposition.hpp"
+#include "crmsync/sink/marketo/encode.hpp"
+#include "crmsync/sink/rate_limiter.hpp"
+#include "crmsync/sink/sink.hpp"
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace crmsync::sink::marketo {
+
+// Pure: what a failed Marketo call means.
+http::disposition classify(const failure& f);
+
+// What all streams writing to one Marketo instance share: the access token and the call
+// window (the 100 calls / 20 s limit is per instance, not per stream [MK-BEST]).
+class session {
+public:
+    session(http::client& http, config::destination cfg);
+
+    // A valid token, fetched or renewed when missing or about to expire.
+    boost::asio::awaitable<result<std::string>> token();
+    void invalidate_token() { token_.reset(); }
+    // Fetches a token now; errc::auth_rejected when the identity service refuses.
+    boost::asio::awaitable<result<void>> authenticate();
+    // Waits until the call window has room, then counts one call.
+    boost::asio::awaitable<void> acquire_slot();
+
+    http::client& http() noexcept { return http_; }
+    const config::destination& settings() const noexcept { return cfg_; }
+    std::size_t calls() const noexcept { return calls_; }
+
+private:
+    http::client& http_;
+    config::destination cfg_;
+    window_limiter window_;
+    std::optional<std::string> token_;
+    std::chrono::steady_clock::time_point token_expires_{};
+    std::size_t calls_ = 0;
+};
+
+// Persons through Sync Leads for one stream (its field list and lookup field).
+class lead_sink final : public sink {
+public:
+    lead_sink(session& s, sync_options options, std::vector<std::string> fields, http::retry_context retry);
+
+    std::size_t max_batch() const override { return 300; }  // [MK-LEADS]
+    boost::asio::awaitable<result<void>> authenticate() override;
+    boost::asio::awaitable<result<std::vector<record_outcome>>> push(std::span<const payload> batch) override;
+    std::string to_json(const payload& p) const override;
+
+private:
+    boost::asio::awaitable<result<std::vector<record_outcome>>> push_once(const std::string& body,
+                                                                        std::size_t n);
+
+    session& session_;
+    sync_options options_;
+    std::vector<std::string> fields_;
+    http::retry_context retry_;
+};
+
+}  // namespace crmsync::sink::marketo

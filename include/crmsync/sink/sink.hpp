@@ -1,0 +1,35 @@
+#pragma once
+// What every destination implements (STYLE.md "Data flow" step 4): push a batch of mapped
+// payloads and return one outcome per payload, in input order, or one failure for the batch
+// as a whole once retries are spent. Transient failures are never turned into rejections.
+
+#include "crmsync/core/error.hpp"
+#include "crmsync/core/outcome.hpp"
+#include "crmsync/core/record.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <span>
+#include <string>
+#include <vector>
+
+namespace crmsync::sink {
+
+class sink {
+public:
+    virtual ~sink() = default;
+
+    // Largest batch one call accepts (Marketo: 300).
+    virtual std::size_t max_batch() const = 0;
+
+    // Obtains credentials now (validate --online, start-up); errc::auth_rejected when refused.
+    virtual boost::asio::awaitable<result<void>> authenticate() = 0;
+
+    virtual boost::asio::awaitable<result<std::vector<record_outcome>>> push(
+        std::span<const payload> batch) = 0;
+
+    // One record as the destination receives it, for the error log and preview.
+    virtual std::string to_json(const payload& p) const = 0;
+};
+
+}  // namespace crmsync::sink

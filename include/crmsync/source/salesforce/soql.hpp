@@ -1,0 +1,42 @@
+#pragma once
+// Pure SOQL building for the watermark query of SPEC §4:
+//   SELECT Id, SystemModstamp, <mapped fields> FROM <object>
+//   WHERE (<stream where>) AND SystemModstamp >= <watermark - overlap> AND SystemModstamp < <now - settle>
+//   ORDER BY SystemModstamp, Id
+// SOQL compares dateTimes at whole seconds (api-reference §1.3), so the lower bound is rounded
+// down and is inclusive, and the upper bound is the start of the second now - settle falls in,
+// exclusive: every record read is at least `settle` old.
+
+#include "crmsync/core/error.hpp"
+#include "crmsync/core/timestamp.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace crmsync::source::salesforce {
+
+struct window_query {
+    std::string object;
+    std::vector<std::string> columns;   // mapped CRM fields (Id/SystemModstamp added if missing)
+    std::string where;                  // the stream's own condition, may be empty
+    std::optional<timestamp> from;      // inclusive lower bound; none: initial load
+    timestamp before;                   // exclusive upper bound
+};
+
+// A SOQL field name or relationship path (Account.Name); rejects anything that could inject.
+bool is_field_name(std::string_view name);
+
+// errc::config_invalid when the object or a column is not a valid SOQL name.
+result<std::string> changed_since(const window_query& q);
+
+// SELECT ... WHERE Id IN ('...') for errors retry and preview --id.
+result<std::string> by_ids(std::string_view object,
+                           const std::vector<std::string>& columns,
+                           const std::vector<std::string>& ids);
+
+// The SELECT list actually sent: Id, SystemModstamp, then the columns not already listed.
+std::vector<std::string> select_list(const std::vector<std::string>& columns);
+
+}  // namespace crmsync::source::salesforce

@@ -1,0 +1,186 @@
+#include "crmsync/source/salesforce/client.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+
+namespace crmsync::source::salesforce {
+namespace asio = boost::asio;
+namespace {
+
+constexpr std::chrono::milliseconds query_timeout{120'000};  // pages of 2,000 wide records are slow
+
+std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view v) {
+    long secs = 0;
+    const auto r = std::from_chars(v.data(), v.data() + v.size(), secs);
+    if (v.empty() || r.ec != std::errc{} || secs < 0) return std::nullopt;
+    return std::chrono::seconds(secs);
+}
+
+}  // namespace
+
+http::disposition classify(const failure& f) {
+    using http::disposition;
+    if (f.code == errc::token_expired) return disposition::refresh_token;
+    if (f.code == errc::timeout || f.code == errc::connect_failed || f.code == errc::transient ||
+        f.code == errc::rate_limited) {
+        return disposition::retry;
+    }
+    if (f.code == errc::bad_response && f.http_status == 0) {
+        // A body cut short or garbled on the wire; the same request usually succeeds.
+        return disposition::retry;
+    }
+    // Connection resets and partial messages surface as Asio/Beast codes.
+    if (f.code.category() != crmsync_category()) return disposition::retry;
+    return disposition::fail;
+}
+
+failure failure_from_response(unsigned status, std::string_view body, std::string_view retry_after) {
+    const api_error e = parse_error(body);
+    failure f;
+    f.http_status = status;
+    f.vendor_code = e.code;
+    f.retry_after = parse_retry_after(retry_after);
+    const std::string what = e.code.empty() ? fmt::format("http {}", status)
+                                            : fmt::format("http {}: {}: {}", status, e.code, e.message);
+    f.detail = what;
+    if (status == 401 && e.code == "INVALID_SESSION_ID") {
+        f.code = make_error_code(errc::token_expired);
+    } else if (status == 403 && e.code == "REQUEST_LIMIT_EXCEEDED") {
+        // The org's rolling 24 h allocation (or the concurrent long-request cap) is spent;
+        // retrying within this run only burns more (Airbyte treats it as fatal too).
+        f.code = make_error_code(errc::quota_exhausted);
+    } else if (status == 429) {
+        f.code = make_error_code(errc::rate_limited);
+    } else if (status >= 500 || status == 408) {
+        f.code = make_error_code(errc::transient);
+    } else if (status == 401 || status == 403) {
+        f.code = make_error_code(errc::auth_rejected);
+    } else {
+        f.code = make_error_code(errc::request_rejected);
+    }
+    return f;
+}
+
+result<std::string> token_request_body(const config::salesforce_auth& auth) {
+    using config::auth_flow;
+    switch (auth.flow) {
+        case auth_flow::client_credentials:
+            return http::form_encode({{"grant_type", "client_credentials"},
+                                      {"client_id", auth.client_id},
+                                      {"client_secret", auth.client_secret.reveal()}});
+        case auth_flow::password:
+            return http::form_encode({{"grant_type", "password"},
+                                      {"client_id", auth.client_id},
+                                      {"client_secret", auth.client_secret.reveal()},
+                                      {"username", auth.username},
+                                      {"password", auth.password.reveal()}});
+        case auth_flow::refresh_token: {
+            std::vector<std::pair<std::string, std::string>> form{
+                {"grant_type", "refresh_token"},
+                {"refresh_token", auth.refresh_token.reveal()},
+                {"client_id", auth.client_id}};
+            if (!auth.client_secret.empty()) form.emplace_back("client_secret", auth.client_secret.reveal());
+            return http::form_encode(form);
+        }
+        case auth_flow::jwt_bearer:
+            return make_failure(errc::config_invalid, "the jwt_bearer flow is not supported yet");
+    }
+    return make_failure(errc::config_invalid, "unknown auth flow");
+}
+
+client::client(http::client& http, config::source cfg, http::retry_context retry)
+    : http_(http), cfg_(std::move(cfg)), retry_(std::move(retry)) {}
+
+asio::awaitable<result<void>> client::authenticate() {
+    auto body = token_request_body(cfg_.auth);
+    if (!body) co_return body.error();
+    http::request req;
+    req.method = boost::beast::http::verb::post;
+    req.url = cfg_.login_url + "/services/oauth2/token";
+    req.content_type = "application/x-www-form-urlencoded";
+    req.body = std::move(*body);
+    auto classify_token = [](const failure& f) {
+        // Refused credentials are final; only transport trouble is worth another try.
+        return f.code == errc::auth_rejected ? http::disposition::fail : classify(f);
+    };
+    auto no_refresh = []() -> asio::awaitable<result<void>> { co_return result<void>{}; };
+    auto attempt = [&]() -> asio::awaitable<result<http::response>> {
+        auto r = co_await http_.send(req);
+        if (!r || r->status == 200) co_return r;
+        failure f = failure_from_response(r->status, r->body, r->header("Retry-After"));
+        if (r->status == 400 || r->status == 401 || r->status == 403) {
+            // api-reference §1.2: refused credentials come back as 400 {"error","error_description"}.
+            f.code = make_error_code(errc::auth_rejected);
+        }
+        co_return f;
+    };
+    auto r = co_await http::retry_call<http::response>(retry_, attempt, classify_token, no_refresh);
+    if (!r) {
+        failure f = r.error();
+        f.context(fmt::format("salesforce {} token", cfg_.name));
+        co_return f;
+    }
+    auto t = parse_token(r->body);
+    if (!t) {
+        failure f = t.error();
+        f.context(fmt::format("salesforce {} token", cfg_.name));
+        co_return f;
+    }
+    token_ = std::move(*t);
+    co_return result<void>{};
+}
+
+asio::awaitable<result<http::response>> client::get_once(std::string url) {
+    if (!token_) {
+        auto a = co_await authenticate();
+        if (!a) co_return a.error();
+    }
+    http::request req;
+    req.url = url.starts_with("http") ? url : token_->instance_url + url;
+    req.headers.emplace_back("Authorization", "Bearer " + token_->access_token);
+    req.timeout = query_timeout;
+    auto r = co_await http_.send(std::move(req));
+    if (!r) co_return r;
+    if (auto h = r->header("Sforce-Limit-Info"); !h.empty()) {
+        if (auto u = parse_limit_info(h)) usage_ = u;
+    }
+    if (r->status >= 200 && r->status < 300) co_return r;
+    co_return failure_from_response(r->status, r->body, r->header("Retry-After"));
+}
+
+asio::awaitable<result<void>> client::refresh() {
+    token_.reset();
+    co_return co_await authenticate();
+}
+
+asio::awaitable<result<query_page>> client::fetch_page_once(std::string url, const column_set& columns) {
+    auto r = co_await get_once(std::move(url));
+    if (!r) co_return r.error();
+    // A body that does not parse after a 200 was cut or garbled on the wire (http_status
+    // stays 0), so classify() retries it like any transport failure.
+    co_return parse_query_page(r->body, columns);
+}
+
+asio::awaitable<result<query_page>> client::fetch_page(std::string url, const column_set& columns) {
+    auto op = [this, &url, &columns]() { return fetch_page_once(url, columns); };
+    auto refresh_op = [this]() { return refresh(); };
+    co_return co_await http::retry_call<query_page>(retry_, op, classify, refresh_op);
+}
+
+asio::awaitable<result<query_page>> client::query(const std::string& soql,
+                                                  const column_set& columns,
+                                                  bool all) {
+    const std::string url = fmt::format("/services/data/v{}/{}?q={}", cfg_.api_version,
+                                        all ? "queryAll" : "query", http::url_encode(soql));
+    co_return with_context(co_await fetch_page(url, columns),
+                           fmt::format("{} {}", all ? "queryAll" : "query", cfg_.name));
+}
+
+asio::awaitable<result<query_page>> client::next(const std::string& next_records_url,
+                                                 const column_set& columns) {
+    co_return with_context(co_await fetch_page(next_records_url, columns),
+                           fmt::format("next page {}", cfg_.name));
+}
+
+}  // namespace crmsync::source::salesforce

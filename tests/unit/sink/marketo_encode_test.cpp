@@ -1,0 +1,147 @@
+#include "crmsync/sink/marketo/encode.hpp"
+
+#include "crmsync/sink/marketo/result_codes.hpp"
+#include "crmsync/sink/marketo/sink.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <sstream>
+
+namespace crmsync::sink::marketo {
+namespace {
+
+using json = nlohmann::json;
+
+std::string fixture(const std::string& name) {
+    std::ifstream in(std::string(CRMSYNC_FIXTURES) + "/marketo/" + name);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+TEST(marketo_encode, sync_leads_body_has_the_documented_shape) {
+    const std::vector<std::string> fields{"email", "firstName", "leadScore", "unsubscribed", "city", "sfdcContactId"};
+    const std::vector<payload> batch{
+        payload{{value::string("a@example.com"), value::string("Zoë \"Z\" \\ O'Brien\n"), value::number("12.5"),
+                 value::boolean(false), value::null(), value::string("003A")}},
+        payload{{value::string("b@example.com"), value::string("\x01"), value::number("7"), value::boolean(true),
+                 value::string("Paris"), value::string("003B")}},
+    };
+    const auto body = encode_sync_leads({.action = "createOrUpdate", .lookup_field = "sfdcContactId", .partition = ""},
+                                        fields, batch);
+    const auto j = json::parse(body);  // must be valid JSON
+    EXPECT_EQ(j["action"], "createOrUpdate");
+    EXPECT_EQ(j["lookupField"], "sfdcContactId");
+    EXPECT_FALSE(j.contains("partitionName"));
+    ASSERT_EQ(j["input"].size(), 2u);
+    EXPECT_EQ(j["input"][0]["firstName"], "Zoë \"Z\" \\ O'Brien\n");
+    EXPECT_EQ(j["input"][0]["leadScore"], 12.5);
+    EXPECT_EQ(j["input"][0]["unsubscribed"], false);
+    EXPECT_TRUE(j["input"][0]["city"].is_null());
+    EXPECT_EQ(j["input"][1]["firstName"], "\x01");
+    EXPECT_EQ(j["input"][1]["leadScore"], 7);
+
+    const auto with_partition =
+        json::parse(encode_sync_leads({.action = "createOnly", .lookup_field = "email", .partition = "EMEA"}, fields,
+                                      std::span(batch).first(1)));
+    EXPECT_EQ(with_partition["partitionName"], "EMEA");
+}
+
+TEST(marketo_decode, documented_responses) {
+    auto created = decode_sync_response(fixture("sync_leads_response_created.json"), 3);
+    ASSERT_TRUE(created) << created.error().message();
+    ASSERT_EQ(created->size(), 3u);
+    for (const auto& o : *created) EXPECT_TRUE(std::get<delivered>(o).created);
+    // A result count that does not match the input is a broken response, not a partial success.
+    EXPECT_EQ(decode_sync_response(fixture("sync_leads_response_created.json"), 1).error().code, errc::bad_response);
+
+    const auto skipped_body = fixture("sync_leads_response_record_level_skipped_1005.json");
+    const auto n = json::parse(skipped_body)["result"].size();
+    auto skipped = decode_sync_response(skipped_body, n);
+    ASSERT_TRUE(skipped) << skipped.error().message();
+    bool saw_1005 = false;
+    for (const auto& o : *skipped) {
+        if (const auto* r = std::get_if<rejected>(&o); r && r->code == "1005") {
+            saw_1005 = true;
+            EXPECT_EQ(r->category, category::duplicate);
+            EXPECT_FALSE(r->message.empty());
+        }
+    }
+    EXPECT_TRUE(saw_1005);
+
+    auto expired = decode_sync_response(fixture("error_response_601.json"), 1);
+    ASSERT_FALSE(expired);
+    EXPECT_EQ(expired.error().code, errc::token_expired);
+    EXPECT_EQ(expired.error().vendor_code, "601");
+    auto numeric = decode_sync_response(fixture("error_response_601_rudder_mock.json"), 1);
+    ASSERT_FALSE(numeric);
+    EXPECT_EQ(numeric.error().code, errc::token_expired);
+}
+
+TEST(marketo_decode, per_record_statuses_and_both_reason_shapes) {
+    const auto out = decode_sync_response(R"({"requestId":"1#2","success":true,"result":[
+        {"id":50,"status":"created"},{"id":51,"status":"updated"},
+        {"status":"skipped","reasons":[{"code":"1007","message":"Multiple lead match lookup criteria"}]},
+        {"status":"skipped","reason":{"code":1004,"message":"Lead not found"}}]})",
+                                          4);
+    ASSERT_TRUE(out);
+    EXPECT_TRUE(std::get<delivered>((*out)[0]).created);
+    EXPECT_FALSE(std::get<delivered>((*out)[1]).created);
+    EXPECT_EQ(std::get<rejected>((*out)[2]).category, category::duplicate);
+    EXPECT_EQ(std::get<rejected>((*out)[2]).code, "1007");
+    EXPECT_EQ(std::get<rejected>((*out)[3]).category, category::not_found);
+    EXPECT_EQ(std::get<rejected>((*out)[3]).code, "1004");
+}
+
+TEST(marketo_decode, malformed_bodies_are_bad_response) {
+    for (const char* b : {"", "{", "[]", R"({"result":[]})", R"({"success":true})",
+                          R"({"success":true,"result":[{"id":1,"status":"created"}]})",  // count mismatch
+                          R"({"success":true,"result":[{"status":"exploded"},{"status":"created"}]})"}) {
+        const auto r = decode_sync_response(b, 2);
+        ASSERT_FALSE(r) << b;
+        EXPECT_EQ(r.error().code, errc::bad_response) << b;
+    }
+}
+
+TEST(marketo_codes, response_level_table) {
+    struct row {
+        const char* code;
+        errc e;
+        http::disposition d;
+    };
+    const row rows[] = {
+        {"601", errc::token_expired, http::disposition::refresh_token},
+        {"602", errc::token_expired, http::disposition::refresh_token},
+        {"606", errc::rate_limited, http::disposition::retry},
+        {"615", errc::rate_limited, http::disposition::retry},
+        {"604", errc::transient, http::disposition::retry},
+        {"608", errc::transient, http::disposition::retry},
+        {"611", errc::transient, http::disposition::retry},
+        {"713", errc::transient, http::disposition::retry},
+        {"607", errc::quota_exhausted, http::disposition::fail},
+        {"603", errc::request_rejected, http::disposition::fail},
+        {"609", errc::request_rejected, http::disposition::fail},
+        {"610", errc::request_rejected, http::disposition::fail},
+        {"612", errc::request_rejected, http::disposition::fail},
+    };
+    for (const auto& r : rows) {
+        EXPECT_EQ(classify_response_code(r.code), r.e) << r.code;
+        EXPECT_EQ(classify(make_failure(r.e)), r.d) << r.code;
+    }
+}
+
+TEST(marketo_codes, record_level_categories) {
+    EXPECT_EQ(classify_reason_code("1007"), category::duplicate);
+    EXPECT_EQ(classify_reason_code("1005"), category::duplicate);
+    EXPECT_EQ(classify_reason_code("1003"), category::validation);
+    EXPECT_EQ(classify_reason_code("1006"), category::validation);
+    EXPECT_EQ(classify_reason_code("1004"), category::not_found);
+    EXPECT_EQ(classify_reason_code("1008"), category::access);
+    EXPECT_EQ(classify_reason_code("9999"), category::other);
+    EXPECT_EQ(classify_reason_code(""), category::other);
+}
+
+}  // namespace
+}  // namespace crmsync::sink::marketo

@@ -1,0 +1,113 @@
+#include "crmsync/source/salesforce/parse.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace crmsync::source::salesforce {
+namespace {
+
+std::string fixture(const std::string& name) {
+    std::ifstream in(std::string(CRMSYNC_FIXTURES) + "/salesforce/" + name);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+TEST(parse, token_from_the_documented_response) {
+    const auto t = parse_token(fixture("oauth_token_response_client_credentials.json"));
+    ASSERT_TRUE(t) << t.error().message();
+    EXPECT_FALSE(t->access_token.empty());
+    EXPECT_FALSE(t->instance_url.empty());
+    EXPECT_NE(t->instance_url.back(), '/');
+}
+
+TEST(parse, token_errors_are_values) {
+    EXPECT_EQ(parse_token("{}").error().code, errc::bad_response);
+    EXPECT_EQ(parse_token("not json").error().code, errc::bad_response);
+    EXPECT_EQ(parse_token("[1]").error().code, errc::bad_response);
+    EXPECT_EQ(parse_token(R"({"access_token":"x"})").error().code, errc::bad_response);
+}
+
+TEST(parse, query_page_extracts_columns_in_plan_order) {
+    const std::string body = R"({"totalSize":3,"done":false,
+      "nextRecordsUrl":"/services/data/v61.0/query/01gD0000002HU6KIAW-2000",
+      "records":[
+        {"attributes":{"type":"Contact","url":"/x"},"Id":"003A","SystemModstamp":"2026-11-23T09:00:00.000+0000",
+         "Email":"a@example.com","Lead_Score__c":12.5,"HasOptedOutOfEmail":true,"MailingCity":null,
+         "Account":{"attributes":{"type":"Account"},"Name":"Acme"}},
+        {"attributes":{"type":"Contact","url":"/y"},"Id":"003B","SystemModstamp":"2026-11-23T09:00:00.900+0000",
+         "Email":"b@example.com","Lead_Score__c":7,"HasOptedOutOfEmail":false,"Account":null}]})";
+    const column_set cols({"Email", "Lead_Score__c", "HasOptedOutOfEmail", "MailingCity", "Account.Name", "Id"});
+    const auto page = parse_query_page(body, cols);
+    ASSERT_TRUE(page) << page.error().message();
+    EXPECT_EQ(page->total_size, 3);
+    EXPECT_EQ(page->next_records_url, "/services/data/v61.0/query/01gD0000002HU6KIAW-2000");
+    ASSERT_EQ(page->records.size(), 2u);
+    const auto& a = page->records[0];
+    EXPECT_EQ(a.id, "003A");
+    EXPECT_EQ(a.system_modstamp.to_iso(), "2026-11-23T09:00:00.000Z");
+    ASSERT_EQ(a.columns.size(), 6u);
+    EXPECT_EQ(a.columns[0], value::string("a@example.com"));
+    EXPECT_EQ(a.columns[1], value::number("12.5"));
+    EXPECT_EQ(a.columns[2], value::boolean(true));
+    EXPECT_TRUE(a.columns[3].is_null());
+    EXPECT_EQ(a.columns[4], value::string("Acme"));
+    EXPECT_EQ(a.columns[5], value::string("003A"));
+    EXPECT_TRUE(page->records[1].columns[4].is_null());  // null relationship
+    EXPECT_EQ(page->records[1].system_modstamp.to_iso(), "2026-11-23T09:00:00.900Z");
+}
+
+TEST(parse, the_documented_done_page) {
+    const auto page = parse_query_page(fixture("query_response_done.json"), column_set({"Name"}));
+    // The published sample has no Id/SystemModstamp in its records: we must say so, not crash.
+    ASSERT_FALSE(page);
+    EXPECT_EQ(page.error().code, errc::bad_response);
+}
+
+TEST(parse, malformed_pages_are_errors_with_context) {
+    const column_set cols({"Email"});
+    const char* bad[] = {
+        "",
+        "{",
+        "[]",
+        R"({"done":true})",
+        R"({"records":[]})",
+        R"({"done":false,"records":[]})",
+        R"({"done":true,"records":[1]})",
+        R"({"done":true,"records":[{"SystemModstamp":"2026-01-01T00:00:00.000+0000"}]})",
+        R"({"done":true,"records":[{"Id":"003A","SystemModstamp":"yesterday"}]})",
+        R"({"done":true,"records":[{"Id":"003A"}]})",
+    };
+    for (const char* b : bad) {
+        const auto page = parse_query_page(b, cols);
+        ASSERT_FALSE(page) << b;
+        EXPECT_EQ(page.error().code, errc::bad_response) << b;
+        EXPECT_FALSE(page.error().detail.empty());
+    }
+}
+
+TEST(parse, error_bodies_of_both_shapes) {
+    const auto api = parse_error(fixture("error_invalid_session_id_401.json"));
+    EXPECT_EQ(api.code, "INVALID_SESSION_ID");
+    EXPECT_EQ(api.message, "Session expired or invalid");
+    const auto oauth = parse_error(fixture("oauth_token_error_invalid_grant_400.json"));
+    EXPECT_EQ(oauth.code, "invalid_grant");
+    EXPECT_TRUE(parse_error("<html>503</html>").code.empty());
+}
+
+TEST(parse, limit_info_header) {
+    auto u = parse_limit_info("api-usage=18/5000");
+    ASSERT_TRUE(u);
+    EXPECT_EQ(u->used, 18);
+    EXPECT_EQ(u->limit, 5000);
+    u = parse_limit_info("per-app-api-usage=17/250(appName=x); api-usage=10018/100000; api-bursts=1/750");
+    ASSERT_TRUE(u);
+    EXPECT_EQ(u->used, 10018);
+    EXPECT_FALSE(parse_limit_info("api-usage=abc/5"));
+    EXPECT_FALSE(parse_limit_info(""));
+}
+
+}  // namespace
+}  // namespace crmsync::source::salesforce

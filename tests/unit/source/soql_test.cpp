@@ -1,0 +1,56 @@
+#include "crmsync/source/salesforce/soql.hpp"
+
+#include <gtest/gtest.h>
+
+namespace crmsync::source::salesforce {
+namespace {
+
+timestamp at(const char* s) { return *timestamp::parse(s); }
+
+TEST(soql, initial_load_reads_everything_before_the_settle_bound) {
+    const auto q = changed_since({.object = "Contact",
+                                  .columns = {"Email", "Id", "MailingCity"},
+                                  .where = {},
+                                  .from = std::nullopt,
+                                  .before = at("2026-11-23T10:00:00Z")});
+    ASSERT_TRUE(q);
+    EXPECT_EQ(*q,
+              "SELECT Id, SystemModstamp, Email, MailingCity FROM Contact WHERE SystemModstamp < "
+              "2026-11-23T10:00:00Z ORDER BY SystemModstamp, Id");
+}
+
+TEST(soql, window_is_inclusive_below_exclusive_above_and_keeps_the_stream_condition) {
+    const auto q = changed_since({.object = "Contact",
+                                  .columns = {"Email", "Account.Name"},
+                                  .where = "Email != null OR Phone != null",
+                                  .from = at("2026-11-23T09:55:00.750Z"),
+                                  .before = at("2026-11-23T10:00:00Z")});
+    ASSERT_TRUE(q);
+    EXPECT_EQ(*q,
+              "SELECT Id, SystemModstamp, Email, Account.Name FROM Contact WHERE (Email != null OR Phone != "
+              "null) AND SystemModstamp >= 2026-11-23T09:55:00Z AND SystemModstamp < 2026-11-23T10:00:00Z "
+              "ORDER BY SystemModstamp, Id");
+}
+
+TEST(soql, rejects_names_that_could_inject) {
+    for (const char* bad : {"Email FROM User--", "Email,Name", "1Email", "", "Account..Name", "Name."}) {
+        EXPECT_FALSE(is_field_name(bad)) << bad;
+        EXPECT_FALSE(changed_since({.object = "Contact", .columns = {bad}, .before = at("2026-01-01")})) << bad;
+    }
+    EXPECT_FALSE(changed_since({.object = "Contact WHERE", .columns = {}, .before = at("2026-01-01")}));
+    for (const char* good : {"Email", "City_A__c", "Account.Owner.Name", "ns__Field__c"}) {
+        EXPECT_TRUE(is_field_name(good)) << good;
+    }
+}
+
+TEST(soql, by_ids_quotes_only_valid_ids) {
+    const auto q = by_ids("Contact", {"Email"}, {"003000000000001AAA", "003000000000002"});
+    ASSERT_TRUE(q);
+    EXPECT_EQ(*q,
+              "SELECT Id, SystemModstamp, Email FROM Contact WHERE Id IN ('003000000000001AAA', "
+              "'003000000000002') ORDER BY SystemModstamp, Id");
+    EXPECT_FALSE(by_ids("Contact", {"Email"}, {"x' OR Id != '"}));
+}
+
+}  // namespace
+}  // namespace crmsync::source::salesforce
