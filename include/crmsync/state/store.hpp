@@ -5,7 +5,14 @@
 // The rule that makes SPEC §4 "No change is lost" hold: commit_batch() writes the new
 // watermark, the digests of what was delivered, and the error-log rows of what was rejected
 // in ONE transaction, called only after the destination acknowledged the batch.
+//
+// Threading: a store belongs to one thread (the daemon's io thread); it holds one SQLite
+// connection opened without SQLite's own mutex. Other processes (`crmsync status`, `errors`,
+// `watermark`) open their own store on the same file: WAL lets them read while the daemon
+// writes, and busy_timeout makes concurrent writers wait for each other instead of failing.
+// Every function reports failures as errc::state_failed values; none throws.
 
+#include "crmsync/core/clock.hpp"
 #include "crmsync/core/error.hpp"
 #include "crmsync/core/hash.hpp"
 #include "crmsync/core/outcome.hpp"
@@ -70,8 +77,8 @@ struct error_filter {
     std::optional<std::string> stream;
     std::optional<crmsync::category> category;
     std::optional<timestamp> since;
-    std::vector<std::int64_t> ids;
-    std::size_t limit = 1000;
+    std::vector<std::int64_t> ids;  // empty: any id
+    std::size_t limit = 1000;       // 0: no limit
 };
 
 struct run_entry {
@@ -90,11 +97,11 @@ struct run_counts {
 
 struct stream_status {
     std::string stream;
-    std::optional<watermark> watermark;
+    std::optional<state::watermark> watermark;  // qualified: the member hides the type
     std::optional<run_entry> last_run;
     std::int64_t synced_total = 0;  // created + updated over all runs
     std::int64_t unchanged_total = 0;
-    std::map<std::string, std::int64_t> open_errors_by_category;
+    std::map<std::string, std::int64_t> open_errors_by_category;  // categories with open errors
 };
 
 class store {
@@ -104,6 +111,9 @@ public:
     // its version row. errc::state_failed if the file cannot be opened or written, or if its
     // schema version is newer than this binary knows.
     static result<std::unique_ptr<store>> open(const std::filesystem::path& path);
+    // The same, with the clock that stamps what the store records on its own (error-log
+    // first/last seen, digest and watermark update times, migrations' applied_at).
+    static result<std::unique_ptr<store>> open(const std::filesystem::path& path, clock_fn clock);
     ~store();
 
     int schema_version() const;
@@ -119,6 +129,7 @@ public:
     result<void> forget_digests(std::string_view stream, const std::vector<std::string>& ids);
     result<void> forget_all_digests(std::string_view stream);
 
+    // Never moves the watermark backwards (set_watermark can).
     result<void> commit_batch(const batch_commit& batch);
 
     result<std::int64_t> begin_run(std::string_view stream, timestamp now);
@@ -128,10 +139,13 @@ public:
                             const run_counts& counts,
                             std::string_view error);
 
+    // Newest (last_seen) first.
     result<std::vector<error_entry>> list_errors(const error_filter& f);
     result<std::optional<error_entry>> get_error(std::int64_t id);
+    // Deletes entries last seen before `before`; returns how many.
     result<std::int64_t> purge_errors(timestamp before);
 
+    // One entry per named stream, in the given order, read from one consistent snapshot.
     result<std::vector<stream_status>> status(const std::vector<std::string>& streams);
 
 private:
