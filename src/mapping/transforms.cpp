@@ -1,0 +1,277 @@
+#include "crmsync/mapping/transforms.hpp"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <chrono>
+
+namespace crmsync::mapping {
+namespace {
+
+constexpr std::array<std::string_view, 8> names{
+    "trim", "lower", "upper", "title", "collapse_spaces", "truncate", "date", "default"};
+
+bool is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+bool is_upper(char c) {
+    return c >= 'A' && c <= 'Z';
+}
+bool is_lower(char c) {
+    return c >= 'a' && c <= 'z';
+}
+
+constexpr std::string_view directives = "YymdejHIMSpbhBaAuwFTDRzZs%";
+
+constexpr std::array<std::string_view, 12> month_names{"January",
+                                                       "February",
+                                                       "March",
+                                                       "April",
+                                                       "May",
+                                                       "June",
+                                                       "July",
+                                                       "August",
+                                                       "September",
+                                                       "October",
+                                                       "November",
+                                                       "December"};
+constexpr std::array<std::string_view, 7> day_names{
+    "Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"};
+
+}  // namespace
+
+std::span<const std::string_view> transform_names() {
+    return names;
+}
+
+void trim(std::string& s) {
+    std::size_t end = s.size();
+    while (end > 0 && is_space(s[end - 1]))
+        --end;
+    std::size_t begin = 0;
+    while (begin < end && is_space(s[begin]))
+        ++begin;
+    s.erase(end);
+    s.erase(0, begin);
+}
+
+void lower(std::string& s) {
+    for (char& c : s) {
+        if (is_upper(c))
+            c = static_cast<char>(c - 'A' + 'a');
+    }
+}
+
+void upper(std::string& s) {
+    for (char& c : s) {
+        if (is_lower(c))
+            c = static_cast<char>(c - 'a' + 'A');
+    }
+}
+
+void title(std::string& s) {
+    bool word_start = true;
+    for (char& c : s) {
+        if (word_start && is_lower(c)) {
+            c = static_cast<char>(c - 'a' + 'A');
+        } else if (!word_start && is_upper(c)) {
+            c = static_cast<char>(c - 'A' + 'a');
+        }
+        // Bytes of a multi-byte character count as letters: "élodie" keeps its é and the
+        // 'l' after it is not a word start.
+        word_start = is_space(c) || c == '-' || c == '\'';
+    }
+}
+
+void collapse_spaces(std::string& s) {
+    std::size_t out = 0;
+    bool in_space = false;
+    for (char c : s) {
+        if (is_space(c)) {
+            if (!in_space)
+                s[out++] = ' ';
+            in_space = true;
+        } else {
+            s[out++] = c;
+            in_space = false;
+        }
+    }
+    s.resize(out);
+}
+
+void truncate(std::string& s, std::size_t code_points) {
+    std::size_t seen = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        // A UTF-8 continuation byte is 10xxxxxx; every other byte starts a code point.
+        if ((static_cast<unsigned char>(s[i]) & 0xC0) == 0x80)
+            continue;
+        if (seen == code_points) {
+            s.resize(i);
+            return;
+        }
+        ++seen;
+    }
+}
+
+std::optional<date_format> date_format::compile(std::string_view format, std::string* problem) {
+    const auto fail = [&](std::string why) -> std::optional<date_format> {
+        if (problem)
+            *problem = std::move(why);
+        return std::nullopt;
+    };
+    date_format out;
+    out.text_ = format;
+    bool converts = false;
+    std::string literal;
+    for (std::size_t i = 0; i < format.size(); ++i) {
+        if (format[i] != '%') {
+            literal += format[i];
+            continue;
+        }
+        if (i + 1 == format.size()) {
+            return fail(
+                fmt::format("date format '{}' ends with a lone '%' (write %% for a "
+                            "literal '%')",
+                            format));
+        }
+        const char d = format[++i];
+        if (directives.find(d) == std::string_view::npos) {
+            std::string known;
+            for (char k : directives)
+                known += fmt::format("{}%{}", known.empty() ? "" : " ", k);
+            return fail(
+                fmt::format("unknown directive '%{}' in date format '{}'; expected one "
+                            "of: {}",
+                            d,
+                            format,
+                            known));
+        }
+        if (d == '%') {
+            literal += '%';
+            continue;
+        }
+        if (!literal.empty())
+            out.segments_.push_back({0, std::move(literal)});
+        literal.clear();
+        out.segments_.push_back({d, {}});
+        converts = true;
+    }
+    if (!literal.empty())
+        out.segments_.push_back({0, std::move(literal)});
+    if (!converts) {
+        return fail(
+            fmt::format("date format '{}' has no conversion; expected e.g. \"%Y-%m-%d\"", format));
+    }
+    return out;
+}
+
+std::string date_format::format(sys_ms at) const {
+    using namespace std::chrono;
+    const auto day = floor<days>(at);
+    const year_month_day ymd{day};
+    const hh_mm_ss<milliseconds> time{at - day};
+    const int y = static_cast<int>(ymd.year());
+    const unsigned mo = static_cast<unsigned>(ymd.month());
+    const unsigned d = static_cast<unsigned>(ymd.day());
+    const long h = time.hours().count();
+    const long mi = time.minutes().count();
+    const long s = time.seconds().count();
+    const unsigned wd = weekday{day}.c_encoding();  // 0 = Sunday
+    const auto yday = (day - sys_days{ymd.year() / January / 1}).count() + 1;
+    const long h12 = h % 12 == 0 ? 12 : h % 12;
+
+    std::string out;
+    auto it = std::back_inserter(out);
+    for (const auto& seg : segments_) {
+        switch (seg.directive) {
+            case 0:
+                out += seg.literal;
+                break;
+            case 'Y':
+                fmt::format_to(it, "{:04}", y);
+                break;
+            case 'y':
+                fmt::format_to(it, "{:02}", ((y % 100) + 100) % 100);
+                break;
+            case 'm':
+                fmt::format_to(it, "{:02}", mo);
+                break;
+            case 'd':
+                fmt::format_to(it, "{:02}", d);
+                break;
+            case 'e':
+                fmt::format_to(it, "{:>2}", d);
+                break;
+            case 'j':
+                fmt::format_to(it, "{:03}", yday);
+                break;
+            case 'H':
+                fmt::format_to(it, "{:02}", h);
+                break;
+            case 'I':
+                fmt::format_to(it, "{:02}", h12);
+                break;
+            case 'M':
+                fmt::format_to(it, "{:02}", mi);
+                break;
+            case 'S':
+                fmt::format_to(it, "{:02}", s);
+                break;
+            case 'p':
+                out += h < 12 ? "AM" : "PM";
+                break;
+            case 'b':
+            case 'h':
+                out += month_names[mo - 1].substr(0, 3);
+                break;
+            case 'B':
+                out += month_names[mo - 1];
+                break;
+            case 'a':
+                out += day_names[wd].substr(0, 3);
+                break;
+            case 'A':
+                out += day_names[wd];
+                break;
+            case 'u':
+                fmt::format_to(it, "{}", wd == 0 ? 7 : wd);
+                break;
+            case 'w':
+                fmt::format_to(it, "{}", wd);
+                break;
+            case 'F':
+                fmt::format_to(it, "{:04}-{:02}-{:02}", y, mo, d);
+                break;
+            case 'T':
+                fmt::format_to(it, "{:02}:{:02}:{:02}", h, mi, s);
+                break;
+            case 'D':
+                fmt::format_to(it, "{:02}/{:02}/{:02}", mo, d, ((y % 100) + 100) % 100);
+                break;
+            case 'R':
+                fmt::format_to(it, "{:02}:{:02}", h, mi);
+                break;
+            case 'z':
+                out += "+0000";
+                break;
+            case 'Z':
+                out += "UTC";
+                break;
+            case 's':
+                fmt::format_to(it, "{}", floor<seconds>(at).time_since_epoch().count());
+                break;
+            default:
+                break;  // compile() admits only the directives above
+        }
+    }
+    return out;
+}
+
+std::optional<std::string> reformat_date(std::string_view text, const date_format& format) {
+    const auto t = timestamp::parse(text);
+    if (!t)
+        return std::nullopt;
+    return format.format(t->at);
+}
+
+}  // namespace crmsync::mapping
