@@ -17,6 +17,7 @@
 #include <boost/beast/http/verb.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -26,6 +27,17 @@
 namespace crmsync::http {
 
 using header_list = std::vector<std::pair<std::string, std::string>>;
+
+// Limits that bound what a broken or hostile peer can make the daemon hold. The largest
+// documented responses (a Salesforce query page of 2,000 wide records, a Marketo describe) are a
+// few MiB, so 64 MiB leaves room without letting one reply exhaust memory.
+inline constexpr std::size_t max_response_body_bytes = 64 * 1024 * 1024;
+inline constexpr std::size_t max_response_header_bytes = 64 * 1024;
+// Idle keep-alive connections kept per origin; busier moments open more and close the surplus.
+inline constexpr std::size_t max_idle_connections_per_origin = 16;
+// An idle connection older than this is closed instead of reused: load balancers commonly drop
+// idle connections after 60 s, and reusing one they dropped costs a failed write.
+inline constexpr std::chrono::seconds max_idle_time{30};
 
 struct tls_options {
     std::string ca_file;
@@ -60,6 +72,11 @@ public:
     // One attempt. Failures: errc::invalid_url, errc::timeout, errc::connect_failed,
     // errc::tls_failed, or the Asio/Beast code, with a detail naming the host (never the
     // query string, which may hold credentials). Any HTTP status is a success here.
+    // Also errc::bad_response (unparseable, or over the limits above), errc::request_rejected
+    // (a header that would break the request line), errc::cancelled.
+    // Concurrent sends to one origin each get their own connection. A pooled connection that
+    // the server closed while idle is replaced once, transparently, as long as no response
+    // byte arrived on it (the keep-alive race). The client must outlive every send in flight.
     boost::asio::awaitable<result<response>> send(request req);
 
     // Counts completed exchanges, for tests and metrics.
