@@ -1,0 +1,139 @@
+#pragma once
+// A fake Marketo Engage instance following api-reference.md §2: Identity tokens that stay the
+// same until they expire [MK-AUTH], the HTTP 200 envelope with response-level 6xx/7xx and
+// record-level 1xxx errors [MK-ERR], Sync Leads semantics [MK-LEADS], the rate window,
+// concurrency and daily quota [MK-REST][MK-BEST], lead describe/describe2, usage stats
+// [MK-USAGE], plus a control API for tests and a fault script (STYLE.md rule 7).
+//
+// Endpoints
+//   GET|POST /identity/oauth/token?grant_type=client_credentials&client_id=..&client_secret=..
+//   POST /rest/v1/leads.json                     Sync Leads (GET with filterType: Get Leads)
+//   GET  /rest/v1/leads.json?filterType=&filterValues=[&fields=&batchSize=&nextPageToken=]
+//   POST /rest/v1/leads.json?_method=GET          the same with a form body (414 workaround)
+//   POST /rest/v1/leads/delete.json               (also POST leads.json?_method=DELETE)
+//   GET  /rest/v1/lead/{id}.json
+//   GET  /rest/v1/leads/describe.json, /rest/v1/leads/describe2.json
+//   GET  /rest/v1/stats/usage.json
+//
+// Threading: the server answers on its own io thread; control methods may be called from the
+// test thread at any time (one mutex guards the instance).
+
+#include "fault_script.hpp"
+
+#include "crmsync/core/clock.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace crmsync::fakes {
+
+// One lead field as describe reports it.
+struct mkto_field {
+    std::string name;                  // REST name (also the describe2 "name")
+    std::string data_type = "string";  // string, email, phone, integer, float, boolean, date,
+                                       // datetime, text, url, currency, score, percent, reference
+    std::string display_name;          // empty = name
+    int length = -1;                   // -1 = 255 for string/email/phone/url, none otherwise
+    bool read_only = false;
+    bool searchable = false;  // usable as filterType / lookupField (describe2)
+    std::string soap_name;    // empty = name with an upper-case first letter
+};
+
+struct mkto_limits {
+    int calls_per_20s = 100;           // more in a rolling 20 s -> 606 [MK-BEST]
+    int max_concurrency = 10;          // more in flight -> 615
+    std::int64_t daily_quota = 50000;  // calls per day (day starts 00:00 CST) -> 607
+};
+
+// Options (all optional):
+// | Name | Description | Default |
+// | port | 0 = ephemeral | 0 |
+// | client_id / client_secret | the custom service's credentials | fake-mkto-client /
+// fake-mkto-secret | | scope | the API-only user reported in token responses and usage stats |
+// apis@fake | | token_lifetime | lifetime of a new access token | 3600 s | | limits | rate window,
+// concurrency and daily quota | 100 / 10 / 50000 | | latency | added to every REST reply; the
+// request stays in flight meanwhile | 0 | | clock | the fake's "now": token expiry, rate window,
+// quota day, createdAt/updatedAt | system_now |
+struct mkto_options {
+    unsigned short port = 0;
+    std::string client_id = "fake-mkto-client";
+    std::string client_secret = "fake-mkto-secret";
+    std::string scope = "apis@fake";
+    std::chrono::seconds token_lifetime{3600};
+    mkto_limits limits;
+    std::chrono::milliseconds latency{0};
+    clock_fn clock = system_now;
+};
+
+class fake_marketo {
+public:
+    explicit fake_marketo(mkto_options options = {});
+    ~fake_marketo();
+    fake_marketo(const fake_marketo&) = delete;
+    fake_marketo& operator=(const fake_marketo&) = delete;
+
+    std::string base_url() const;  // http://127.0.0.1:PORT; REST under /rest, Identity /identity
+    unsigned short port() const;
+    const mkto_options& options() const;
+
+    // ---- lead schema
+    // ------------------------------------------------------------------------------
+    void add_field(mkto_field field);
+    void remove_field(const std::string& name);  // destination-side schema drift
+    std::vector<mkto_field> fields() const;
+
+    // ---- persons
+    // ----------------------------------------------------------------------------------
+    std::vector<nlohmann::json> leads() const;  // every person, ascending id
+    // Persons whose `field` equals `value` (strings compare case-insensitively, as Marketo's
+    // dedupe does).
+    std::vector<nlohmann::json> find(const std::string& field, const nlohmann::json& value) const;
+    std::optional<nlohmann::json> lead(std::int64_t id) const;
+    // Seeds a person as-is (no dedupe, no validation): e.g. two persons with one sfdcContactId,
+    // the pre-existing duplicate that makes Sync Leads answer 1007. Returns its id.
+    std::int64_t add_person(const nlohmann::json& person);
+
+    // ---- traffic and limits
+    // ----------------------------------------------------------------------- Bodies of the Sync
+    // Leads POSTs that passed authentication (refused by a limit or not), in arrival order; a body
+    // that is not JSON is kept as a string.
+    std::vector<nlohmann::json> push_calls() const;
+    int calls_in_window() const;       // counted calls in the current rolling 20 s
+    int peak_calls_in_window() const;  // the most counted calls ever seen in one 20 s window
+    int peak_concurrency() const;      // the most accepted requests ever in flight at once
+    std::int64_t calls_today() const;  // counted calls in the current quota day
+    // How many times each response-level error code was sent ("606", "615", "601", ...).
+    std::map<std::string, int> errors_sent() const;
+    void set_limits(mkto_limits limits);
+    void set_latency(std::chrono::milliseconds latency);
+    void set_calls_today(std::int64_t n);  // pretend other integrations used the quota
+
+    // ---- time and auth
+    // ----------------------------------------------------------------------------
+    void set_clock(clock_fn clock);
+    void expire_tokens();       // issued tokens answer 602; Identity then hands out a new one
+    std::string issue_token();  // the current (or a new) token without the Identity round trip
+
+    // ---- faults
+    // ----------------------------------------------------------------------------------- Queue
+    // faults for requests whose path starts with `path_prefix` ("/rest/v1/leads.json",
+    // "/identity"); consumed one per matching request, in order. vendor_error answers HTTP 200
+    // with {"success":false,"errors":[{"code","message"}]} (message defaults to the documented
+    // text for the code); such calls are not counted, like any request that failed before
+    // Marketo executed it.
+    void fail_next(std::string path_prefix, std::vector<fault_spec> faults);
+    std::size_t pending_faults() const;
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace crmsync::fakes
