@@ -60,6 +60,15 @@ failure make_failure(errc e, std::string detail = {});
 template <class T>
 using result = boost::system::result<T, failure>;
 
+// Prefixes a failed result's detail with `what`; a success passes through.
+template <class T>
+result<T> with_context(result<T> r, std::string_view what) {
+    if (r) return r;
+    failure f = r.error();
+    f.context(what);
+    return f;
+}
+
 }  // namespace crmsync
 
 namespace boost::system {

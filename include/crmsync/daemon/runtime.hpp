@@ -1,0 +1,69 @@
+#pragma once
+// Everything a running configuration needs, built once from it: one HTTP client per system
+// (each may have its own CA file), one Salesforce client per source, one Marketo session per
+// destination (token and call window are per instance), and per stream its compiled plan,
+// column set and sink.
+
+#include "crmsync/config/model.hpp"
+#include "crmsync/core/clock.hpp"
+#include "crmsync/http/client.hpp"
+#include "crmsync/http/disposition.hpp"
+#include "crmsync/mapping/plan.hpp"
+#include "crmsync/sink/marketo/sink.hpp"
+#include "crmsync/sink/sink.hpp"
+#include "crmsync/source/salesforce/client.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace crmsync::daemon {
+
+// Knobs that are not configuration: tests shorten the backoff and inject the clock.
+struct options {
+    http::backoff_policy backoff;
+    clock_fn now = system_now;
+};
+
+struct compiled_stream {
+    config::stream cfg;
+    std::shared_ptr<const mapping::plan> plan;
+};
+
+struct stream_runtime {
+    const config::stream* cfg = nullptr;
+    std::shared_ptr<const mapping::plan> plan;
+    source::salesforce::client* source = nullptr;
+    std::unique_ptr<sink::sink> sink;
+    std::unique_ptr<source::salesforce::column_set> columns;
+};
+
+class runtime {
+public:
+    // errc::config_invalid for a combination this build cannot run yet (named in the detail).
+    static result<std::unique_ptr<runtime>> build(boost::asio::any_io_executor ex,
+                                                  const config::config& cfg,
+                                                  std::vector<compiled_stream> streams,
+                                                  const options& opts);
+
+    std::vector<stream_runtime>& streams() noexcept { return streams_; }
+    stream_runtime* find(std::string_view name);
+    const options& opts() const noexcept { return opts_; }
+
+private:
+    runtime() = default;
+
+    options opts_;
+    std::mt19937_64 rng_{std::random_device{}()};
+    std::vector<std::unique_ptr<http::client>> http_clients_;
+    std::map<std::string, std::unique_ptr<source::salesforce::client>> sources_;
+    std::map<std::string, std::unique_ptr<sink::marketo::session>> sessions_;
+    std::vector<compiled_stream> compiled_;
+    std::vector<stream_runtime> streams_;
+};
+
+}  // namespace crmsync::daemon

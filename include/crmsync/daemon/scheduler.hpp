@@ -1,0 +1,41 @@
+#pragma once
+// `crmsync run` and `crmsync once`: every stream's cycles on one io_context. run() schedules
+// each stream at its own interval (first start spread by jitter so streams do not hit the APIs
+// in lockstep) until SIGTERM/SIGINT; once() runs one catch-up cycle of each selected stream.
+//
+// Shutdown (SPEC §5): a signal stops new cycles, cancels the waits, and lets a cycle in flight
+// finish its current batch and commit; if that takes longer than `grace`, the io_context is
+// stopped — safe, because every commit is a synchronous SQLite transaction that either
+// happened entirely or not at all.
+
+#include "crmsync/core/error.hpp"
+#include "crmsync/daemon/runtime.hpp"
+#include "crmsync/state/store.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace crmsync::daemon {
+
+struct stream_result {
+    std::string stream;
+    result<void> outcome;
+};
+
+// Runs one cycle of each named stream (all when empty), concurrently. One result per stream.
+std::vector<stream_result> run_once(boost::asio::io_context& ioc,
+                                    runtime& rt,
+                                    state::store& store,
+                                    const std::vector<std::string>& only);
+
+struct run_settings {
+    std::chrono::milliseconds grace{8'000};  // SIGTERM to forced stop; systemd waits 10 s
+};
+
+// Runs until SIGTERM or SIGINT. Returns when every stream loop has ended.
+void run_forever(boost::asio::io_context& ioc, runtime& rt, state::store& store, const run_settings& settings);
+
+}  // namespace crmsync::daemon

@@ -1,0 +1,94 @@
+#include "common.hpp"
+
+#include "crmsync/config/load.hpp"
+#include "crmsync/mapping/plan.hpp"
+#include "crmsync/observability/log.hpp"
+#include "crmsync/source/salesforce/soql.hpp"
+
+#include <fmt/format.h>
+
+#include <iostream>
+
+namespace crmsync::cli {
+
+namespace {
+
+// Checks that need the compiled plan or that this build's support decides, reported like any
+// other configuration problem, at the stream's position.
+void check_streams(const config::config& cfg,
+                   const std::vector<daemon::compiled_stream>& streams,
+                   config::diagnostics& problems) {
+    for (const auto& cs : streams) {
+        const auto& s = cs.cfg;
+        for (const auto& c : cs.plan->source_columns()) {
+            if (!source::salesforce::is_field_name(c)) {
+                problems.add(s.where, fmt::format("stream {}: '{}' is not a Salesforce field name", s.name, c));
+            }
+        }
+        const auto dst = cfg.destinations.find(s.destination.to);
+        if (dst == cfg.destinations.end()) continue;  // the loader reported it
+        if (dst->second.kind != config::destination_kind::marketo) {
+            problems.add(s.where, fmt::format("stream {}: destination '{}' is a Marketing Cloud destination, which "
+                                              "this build cannot write to yet",
+                                              s.name, s.destination.to));
+        } else if (s.destination.object != "lead") {
+            problems.add(s.where, fmt::format("stream {}: destination object '{}' is not supported yet (only 'lead')",
+                                              s.name, s.destination.object));
+        }
+        if (s.source.deletes.mode != config::deletes_mode::ignore) {
+            problems.add(s.where, fmt::format("stream {}: deletes other than 'ignore' are not supported yet", s.name));
+        }
+        if (s.source.converted) {
+            problems.add(s.where, fmt::format("stream {}: 'converted' is not supported yet", s.name));
+        }
+        const auto src = cfg.sources.find(s.source.from);
+        if (src != cfg.sources.end() && src->second.auth.flow == config::auth_flow::jwt_bearer) {
+            problems.add(src->second.where,
+                         fmt::format("source {}: the jwt_bearer flow is not supported yet", src->first));
+        }
+    }
+}
+
+}  // namespace
+
+std::optional<loaded_config> load_config(const std::string& path) {
+    auto loaded = config::load(path);
+    loaded_config out;
+    auto& problems = loaded.problems;
+    // Mappings are compiled even when the main file has problems, so one run of validate
+    // lists everything.
+    for (const auto& s : loaded.cfg.streams) {
+        auto plan = mapping::compile(s, problems);
+        if (plan) out.streams.push_back({s, std::move(plan)});
+    }
+    if (problems.empty()) check_streams(loaded.cfg, out.streams, problems);
+    if (!problems.empty()) {
+        for (const auto& d : problems.sorted()) std::cerr << d.to_string() << '\n';
+        std::cerr << fmt::format("{}: {} problem{} found\n", path, problems.size(), problems.size() == 1 ? "" : "s");
+        return std::nullopt;
+    }
+    out.cfg = std::move(loaded.cfg);
+    return out;
+}
+
+void start_logging(const config::config& cfg) {
+    observability::log_settings s;
+    observability::parse_level(cfg.log.level, s.min_level);
+    s.json = cfg.log.format != "text";
+    observability::init_logging(s);
+}
+
+std::unique_ptr<state::store> open_state(const config::config& cfg) {
+    auto st = state::store::open(cfg.state_path);
+    if (!st) {
+        std::cerr << "crmsync: " << st.error().message() << '\n';
+        return nullptr;
+    }
+    return std::move(*st);
+}
+
+outcome outcome_of(const failure& f) {
+    return f.code == errc::auth_rejected ? outcome::auth_refused : outcome::runtime_failure;
+}
+
+}  // namespace crmsync::cli

@@ -1,0 +1,34 @@
+#pragma once
+// What several subcommands share: loading and compiling the configuration (printing every
+// problem), opening the state, and starting logging.
+
+#include "crmsync/cli/commands.hpp"
+#include "crmsync/config/model.hpp"
+#include "crmsync/daemon/runtime.hpp"
+#include "crmsync/state/store.hpp"
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace crmsync::cli {
+
+struct loaded_config {
+    config::config cfg;
+    std::vector<daemon::compiled_stream> streams;
+};
+
+// Loads and compiles; on any problem prints them all, sorted, as file:line:column: message on
+// stderr and returns nullopt (the caller exits 2).
+std::optional<loaded_config> load_config(const std::string& path);
+
+// Configures logging from the config's log section.
+void start_logging(const config::config& cfg);
+
+// Opens the state database; prints the failure and returns null (the caller exits 1).
+std::unique_ptr<state::store> open_state(const config::config& cfg);
+
+// The outcome for a failure that ended a command: 3 for refused credentials, else 1.
+outcome outcome_of(const failure& f);
+
+}  // namespace crmsync::cli

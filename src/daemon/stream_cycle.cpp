@@ -1,0 +1,275 @@
+#include "crmsync/daemon/stream_cycle.hpp"
+
+#include "crmsync/core/hash.hpp"
+#include "crmsync/observability/events.hpp"
+#include "crmsync/source/salesforce/soql.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+
+namespace crmsync::daemon {
+namespace asio = boost::asio;
+namespace {
+
+using steady = std::chrono::steady_clock;
+
+std::int64_t ms_since(steady::time_point t0) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - t0).count();
+}
+
+// Records waiting to be sent, and everything else decided since the last commit.
+struct pending_batch {
+    std::vector<payload> payloads;
+    std::vector<std::string> ids;
+    std::vector<digest> digests;
+    state::batch_commit commit;
+    std::optional<state::watermark> last;  // position of the last record taken into this batch
+
+    bool empty() const { return !last; }
+};
+
+class cycle {
+public:
+    cycle(stream_runtime& s, state::store& store, const clock_fn& now, cycle_control control, std::int64_t run_id)
+        : s_(s), store_(store), now_(now), control_(control) {
+        sum_.run_id = run_id;
+    }
+
+    asio::awaitable<result<void>> run();
+    // What was committed so far, also after a failure.
+    const cycle_summary& summary() const noexcept { return sum_; }
+
+private:
+    asio::awaitable<result<void>> take(const record& r, const std::map<std::string, digest>& known);
+    asio::awaitable<result<void>> flush();
+    void reject_preflight(const record& r, const rejected& why);
+    void reset_batch();
+
+    stream_runtime& s_;
+    state::store& store_;
+    const clock_fn& now_;
+    cycle_control control_;
+    cycle_summary sum_;
+    pending_batch batch_;
+};
+
+void cycle::reset_batch() {
+    batch_ = pending_batch{};
+    batch_.commit.stream = s_.cfg->name;
+    batch_.commit.run_id = sum_.run_id;
+}
+
+void cycle::reject_preflight(const record& r, const rejected& why) {
+    // No payload exists for a record the mapping refused; fingerprint its source values so an
+    // unchanged record re-read in the overlap window is not logged again.
+    state::rejection rej{.record_id = r.id,
+                         .category = why.category,
+                         .code = why.code,
+                         .message = why.message,
+                         .payload_json = {},
+                         .payload_digest = payload_digest(payload{r.columns})};
+    observability::emit(observability::record_rejected{.stream = s_.cfg->name,
+                                                       .object = s_.cfg->source.object,
+                                                       .record_id = r.id,
+                                                       .cat = why.category,
+                                                       .code = why.code,
+                                                       .message = why.message,
+                                                       .preflight = true});
+    batch_.commit.rejected.push_back(std::move(rej));
+    ++sum_.rejected;
+}
+
+asio::awaitable<result<void>> cycle::take(const record& r, const std::map<std::string, digest>& known) {
+    ++sum_.read;
+    batch_.last = state::watermark{r.system_modstamp, r.id};
+    const auto seen = known.find(r.id);
+    if (r.is_deleted || s_.plan->skip(r)) {
+        ++sum_.skipped;
+    } else {
+        auto mapped = s_.plan->apply(r);
+        if (auto* why = std::get_if<rejected>(&mapped)) {
+            const auto d = payload_digest(payload{r.columns});
+            if (seen != known.end() && seen->second == d) {
+                ++sum_.unchanged;
+                ++batch_.commit.unchanged;
+            } else {
+                reject_preflight(r, *why);
+            }
+        } else {
+            auto& p = std::get<payload>(mapped);
+            const auto d = payload_digest(p);
+            if (seen != known.end() && seen->second == d) {
+                ++sum_.unchanged;
+                ++batch_.commit.unchanged;
+            } else {
+                batch_.payloads.push_back(std::move(p));
+                batch_.ids.push_back(r.id);
+                batch_.digests.push_back(d);
+            }
+        }
+    }
+    if (batch_.payloads.size() >= s_.sink->max_batch()) co_return co_await flush();
+    co_return result<void>{};
+}
+
+asio::awaitable<result<void>> cycle::flush() {
+    if (batch_.empty()) co_return result<void>{};
+    const auto t0 = steady::now();
+    auto& c = batch_.commit;
+    std::size_t rejected_by_sink = 0;
+    if (!batch_.payloads.empty()) {
+        auto outcomes = co_await s_.sink->push(batch_.payloads);
+        if (!outcomes) co_return outcomes.error();
+        for (std::size_t i = 0; i < outcomes->size(); ++i) {
+            if (const auto* d = std::get_if<delivered>(&(*outcomes)[i])) {
+                c.delivered.push_back({batch_.ids[i], batch_.digests[i]});
+                ++(d->created ? c.created : c.updated);
+                continue;
+            }
+            const auto& why = std::get<rejected>((*outcomes)[i]);
+            observability::emit(observability::record_rejected{.stream = s_.cfg->name,
+                                                               .object = s_.cfg->source.object,
+                                                               .record_id = batch_.ids[i],
+                                                               .cat = why.category,
+                                                               .code = why.code,
+                                                               .message = why.message});
+            c.rejected.push_back({.record_id = batch_.ids[i],
+                                  .category = why.category,
+                                  .code = why.code,
+                                  .message = why.message,
+                                  .payload_json = s_.sink->to_json(batch_.payloads[i]),
+                                  .payload_digest = batch_.digests[i]});
+            ++rejected_by_sink;
+        }
+        ++sum_.batches;
+    }
+    c.new_watermark = batch_.last;
+    // The destination acknowledged the batch: only now may the watermark pass its records.
+    if (auto r = store_.commit_batch(c); !r) co_return r.error();
+    sum_.created += c.created;
+    sum_.updated += c.updated;
+    sum_.rejected += static_cast<std::int64_t>(rejected_by_sink);
+    sum_.watermark = batch_.last;
+    if (!batch_.payloads.empty()) {
+        observability::emit(observability::batch_sent{.stream = s_.cfg->name,
+                                                      .object = s_.cfg->source.object,
+                                                      .batch_id = sum_.batches,
+                                                      .sent = batch_.payloads.size(),
+                                                      .created = static_cast<std::size_t>(c.created),
+                                                      .updated = static_cast<std::size_t>(c.updated),
+                                                      .rejected = rejected_by_sink,
+                                                      .duration_ms = ms_since(t0)});
+    }
+    reset_batch();
+    co_return result<void>{};
+}
+
+asio::awaitable<result<void>> cycle::run() {
+    const auto& cfg = *s_.cfg;
+    const auto wm = store_.load_watermark(cfg.name);
+    if (!wm) co_return wm.error();
+    sum_.watermark = *wm;
+    const auto w = compute_window(*wm, cfg.source.overlap, cfg.source.settle, now_());
+    auto soql = source::salesforce::changed_since({.object = cfg.source.object,
+                                                   .columns = s_.plan->source_columns(),
+                                                   .where = cfg.source.where,
+                                                   .from = w.from,
+                                                   .before = w.before});
+    if (!soql) co_return soql.error();
+    reset_batch();
+
+    auto page = co_await s_.source->query(*soql, *s_.columns);
+    for (;;) {
+        if (!page) co_return page.error();
+        ++sum_.pages;
+        std::vector<std::string> ids;
+        ids.reserve(page->records.size());
+        for (const auto& r : page->records) ids.push_back(r.id);
+        auto known = store_.load_digests(cfg.name, ids);
+        if (!known) co_return known.error();
+        for (const auto& r : page->records) {
+            if (auto t = co_await take(r, *known); !t) co_return t.error();
+            if (control_.stopping && control_.stopping->load()) break;
+        }
+        // Each page ends with a commit so the watermark follows the reading even when nothing
+        // needed sending (a restart then re-reads at most one page).
+        if (auto f = co_await flush(); !f) co_return f.error();
+        if (control_.stopping && control_.stopping->load()) {
+            co_return make_failure(errc::cancelled, "stopped by signal");
+        }
+        if (!page->next_records_url) break;
+        page = co_await s_.source->next(*page->next_records_url, *s_.columns);
+    }
+    co_return result<void>{};
+}
+
+}  // namespace
+
+window compute_window(const std::optional<state::watermark>& wm,
+                      std::chrono::milliseconds overlap,
+                      std::chrono::milliseconds settle,
+                      sys_ms now) {
+    window w;
+    // SOQL compares whole seconds: start the exclusive bound at the second now - settle is in.
+    w.before = timestamp{std::chrono::floor<std::chrono::seconds>(now - settle)};
+    if (wm) w.from = timestamp{std::chrono::floor<std::chrono::seconds>(wm->modstamp.at - overlap)};
+    return w;
+}
+
+asio::awaitable<result<cycle_summary>> run_cycle(stream_runtime& s,
+                                                 state::store& store,
+                                                 const clock_fn& now,
+                                                 cycle_control control) {
+    const auto t0 = steady::now();
+    const auto& cfg = *s.cfg;
+    auto run_id = store.begin_run(cfg.name, timestamp{now()});
+    if (!run_id) co_return with_context(result<cycle_summary>(run_id.error()), "stream " + cfg.name);
+
+    cycle c(s, store, now, control, *run_id);
+    auto r = co_await c.run();
+    const auto& sum = c.summary();
+
+    std::string status = "ok";
+    std::string error;
+    if (!r) {
+        failure f = r.error();
+        f.context("stream " + cfg.name);
+        error = f.message();
+        status = f.code == errc::cancelled       ? "cancelled"
+                 : f.code == errc::quota_exhausted ? "paused"
+                                                   : "failed";
+        if (f.code != errc::cancelled) {
+            observability::emit(observability::stream_failed{.stream = cfg.name, .object = cfg.source.object, .what = f});
+        }
+        r = f;
+    }
+    const state::run_counts counts{.read = sum.read,
+                                   .created = sum.created,
+                                   .updated = sum.updated,
+                                   .unchanged = sum.unchanged,
+                                   .rejected = sum.rejected};
+    if (auto fin = store.finish_run(*run_id, timestamp{now()}, status, counts, error); !fin && r) {
+        r = fin.error();
+    }
+    observability::emit(observability::stream_run_finished{
+        .stream = cfg.name,
+        .object = cfg.source.object,
+        .run_id = *run_id,
+        .status = status,
+        .read = sum.read,
+        .created = sum.created,
+        .updated = sum.updated,
+        .unchanged = sum.unchanged,
+        .rejected = sum.rejected,
+        .skipped = sum.skipped,
+        .pages = sum.pages,
+        .batches = sum.batches,
+        .duration_ms = ms_since(t0),
+        .watermark = sum.watermark ? sum.watermark->modstamp.to_iso() : std::string{},
+        .error = error});
+    if (!r) co_return r.error();
+    co_return sum;
+}
+
+}  // namespace crmsync::daemon

@@ -1,0 +1,236 @@
+// The real crmsync binary: exit codes (SPEC §2), every configuration problem listed with its
+// position, and a sync against the fakes as an operator would run it.
+
+#include "fake_marketo.hpp"
+#include "fake_salesforce.hpp"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <spawn.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace crmsync {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct run_result {
+    int exit_code = -1;
+    std::string out;  // stdout and stderr, interleaved
+};
+
+run_result run(const std::string& args, const std::string& env = {}) {
+    const std::string cmd = fmt::format("{} {} {} 2>&1", env, CRMSYNC_BINARY, args);
+    run_result r;
+    FILE* p = ::popen(cmd.c_str(), "r");
+    if (!p) return r;
+    std::array<char, 4096> buf{};
+    std::size_t n = 0;
+    while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+    const int status = ::pclose(p);
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return r;
+}
+
+class cli : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = fs::temp_directory_path() /
+               fmt::format("crmsync-cli-{}-{}", ::getpid(), ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        fs::remove_all(dir_);
+        fs::create_directories(dir_ / "mappings");
+    }
+    void TearDown() override { fs::remove_all(dir_); }
+
+    void write(const std::string& name, const std::string& text) { std::ofstream(dir_ / name) << text; }
+    std::string config() const { return (dir_ / "crmsync.yaml").string(); }
+
+    fs::path dir_;
+};
+
+TEST_F(cli, version_and_help) {
+    auto r = run("--version");
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_NE(r.out.find("crmsync"), std::string::npos);
+    r = run("help once");
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_NE(r.out.find("--stream"), std::string::npos);
+}
+
+TEST_F(cli, bad_usage_exits_2) {
+    EXPECT_EQ(run("frobnicate").exit_code, 2);
+    EXPECT_EQ(run("").exit_code, 2);
+    EXPECT_EQ(run("errors list --category nonsense -c /nonexistent.yaml").exit_code, 2);
+}
+
+TEST_F(cli, validate_lists_every_problem_with_its_position_and_exits_2) {
+    write("crmsync.yaml", R"(state: /tmp/x.db
+sources:
+  org:
+    kind: salesforce
+    login_url: http://login.example.com
+    auth: { flow: jwt, client_id: x, client_secret: y }
+destinations:
+  mkto: { kind: marketo, base_url: https://1-2-3.mktorest.com, client_id: a, client_secret: "${CRMSYNC_TEST_UNSET_VARIABLE}" }
+mappings: mappings/*.yaml
+)");
+    write("mappings/contacts.yaml", R"(stream: contacts
+source: { from: org, object: Contact, every: 5 minutes }
+destination:
+  to: mkto
+  key: { source: Id, destination: sfdcContactId }
+fields:
+  - { to: email, from: Email, transfrom: [trim] }
+  - { to: city, from: MailingCity, transform: [trim, uppercase] }
+)");
+    const auto r = run("validate -c " + config(), "env -u CRMSYNC_TEST_UNSET_VARIABLE");
+    EXPECT_EQ(r.exit_code, 2) << r.out;
+    const auto main_file = config();
+    const auto mapping = (dir_ / "mappings" / "contacts.yaml").string();
+    // Every problem, each with file:line:column, in one run.
+    EXPECT_NE(r.out.find(main_file + ":5:"), std::string::npos) << r.out;  // http:// off loopback
+    EXPECT_NE(r.out.find(main_file + ":6:"), std::string::npos) << r.out;  // unknown flow
+    EXPECT_NE(r.out.find(main_file + ":8:"), std::string::npos) << r.out;  // unset variable
+    EXPECT_NE(r.out.find(mapping + ":2:"), std::string::npos) << r.out;    // bad duration
+    EXPECT_NE(r.out.find(mapping + ":7:"), std::string::npos) << r.out;    // unknown key transfrom
+    EXPECT_NE(r.out.find(mapping + ":8:"), std::string::npos) << r.out;    // unknown transform
+    EXPECT_NE(r.out.find("CRMSYNC_TEST_UNSET_VARIABLE"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("did you mean 'transform'"), std::string::npos) << r.out;
+}
+
+TEST_F(cli, a_missing_config_file_exits_2) {
+    const auto r = run("validate -c " + (dir_ / "nope.yaml").string());
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.out.find("nope.yaml"), std::string::npos);
+}
+
+class cli_sync : public cli {
+protected:
+    void SetUp() override {
+        cli::SetUp();
+        write("mappings/contacts.yaml", R"(stream: contacts
+source: { from: org, object: Contact, settle: 0s }
+destination:
+  to: mkto
+  key: { source: Id, destination: sfdcContactId }
+fields:
+  - { to: email, from: Email, transform: [trim, lower], required: true }
+  - { to: lastName, from: LastName }
+)");
+    }
+
+    void write_main(const std::string& sf_secret) {
+        write("crmsync.yaml", fmt::format(R"(state: {}/state.db
+log: {{ level: info, format: json }}
+sources:
+  org:
+    kind: salesforce
+    login_url: {}
+    auth: {{ flow: client_credentials, client_id: fake-sf-client, client_secret: "${{CRMSYNC_TEST_SF_SECRET}}" }}
+destinations:
+  mkto: {{ kind: marketo, base_url: {}, client_id: fake-mkto-client, client_secret: fake-mkto-secret }}
+mappings: mappings/*.yaml
+)",
+                                          dir_.string(), sf_.base_url(), mkto_.base_url()));
+        env_ = "CRMSYNC_TEST_SF_SECRET=" + sf_secret;
+    }
+
+    fakes::fake_salesforce sf_;
+    fakes::fake_marketo mkto_;
+    std::string env_;
+};
+
+TEST_F(cli_sync, once_syncs_logs_a_summary_and_status_reports_it) {
+    const auto past = timestamp{system_now() - std::chrono::minutes(10)};
+    for (int i = 0; i < 12; ++i) {
+        sf_.insert("Contact", {{"LastName", fmt::format("L{}", i)}, {"Email", fmt::format("p{}@example.com", i)}}, past);
+    }
+    sf_.insert("Contact", {{"LastName", "NoMail"}}, past);  // required email missing → rejected
+    write_main("fake-sf-secret");
+    auto r = run("once -c " + config(), env_);
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_NE(r.out.find(R"("message":"Stream run finished.")"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(R"("created":12)"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("fake-sf-secret"), std::string::npos) << "secrets never reach logs";
+    EXPECT_EQ(mkto_.leads().size(), 12u);
+
+    r = run("status --json -c " + config(), env_);
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["streams"][0]["stream"], "contacts");
+    EXPECT_EQ(j["streams"][0]["synced_total"], 12);
+    EXPECT_EQ(j["streams"][0]["open_errors"]["validation"], 1);
+
+    r = run("errors list --json -c " + config(), env_);
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    const auto e = nlohmann::json::parse(r.out);
+    ASSERT_EQ(e["errors"].size(), 1u);
+    EXPECT_EQ(e["errors"][0]["code"], "REQUIRED_MISSING");
+    r = run(fmt::format("errors show {} -c {}", e["errors"][0]["id"].get<long>(), config()), env_);
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+}
+
+TEST_F(cli_sync, refused_credentials_exit_3_without_printing_the_secret) {
+    write_main("definitely-wrong-secret");
+    const auto r = run("once -c " + config(), env_);
+    EXPECT_EQ(r.exit_code, 3) << r.out;
+    EXPECT_EQ(r.out.find("definitely-wrong-secret"), std::string::npos) << r.out;
+}
+
+TEST_F(cli_sync, run_syncs_on_schedule_and_stops_cleanly_on_sigterm) {
+    const auto past = timestamp{system_now() - std::chrono::minutes(10)};
+    for (int i = 0; i < 7; ++i) {
+        sf_.insert("Contact", {{"LastName", fmt::format("L{}", i)}, {"Email", fmt::format("r{}@example.com", i)}}, past);
+    }
+    write_main("fake-sf-secret");
+    const auto log = (dir_ / "run.log").string();
+    const std::string secret_env = env_;
+    std::vector<std::string> args{CRMSYNC_BINARY, "run", "-c", config()};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    std::vector<std::string> env_strings{secret_env, "PATH=/usr/bin:/bin"};
+    std::vector<char*> envp;
+    for (auto& e : env_strings) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    pid_t pid = 0;
+    ASSERT_EQ(posix_spawn(&pid, CRMSYNC_BINARY, &actions, nullptr, argv.data(), envp.data()), 0);
+    posix_spawn_file_actions_destroy(&actions);
+
+    // The first cycle starts within a tenth of the 1m interval; wait for its effect, bounded.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (mkto_.leads().size() < 7 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_EQ(mkto_.leads().size(), 7u);
+
+    const auto t0 = std::chrono::steady_clock::now();
+    ::kill(pid, SIGTERM);
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+    std::ifstream in(log);
+    std::stringstream text;
+    text << in.rdbuf();
+    EXPECT_NE(text.str().find("Shutting down."), std::string::npos) << text.str();
+    EXPECT_NE(text.str().find("Stopped."), std::string::npos) << text.str();
+}
+
+}  // namespace
+}  // namespace crmsync

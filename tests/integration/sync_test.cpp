@@ -1,0 +1,378 @@
+// End-to-end behaviour of SPEC §4 through the real modules: config files on disk, the compiled
+// plan, the SQLite state, the HTTP client, and the fake Salesforce and Marketo servers.
+
+#include "crmsync/config/load.hpp"
+#include "crmsync/daemon/scheduler.hpp"
+#include "crmsync/mapping/plan.hpp"
+#include "fake_marketo.hpp"
+#include "fake_salesforce.hpp"
+#include "manual_clock.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+namespace crmsync {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+const sys_ms t0 = timestamp::parse("2026-11-23T10:00:00Z")->at;
+
+const char* mapping_fields = R"(
+fields:
+  - { to: email, from: Email, transform: [trim, lower], required: true }
+  - { to: firstName, from: FirstName, transform: [trim] }
+  - { to: lastName, from: LastName }
+  - to: city
+    coalesce: [MailingCity, City_A__c, City_U__c]
+  - to: salutation
+    from: Salutation
+    map: { "Mr.": Monsieur, "Ms.": Madame, "Mrs.": Madame }
+    unmapped: reject
+  - { to: leadScore, from: Lead_Score__c }
+)";
+
+class sync : public ::testing::Test {
+protected:
+    void SetUp() override {
+        sf_ = std::make_unique<fakes::fake_salesforce>(fakes::sf_options{.clock = clock_.fn()});
+        mkto_ = std::make_unique<fakes::fake_marketo>(fakes::mkto_options{.clock = clock_.fn()});
+        dir_ = fs::temp_directory_path() /
+               fmt::format("crmsync-sync-{}-{}", ::getpid(),
+                           ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        fs::remove_all(dir_);
+        fs::create_directories(dir_ / "mappings");
+        write_config();
+    }
+
+    void TearDown() override { fs::remove_all(dir_); }
+
+    void write_config(const std::string& sf_secret = "fake-sf-secret") {
+        std::ofstream(dir_ / "crmsync.yaml") << fmt::format(R"(
+state: {}/state.db
+log: {{ level: warn, format: json }}
+sources:
+  org:
+    kind: salesforce
+    login_url: {}
+    auth: {{ flow: client_credentials, client_id: fake-sf-client, client_secret: "{}" }}
+destinations:
+  mkto:
+    kind: marketo
+    base_url: {}
+    client_id: fake-mkto-client
+    client_secret: fake-mkto-secret
+mappings: mappings/*.yaml
+)",
+                                                            dir_.string(), sf_->base_url(), sf_secret,
+                                                            mkto_->base_url());
+        std::ofstream(dir_ / "mappings" / "contacts.yaml") << R"(
+stream: contacts
+source: { from: org, object: Contact, where: "Email != null", settle: 30s, overlap: 5m }
+destination:
+  to: mkto
+  object: lead
+  action: createOrUpdate
+  key: { source: Id, destination: sfdcContactId }
+)" << mapping_fields;
+    }
+
+    // One `crmsync once`, as the CLI runs it, with a short backoff so retry budgets end fast.
+    std::vector<daemon::stream_result> run_once() {
+        auto loaded = config::load(dir_ / "crmsync.yaml");
+        EXPECT_TRUE(loaded.problems.empty()) << loaded.problems.sorted().front().to_string();
+        std::vector<daemon::compiled_stream> streams;
+        for (const auto& s : loaded.cfg.streams) {
+            auto plan = mapping::compile(s, loaded.problems);
+            EXPECT_TRUE(plan) << loaded.problems.sorted().front().to_string();
+            streams.push_back({s, plan});
+        }
+        auto st = state::store::open(loaded.cfg.state_path);
+        EXPECT_TRUE(st) << st.error().message();
+        boost::asio::io_context ioc;
+        daemon::options opts;
+        opts.backoff = {.base = 1ms, .cap = 5ms, .max_attempts = 4};
+        opts.now = clock_.fn();
+        auto rt = daemon::runtime::build(ioc.get_executor(), loaded.cfg, std::move(streams), opts);
+        EXPECT_TRUE(rt) << rt.error().message();
+        return daemon::run_once(ioc, **rt, **st, {});
+    }
+
+    std::unique_ptr<state::store> open_store() {
+        auto st = state::store::open(dir_ / "state.db");
+        EXPECT_TRUE(st);
+        return std::move(*st);
+    }
+
+    std::string contact(int i, std::optional<timestamp> at = std::nullopt) {
+        static const char* salutations[] = {"Mr.", "Ms.", "Mrs."};
+        return sf_->insert("Contact",
+                           {{"FirstName", fmt::format(" First{} ", i)},
+                            {"LastName", fmt::format("Last{}", i)},
+                            {"Email", fmt::format("Person{}@Example.com", i)},
+                            {"MailingCity", i % 3 == 0 ? json("Paris") : json(nullptr)},
+                            {"City_A__c", i % 3 == 1 ? json("Lyon") : json(nullptr)},
+                            {"City_U__c", "Nantes"},
+                            {"Salutation", salutations[i % 3]},
+                            {"Lead_Score__c", i}},
+                           at);
+    }
+
+    // Every Sync Leads input record the fake received, across all calls.
+    std::size_t records_pushed() const {
+        std::size_t n = 0;
+        for (const auto& call : mkto_->push_calls()) n += call["input"].size();
+        return n;
+    }
+
+    std::set<std::string> persons_by_crm_id() const {
+        std::set<std::string> ids;
+        for (const auto& l : mkto_->leads()) {
+            if (l.contains("sfdcContactId") && l["sfdcContactId"].is_string()) ids.insert(l["sfdcContactId"]);
+        }
+        return ids;
+    }
+
+    void advance(std::chrono::milliseconds d) { clock_.set(clock_.now() + d); }
+
+    fakes::manual_clock clock_{t0};
+    std::unique_ptr<fakes::fake_salesforce> sf_;
+    std::unique_ptr<fakes::fake_marketo> mkto_;
+    fs::path dir_;
+};
+
+void expect_ok(const std::vector<daemon::stream_result>& results) {
+    ASSERT_FALSE(results.empty());
+    for (const auto& r : results) EXPECT_TRUE(r.outcome) << r.stream << ": " << r.outcome.error().message();
+}
+
+TEST_F(sync, n_contacts_give_n_persons_and_a_second_run_sends_nothing) {
+    std::set<std::string> ids;
+    for (int i = 0; i < 250; ++i) ids.insert(contact(i, timestamp{t0 + std::chrono::milliseconds(i * 37)}));
+    advance(1min);
+    expect_ok(run_once());
+    EXPECT_EQ(persons_by_crm_id(), ids);
+    EXPECT_EQ(mkto_->push_calls().size(), 1u);  // 250 records fit one batch of 300
+
+    const auto person = mkto_->find("sfdcContactId", *ids.begin());
+    ASSERT_EQ(person.size(), 1u);
+    EXPECT_EQ(person[0]["email"].get<std::string>().find_first_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ"), std::string::npos);
+
+    const auto calls = mkto_->push_calls().size();
+    advance(1min);
+    expect_ok(run_once());
+    EXPECT_EQ(mkto_->push_calls().size(), calls) << "unchanged records must not be sent again";
+    auto st = open_store()->status({"contacts"});
+    ASSERT_TRUE(st);
+    EXPECT_EQ((*st)[0].synced_total, 250);
+    EXPECT_EQ((*st)[0].unchanged_total, 250);  // the second run re-read them in the overlap window
+}
+
+TEST_F(sync, mapping_applies_fallbacks_translation_and_normalisation) {
+    const auto a = contact(0, timestamp{t0});  // MailingCity Paris
+    const auto b = contact(1, timestamp{t0});  // City_A__c Lyon
+    const auto c = contact(2, timestamp{t0});  // only City_U__c Nantes
+    advance(1min);
+    expect_ok(run_once());
+    const auto pa = mkto_->find("sfdcContactId", a).at(0);
+    EXPECT_EQ(pa["city"], "Paris");
+    EXPECT_EQ(pa["salutation"], "Monsieur");
+    EXPECT_EQ(pa["firstName"], "First0");
+    EXPECT_EQ(pa["email"], "person0@example.com");
+    EXPECT_EQ(mkto_->find("sfdcContactId", b).at(0)["city"], "Lyon");
+    EXPECT_EQ(mkto_->find("sfdcContactId", c).at(0)["city"], "Nantes");
+    EXPECT_EQ(mkto_->find("sfdcContactId", c).at(0)["salutation"], "Madame");
+}
+
+TEST_F(sync, rejected_records_land_in_the_error_log_and_do_not_block_the_stream) {
+    for (int i = 0; i < 20; ++i) contact(i, timestamp{t0});
+    const auto doctor = sf_->insert("Contact", {{"LastName", "Who"}, {"Email", "who@example.com"}, {"Salutation", "Dr."}},
+                                    timestamp{t0});
+    const auto invalid = sf_->insert("Contact", {{"LastName", "Bad"}, {"Email", "not-an-email"}}, timestamp{t0});
+    const auto dup = sf_->insert("Contact", {{"LastName", "Twin"}, {"Email", "twin@example.com"}}, timestamp{t0});
+    mkto_->add_person({{"email", "twin1@example.com"}, {"sfdcContactId", dup}});
+    mkto_->add_person({{"email", "twin2@example.com"}, {"sfdcContactId", dup}});
+    advance(1min);
+    expect_ok(run_once());
+
+    auto errors = open_store()->list_errors({});
+    ASSERT_TRUE(errors);
+    std::map<std::string, state::error_entry> by_record;
+    for (const auto& e : *errors) by_record[e.record_id] = e;
+    ASSERT_EQ(by_record.size(), 3u);
+    EXPECT_EQ(by_record[doctor].category, category::validation);
+    EXPECT_EQ(by_record[doctor].code, "UNMAPPED_VALUE");
+    EXPECT_EQ(by_record[invalid].category, category::validation);
+    EXPECT_FALSE(by_record[invalid].payload_json.empty()) << "the payload that was sent is kept";
+    EXPECT_EQ(by_record[dup].category, category::duplicate);
+    EXPECT_EQ(by_record[dup].code, "1007");
+    EXPECT_EQ(persons_by_crm_id().size(), 21u);  // 20 good ones + the pre-existing twins' id
+
+    // Unchanged rejected records are not sent again; a fixed one is delivered and leaves the log.
+    const auto pushed = records_pushed();
+    advance(1min);
+    expect_ok(run_once());
+    EXPECT_EQ(records_pushed(), pushed);
+    sf_->update("Contact", invalid, {{"Email", "fixed@example.com"}});
+    advance(1min);
+    expect_ok(run_once());
+    EXPECT_EQ(records_pushed(), pushed + 1);
+    errors = open_store()->list_errors({});
+    ASSERT_TRUE(errors);
+    EXPECT_EQ(errors->size(), 2u);
+}
+
+TEST_F(sync, one_changed_contact_costs_exactly_one_upsert) {
+    std::vector<std::string> ids;
+    for (int i = 0; i < 50; ++i) ids.push_back(contact(i, timestamp{t0}));
+    advance(1min);
+    expect_ok(run_once());
+    const auto calls = mkto_->push_calls().size();
+    sf_->update("Contact", ids[7], {{"FirstName", "Renamed"}});
+    advance(1min);
+    expect_ok(run_once());
+    ASSERT_EQ(mkto_->push_calls().size(), calls + 1);
+    const auto last = mkto_->push_calls().back();
+    ASSERT_EQ(last["input"].size(), 1u);
+    EXPECT_EQ(last["input"][0]["firstName"], "Renamed");
+    EXPECT_EQ(last["input"][0]["sfdcContactId"], ids[7]);
+}
+
+TEST_F(sync, a_change_to_an_unmapped_field_sends_nothing) {
+    std::vector<std::string> ids;
+    for (int i = 0; i < 10; ++i) ids.push_back(contact(i, timestamp{t0}));
+    advance(1min);
+    expect_ok(run_once());
+    const auto calls = mkto_->push_calls().size();
+    sf_->update("Contact", ids[3], {{"Phone", "+33 1 23 45 67 89"}});
+    advance(1min);
+    expect_ok(run_once());
+    EXPECT_EQ(mkto_->push_calls().size(), calls);
+}
+
+TEST_F(sync, same_timestamp_ties_split_across_pages_are_all_delivered) {
+    sf_->set_max_page_size(200);
+    std::set<std::string> ids;
+    // 450 records in one second: SOQL sees them as one timestamp, pages split them.
+    for (int i = 0; i < 450; ++i) ids.insert(contact(i, timestamp{t0 + std::chrono::milliseconds(i % 1000)}));
+    advance(1min);
+    expect_ok(run_once());
+    EXPECT_EQ(persons_by_crm_id(), ids);
+    EXPECT_EQ(records_pushed(), 450u);
+}
+
+TEST_F(sync, a_failure_between_pages_loses_nothing_and_resends_nothing_committed) {
+    sf_->set_max_page_size(200);
+    std::set<std::string> ids;
+    for (int i = 0; i < 450; ++i) ids.insert(contact(i, timestamp{t0 + std::chrono::seconds(i % 3)}));
+    advance(1min);
+    // The second page fails on every attempt of the retry budget (4 in these tests): the run
+    // stops after committing page one, as a kill between pages would.
+    sf_->fail_next("/services/data/v61.0/query/",
+                   std::vector<fakes::fault_spec>(4, fakes::fault_spec::http(503, "<html>down</html>")));
+    auto first = run_once();
+    ASSERT_EQ(first.size(), 1u);
+    EXPECT_FALSE(first[0].outcome);
+    EXPECT_EQ(sf_->pending_faults(), 0u);
+    EXPECT_EQ(records_pushed(), 200u);
+    auto wm = open_store()->load_watermark("contacts");
+    ASSERT_TRUE(wm && *wm) << "page one's batch was acknowledged, so its watermark is committed";
+
+    // The next run re-reads from the watermark minus the overlap: everything arrives, and page
+    // one's records are recognised as unchanged instead of being sent again.
+    advance(1min);
+    expect_ok(run_once());
+    EXPECT_EQ(persons_by_crm_id(), ids);
+    EXPECT_EQ(records_pushed(), 450u);
+}
+
+TEST_F(sync, a_contact_committed_late_with_an_older_timestamp_is_delivered) {
+    for (int i = 0; i < 5; ++i) contact(i, timestamp{t0 + std::chrono::seconds(i)});
+    advance(1min);
+    expect_ok(run_once());
+    auto wm = open_store()->load_watermark("contacts");
+    ASSERT_TRUE(wm && *wm);
+    // A transaction that started before the watermark commits now (api-reference §1.3).
+    const auto late = sf_->insert_late("Contact", {{"LastName", "Late"}, {"Email", "late@example.com"}},
+                                       timestamp{(*wm)->modstamp.at - 2min});
+    advance(1min);
+    expect_ok(run_once());
+    EXPECT_EQ(mkto_->find("sfdcContactId", late).size(), 1u);
+}
+
+TEST_F(sync, expired_tokens_on_both_sides_are_renewed_once_and_the_run_succeeds) {
+    const auto id = contact(0, timestamp{t0});
+    advance(1min);
+    expect_ok(run_once());
+    sf_->update("Contact", id, {{"FirstName", "Again"}});
+    sf_->expire_tokens();
+    mkto_->expire_tokens();
+    advance(1min);
+    const auto token_requests = sf_->token_requests();
+    expect_ok(run_once());
+    EXPECT_EQ(mkto_->find("sfdcContactId", id).at(0)["firstName"], "Again");
+    EXPECT_GT(sf_->token_requests(), token_requests);
+}
+
+TEST_F(sync, transient_failures_on_both_sides_are_retried_not_rejected) {
+    std::set<std::string> ids;
+    for (int i = 0; i < 30; ++i) ids.insert(contact(i, timestamp{t0}));
+    advance(1min);
+    sf_->fail_next("/services/data", {fakes::fault_spec::http(503, "<html>unavailable</html>"),
+                                      fakes::fault_spec::truncated_body()});
+    mkto_->fail_next("/rest/v1/leads.json", {fakes::fault_spec::vendor("606"), fakes::fault_spec::vendor("604"),
+                                             fakes::fault_spec::http(502, "<html>bad gateway</html>")});
+    expect_ok(run_once());
+    EXPECT_EQ(persons_by_crm_id(), ids);
+    auto errors = open_store()->list_errors({});
+    ASSERT_TRUE(errors);
+    EXPECT_TRUE(errors->empty()) << "transient failures are never rejections";
+}
+
+TEST_F(sync, malformed_json_from_either_side_is_retried_not_a_crash) {
+    std::set<std::string> ids;
+    for (int i = 0; i < 5; ++i) ids.insert(contact(i, timestamp{t0}));
+    advance(1min);
+    sf_->fail_next("/services/data", {fakes::fault_spec::garbled_json()});
+    mkto_->fail_next("/rest/v1/leads.json", {fakes::fault_spec::garbled_json()});
+    expect_ok(run_once());
+    EXPECT_EQ(persons_by_crm_id(), ids);
+}
+
+TEST_F(sync, refused_credentials_fail_the_stream_as_auth_rejected) {
+    contact(0, timestamp{t0});
+    advance(1min);
+    write_config("wrong-secret");
+    const auto results = run_once();
+    ASSERT_EQ(results.size(), 1u);
+    ASSERT_FALSE(results[0].outcome);
+    EXPECT_EQ(results[0].outcome.error().code, errc::auth_rejected);
+    EXPECT_EQ(results[0].outcome.error().message().find("wrong-secret"), std::string::npos);
+    EXPECT_TRUE(mkto_->leads().empty());
+}
+
+TEST_F(sync, daily_quota_reached_pauses_the_stream_and_keeps_the_watermark) {
+    for (int i = 0; i < 5; ++i) contact(i, timestamp{t0});
+    advance(1min);
+    mkto_->fail_next("/rest/v1/leads.json", {fakes::fault_spec::vendor("607")});
+    const auto results = run_once();
+    ASSERT_EQ(results.size(), 1u);
+    ASSERT_FALSE(results[0].outcome);
+    EXPECT_EQ(results[0].outcome.error().code, errc::quota_exhausted);
+    auto wm = open_store()->load_watermark("contacts");
+    ASSERT_TRUE(wm);
+    EXPECT_FALSE(*wm) << "nothing was acknowledged, so the watermark must not move";
+    advance(1min);
+    expect_ok(run_once());
+    EXPECT_EQ(mkto_->leads().size(), 5u);
+}
+
+}  // namespace
+}  // namespace crmsync
