@@ -11,10 +11,14 @@ namespace {
 int exit_code(crmsync::cli::outcome o) {
     using crmsync::cli::outcome;
     switch (o) {
-        case outcome::ok: return 0;
-        case outcome::runtime_failure: return 1;
-        case outcome::bad_config: return 2;
-        case outcome::auth_refused: return 3;
+        case outcome::ok:
+            return 0;
+        case outcome::runtime_failure:
+            return 1;
+        case outcome::bad_config:
+            return 2;
+        case outcome::auth_refused:
+            return 3;
     }
     return 1;
 }
@@ -28,8 +32,10 @@ int main(int argc, char** argv) {
 
     CLI::App app{"crmsync: keeps a marketing platform fed from a CRM", "crmsync"};
     app.set_version_flag("--version", std::string("crmsync ") + CRMSYNC_VERSION);
-    app.add_option("-c,--config", ctx.config_path, "Main configuration file (default $CRMSYNC_CONFIG or "
-                                                   "/etc/crmsync/crmsync.yaml)");
+    app.add_option("-c,--config",
+                   ctx.config_path,
+                   "Main configuration file (default $CRMSYNC_CONFIG or "
+                   "/etc/crmsync/crmsync.yaml)");
     // -c may follow the subcommand too: `crmsync once -c file`.
     app.fallthrough();
     app.require_subcommand(1);
@@ -70,6 +76,7 @@ int main(int argc, char** argv) {
         app.exit(e);  // prints the message and usage
         return exit_code(crmsync::cli::outcome::bad_config);
     }
-    if (!ctx.action) return exit_code(crmsync::cli::outcome::bad_config);
+    if (!ctx.action)
+        return exit_code(crmsync::cli::outcome::bad_config);
     return exit_code(ctx.action());
 }

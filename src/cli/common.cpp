@@ -22,29 +22,42 @@ void check_streams(const config::config& cfg,
         const auto& s = cs.cfg;
         for (const auto& c : cs.plan->source_columns()) {
             if (!source::salesforce::is_field_name(c)) {
-                problems.add(s.where, fmt::format("stream {}: '{}' is not a Salesforce field name", s.name, c));
+                problems.add(
+                    s.where,
+                    fmt::format("stream {}: '{}' is not a Salesforce field name", s.name, c));
             }
         }
         const auto dst = cfg.destinations.find(s.destination.to);
-        if (dst == cfg.destinations.end()) continue;  // the loader reported it
+        if (dst == cfg.destinations.end())
+            continue;  // the loader reported it
         if (dst->second.kind != config::destination_kind::marketo) {
-            problems.add(s.where, fmt::format("stream {}: destination '{}' is a Marketing Cloud destination, which "
-                                              "this build cannot write to yet",
-                                              s.name, s.destination.to));
+            problems.add(
+                s.where,
+                fmt::format("stream {}: destination '{}' is a Marketing Cloud destination, which "
+                            "this build cannot write to yet",
+                            s.name,
+                            s.destination.to));
         } else if (s.destination.object != "lead") {
-            problems.add(s.where, fmt::format("stream {}: destination object '{}' is not supported yet (only 'lead')",
-                                              s.name, s.destination.object));
+            problems.add(
+                s.where,
+                fmt::format("stream {}: destination object '{}' is not supported yet (only 'lead')",
+                            s.name,
+                            s.destination.object));
         }
         if (s.source.deletes.mode != config::deletes_mode::ignore) {
-            problems.add(s.where, fmt::format("stream {}: deletes other than 'ignore' are not supported yet", s.name));
+            problems.add(s.where,
+                         fmt::format("stream {}: deletes other than 'ignore' are not supported yet",
+                                     s.name));
         }
         if (s.source.converted) {
-            problems.add(s.where, fmt::format("stream {}: 'converted' is not supported yet", s.name));
+            problems.add(s.where,
+                         fmt::format("stream {}: 'converted' is not supported yet", s.name));
         }
         const auto src = cfg.sources.find(s.source.from);
         if (src != cfg.sources.end() && src->second.auth.flow == config::auth_flow::jwt_bearer) {
-            problems.add(src->second.where,
-                         fmt::format("source {}: the jwt_bearer flow is not supported yet", src->first));
+            problems.add(
+                src->second.where,
+                fmt::format("source {}: the jwt_bearer flow is not supported yet", src->first));
         }
     }
 }
@@ -59,12 +72,16 @@ std::optional<loaded_config> load_config(const std::string& path) {
     // lists everything.
     for (const auto& s : loaded.cfg.streams) {
         auto plan = mapping::compile(s, problems);
-        if (plan) out.streams.push_back({s, std::move(plan)});
+        if (plan)
+            out.streams.push_back({s, std::move(plan)});
     }
-    if (problems.empty()) check_streams(loaded.cfg, out.streams, problems);
+    if (problems.empty())
+        check_streams(loaded.cfg, out.streams, problems);
     if (!problems.empty()) {
-        for (const auto& d : problems.sorted()) std::cerr << d.to_string() << '\n';
-        std::cerr << fmt::format("{}: {} problem{} found\n", path, problems.size(), problems.size() == 1 ? "" : "s");
+        for (const auto& d : problems.sorted())
+            std::cerr << d.to_string() << '\n';
+        std::cerr << fmt::format(
+            "{}: {} problem{} found\n", path, problems.size(), problems.size() == 1 ? "" : "s");
         return std::nullopt;
     }
     out.cfg = std::move(loaded.cfg);

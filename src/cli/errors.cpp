@@ -1,7 +1,6 @@
 // crmsync errors list|show: the error log of rejected records (SPEC §2).
 
 #include "common.hpp"
-
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -32,19 +31,31 @@ json to_json(const state::error_entry& e, bool with_payload) {
 
 // --since accepts an ISO-8601 time or an age like 24h, 30m, 7d.
 std::optional<timestamp> parse_since(const std::string& text) {
-    if (auto t = timestamp::parse(text)) return t;
-    if (text.size() < 2) return std::nullopt;
+    if (auto t = timestamp::parse(text))
+        return t;
+    if (text.size() < 2)
+        return std::nullopt;
     long n = 0;
     const auto unit = text.back();
     const auto r = std::from_chars(text.data(), text.data() + text.size() - 1, n);
-    if (r.ec != std::errc{} || r.ptr != text.data() + text.size() - 1 || n < 0) return std::nullopt;
+    if (r.ec != std::errc{} || r.ptr != text.data() + text.size() - 1 || n < 0)
+        return std::nullopt;
     std::chrono::milliseconds age;
     switch (unit) {
-        case 's': age = std::chrono::seconds(n); break;
-        case 'm': age = std::chrono::minutes(n); break;
-        case 'h': age = std::chrono::hours(n); break;
-        case 'd': age = std::chrono::hours(24 * n); break;
-        default: return std::nullopt;
+        case 's':
+            age = std::chrono::seconds(n);
+            break;
+        case 'm':
+            age = std::chrono::minutes(n);
+            break;
+        case 'h':
+            age = std::chrono::hours(n);
+            break;
+        case 'd':
+            age = std::chrono::hours(24 * n);
+            break;
+        default:
+            return std::nullopt;
     }
     return timestamp{system_now() - age};
 }
@@ -63,20 +74,24 @@ void add_errors(CLI::App& app, context& ctx) {
     auto lo = std::make_shared<list_options>();
     auto* list = cmd->add_subcommand("list", "List rejected records, newest first");
     list->add_option("--stream", lo->stream, "Only this stream");
-    list->add_option("--category", lo->category, "duplicate, validation, access, not_found or other");
-    list->add_option("--since", lo->since, "Seen at or after this time (ISO-8601) or age (24h, 7d)");
+    list->add_option(
+        "--category", lo->category, "duplicate, validation, access, not_found or other");
+    list->add_option(
+        "--since", lo->since, "Seen at or after this time (ISO-8601) or age (24h, 7d)");
     list->add_option("--limit", lo->limit, "At most this many entries")->capture_default_str();
     list->add_flag("--json", lo->json, "Stable JSON output");
     list->callback([&ctx, lo] {
         ctx.action = [&ctx, lo]() -> outcome {
             state::error_filter f;
             f.limit = lo->limit;
-            if (!lo->stream.empty()) f.stream = lo->stream;
+            if (!lo->stream.empty())
+                f.stream = lo->stream;
             if (!lo->category.empty()) {
                 f.category = parse_category(lo->category);
                 if (!f.category) {
                     std::cerr << fmt::format(
-                        "crmsync: unknown category '{}'; expected one of: duplicate, validation, access, not_found, "
+                        "crmsync: unknown category '{}'; expected one of: duplicate, validation, "
+                        "access, not_found, "
                         "other\n",
                         lo->category);
                     return outcome::bad_config;
@@ -85,15 +100,18 @@ void add_errors(CLI::App& app, context& ctx) {
             if (!lo->since.empty()) {
                 f.since = parse_since(lo->since);
                 if (!f.since) {
-                    std::cerr << fmt::format("crmsync: --since '{}' is neither an ISO-8601 time nor an age like 24h\n",
-                                             lo->since);
+                    std::cerr << fmt::format(
+                        "crmsync: --since '{}' is neither an ISO-8601 time nor an age like 24h\n",
+                        lo->since);
                     return outcome::bad_config;
                 }
             }
             auto loaded = load_config(ctx.config_path);
-            if (!loaded) return outcome::bad_config;
+            if (!loaded)
+                return outcome::bad_config;
             auto store = open_state(loaded->cfg);
-            if (!store) return outcome::runtime_failure;
+            if (!store)
+                return outcome::runtime_failure;
             auto entries = store->list_errors(f);
             if (!entries) {
                 std::cerr << "crmsync: " << entries.error().message() << '\n';
@@ -101,30 +119,47 @@ void add_errors(CLI::App& app, context& ctx) {
             }
             if (lo->json) {
                 json out = json::array();
-                for (const auto& e : *entries) out.push_back(to_json(e, false));
+                for (const auto& e : *entries)
+                    out.push_back(to_json(e, false));
                 std::cout << json{{"errors", out}}.dump(2) << '\n';
                 return outcome::ok;
             }
-            std::cout << fmt::format("{:>6}  {:<14} {:<18} {:<10} {:<18} {:<24}  {}\n", "ID", "STREAM", "RECORD",
-                                     "CATEGORY", "CODE", "LAST SEEN", "MESSAGE");
+            std::cout << fmt::format("{:>6}  {:<14} {:<18} {:<10} {:<18} {:<24}  {}\n",
+                                     "ID",
+                                     "STREAM",
+                                     "RECORD",
+                                     "CATEGORY",
+                                     "CODE",
+                                     "LAST SEEN",
+                                     "MESSAGE");
             for (const auto& e : *entries) {
-                std::cout << fmt::format("{:>6}  {:<14} {:<18} {:<10} {:<18} {:<24}  {}\n", e.id, e.stream,
-                                         e.record_id, to_string(e.category), e.code, e.last_seen.to_iso(), e.message);
+                std::cout << fmt::format("{:>6}  {:<14} {:<18} {:<10} {:<18} {:<24}  {}\n",
+                                         e.id,
+                                         e.stream,
+                                         e.record_id,
+                                         to_string(e.category),
+                                         e.code,
+                                         e.last_seen.to_iso(),
+                                         e.message);
             }
-            std::cout << fmt::format("{} rejected record{}\n", entries->size(), entries->size() == 1 ? "" : "s");
+            std::cout << fmt::format(
+                "{} rejected record{}\n", entries->size(), entries->size() == 1 ? "" : "s");
             return outcome::ok;
         };
     });
 
     auto id = std::make_shared<std::int64_t>(0);
-    auto* show = cmd->add_subcommand("show", "Show one rejected record with the payload that was sent");
+    auto* show =
+        cmd->add_subcommand("show", "Show one rejected record with the payload that was sent");
     show->add_option("ID", *id, "Error log id (from errors list)")->required();
     show->callback([&ctx, id] {
         ctx.action = [&ctx, id]() -> outcome {
             auto loaded = load_config(ctx.config_path);
-            if (!loaded) return outcome::bad_config;
+            if (!loaded)
+                return outcome::bad_config;
             auto store = open_state(loaded->cfg);
-            if (!store) return outcome::runtime_failure;
+            if (!store)
+                return outcome::runtime_failure;
             auto e = store->get_error(*id);
             if (!e) {
                 std::cerr << "crmsync: " << e.error().message() << '\n';

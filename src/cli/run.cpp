@@ -1,9 +1,10 @@
 // crmsync run: the daemon. Schedules every stream at its own interval until SIGTERM/SIGINT.
 
-#include "common.hpp"
 #include "crmsync/daemon/scheduler.hpp"
 
 #include <boost/asio/io_context.hpp>
+
+#include "common.hpp"
 
 #include <iostream>
 
@@ -14,12 +15,15 @@ void add_run(CLI::App& app, context& ctx) {
     cmd->callback([&ctx] {
         ctx.action = [&ctx]() -> outcome {
             auto loaded = load_config(ctx.config_path);
-            if (!loaded) return outcome::bad_config;
+            if (!loaded)
+                return outcome::bad_config;
             start_logging(loaded->cfg);
             auto store = open_state(loaded->cfg);
-            if (!store) return outcome::runtime_failure;
+            if (!store)
+                return outcome::runtime_failure;
             boost::asio::io_context ioc;
-            auto rt = daemon::runtime::build(ioc.get_executor(), loaded->cfg, std::move(loaded->streams), {});
+            auto rt = daemon::runtime::build(
+                ioc.get_executor(), loaded->cfg, std::move(loaded->streams), {});
             if (!rt) {
                 std::cerr << "crmsync: " << rt.error().message() << '\n';
                 return outcome::bad_config;

@@ -11,22 +11,38 @@ public:
 
     std::string message(int ev) const override {
         switch (static_cast<errc>(ev)) {
-            case errc::timeout: return "operation timed out";
-            case errc::connect_failed: return "could not connect";
-            case errc::tls_failed: return "TLS handshake failed";
-            case errc::http_status: return "unexpected HTTP status";
-            case errc::rate_limited: return "rate limited by the peer";
-            case errc::quota_exhausted: return "API quota exhausted";
-            case errc::auth_rejected: return "authentication refused";
-            case errc::token_expired: return "access token expired or invalid";
-            case errc::bad_response: return "malformed response";
-            case errc::schema_drift: return "schema drift detected";
-            case errc::config_invalid: return "invalid configuration";
-            case errc::state_failed: return "state database failure";
-            case errc::invalid_url: return "invalid URL";
-            case errc::request_rejected: return "request rejected";
-            case errc::cancelled: return "operation cancelled";
-            case errc::transient: return "transient server failure";
+            case errc::timeout:
+                return "operation timed out";
+            case errc::connect_failed:
+                return "could not connect";
+            case errc::tls_failed:
+                return "TLS handshake failed";
+            case errc::http_status:
+                return "unexpected HTTP status";
+            case errc::rate_limited:
+                return "rate limited by the peer";
+            case errc::quota_exhausted:
+                return "API quota exhausted";
+            case errc::auth_rejected:
+                return "authentication refused";
+            case errc::token_expired:
+                return "access token expired or invalid";
+            case errc::bad_response:
+                return "malformed response";
+            case errc::schema_drift:
+                return "schema drift detected";
+            case errc::config_invalid:
+                return "invalid configuration";
+            case errc::state_failed:
+                return "state database failure";
+            case errc::invalid_url:
+                return "invalid URL";
+            case errc::request_rejected:
+                return "request rejected";
+            case errc::cancelled:
+                return "operation cancelled";
+            case errc::transient:
+                return "transient server failure";
         }
         return "unknown crmsync error";
     }
@@ -50,7 +66,8 @@ std::string failure::message() const {
         // The detail already says what happened; the code's text adds only noise then.
         return out;
     }
-    if (!detail.empty()) out += " (" + code.message() + ")";
+    if (!detail.empty())
+        out += " (" + code.message() + ")";
     return out;
 }
 

@@ -16,14 +16,16 @@ constexpr std::array<std::pair<category, std::string_view>, 5> names{{
 
 std::string_view to_string(category c) noexcept {
     for (const auto& [k, name] : names) {
-        if (k == c) return name;
+        if (k == c)
+            return name;
     }
     return "other";
 }
 
 std::optional<category> parse_category(std::string_view s) noexcept {
     for (const auto& [k, name] : names) {
-        if (name == s) return k;
+        if (name == s)
+            return k;
     }
     return std::nullopt;
 }

@@ -6,8 +6,12 @@
 
 namespace crmsync {
 
-std::ostream& operator<<(std::ostream& os, const secret&) { return os << secret::redacted; }
+std::ostream& operator<<(std::ostream& os, const secret&) {
+    return os << secret::redacted;
+}
 
-void to_json(nlohmann::json& j, const secret&) { j = secret::redacted; }
+void to_json(nlohmann::json& j, const secret&) {
+    j = secret::redacted;
+}
 
 }  // namespace crmsync

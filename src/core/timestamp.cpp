@@ -3,16 +3,18 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
-#include <charconv>
 #include <cctype>
+#include <charconv>
 
 namespace crmsync {
 namespace {
 
 bool take_int(std::string_view& s, std::size_t digits, int& out) {
-    if (s.size() < digits) return false;
+    if (s.size() < digits)
+        return false;
     for (std::size_t i = 0; i < digits; ++i) {
-        if (!std::isdigit(static_cast<unsigned char>(s[i]))) return false;
+        if (!std::isdigit(static_cast<unsigned char>(s[i])))
+            return false;
     }
     std::from_chars(s.data(), s.data() + digits, out);
     s.remove_prefix(digits);
@@ -20,7 +22,8 @@ bool take_int(std::string_view& s, std::size_t digits, int& out) {
 }
 
 bool take_char(std::string_view& s, char c) {
-    if (s.empty() || s.front() != c) return false;
+    if (s.empty() || s.front() != c)
+        return false;
     s.remove_prefix(1);
     return true;
 }
@@ -34,10 +37,13 @@ std::optional<timestamp> timestamp::parse(std::string_view s) {
         !take_int(s, 2, d)) {
         return std::nullopt;
     }
-    const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
-    if (!ymd.ok()) return std::nullopt;
+    const year_month_day ymd{
+        year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+    if (!ymd.ok())
+        return std::nullopt;
     sys_ms t = sys_days{ymd};
-    if (s.empty()) return timestamp{t};
+    if (s.empty())
+        return timestamp{t};
 
     int h = 0, mi = 0, sec = 0;
     if (!take_char(s, 'T') || !take_int(s, 2, h) || !take_char(s, ':') || !take_int(s, 2, mi) ||
@@ -53,16 +59,21 @@ std::optional<timestamp> timestamp::parse(std::string_view s) {
             s.remove_prefix(1);
             ++n;
         }
-        if (n == 0) return std::nullopt;
+        if (n == 0)
+            return std::nullopt;
         t += milliseconds{ms};
     }
-    if (take_char(s, 'Z')) return s.empty() ? std::optional{timestamp{t}} : std::nullopt;
+    if (take_char(s, 'Z'))
+        return s.empty() ? std::optional{timestamp{t}} : std::nullopt;
     const bool plus = take_char(s, '+');
-    if (!plus && !take_char(s, '-')) return std::nullopt;
+    if (!plus && !take_char(s, '-'))
+        return std::nullopt;
     int oh = 0, om = 0;
-    if (!take_int(s, 2, oh)) return std::nullopt;
+    if (!take_int(s, 2, oh))
+        return std::nullopt;
     take_char(s, ':');
-    if (!take_int(s, 2, om) || !s.empty() || oh > 23 || om > 59) return std::nullopt;
+    if (!take_int(s, 2, om) || !s.empty() || oh > 23 || om > 59)
+        return std::nullopt;
     const auto offset = hours{oh} + minutes{om};
     t = plus ? t - offset : t + offset;
     return timestamp{t};

@@ -19,8 +19,11 @@ result<std::unique_ptr<runtime>> runtime::build(boost::asio::any_io_executor ex,
         ctx.policy = rt->opts_.backoff;
         ctx.rng = &rt->rng_;
         ctx.on_retry = [system](int attempt, const failure& f, std::chrono::milliseconds delay) {
-            observability::emit(observability::api_call_failed{
-                .stream = {}, .system = system, .attempt = attempt, .retry_in_ms = delay.count(), .what = f});
+            observability::emit(observability::api_call_failed{.stream = {},
+                                                               .system = system,
+                                                               .attempt = attempt,
+                                                               .retry_in_ms = delay.count(),
+                                                               .what = f});
         };
         return ctx;
     };
@@ -28,10 +31,12 @@ result<std::unique_ptr<runtime>> runtime::build(boost::asio::any_io_executor ex,
     for (const auto& [name, src] : cfg.sources) {
         auto& client = rt->http_clients_.emplace_back(
             std::make_unique<http::client>(ex, http::tls_options{.ca_file = src.ca_file}));
-        rt->sources_[name] = std::make_unique<source::salesforce::client>(*client, src, retry_for("salesforce"));
+        rt->sources_[name] =
+            std::make_unique<source::salesforce::client>(*client, src, retry_for("salesforce"));
     }
     for (const auto& [name, dst] : cfg.destinations) {
-        if (dst.kind != config::destination_kind::marketo) continue;
+        if (dst.kind != config::destination_kind::marketo)
+            continue;
         auto& client = rt->http_clients_.emplace_back(
             std::make_unique<http::client>(ex, http::tls_options{.ca_file = dst.ca_file}));
         rt->sessions_[name] = std::make_unique<sink::marketo::session>(*client, dst);
@@ -44,29 +49,37 @@ result<std::unique_ptr<runtime>> runtime::build(boost::asio::any_io_executor ex,
         sr.plan = cs.plan;
         auto src = rt->sources_.find(s.source.from);
         if (src == rt->sources_.end()) {
-            return make_failure(errc::config_invalid, fmt::format("stream {}: unknown source '{}'", s.name, s.source.from));
+            return make_failure(
+                errc::config_invalid,
+                fmt::format("stream {}: unknown source '{}'", s.name, s.source.from));
         }
         sr.source = src->second.get();
         sr.columns = std::make_unique<source::salesforce::column_set>(cs.plan->source_columns());
         auto dst = rt->sessions_.find(s.destination.to);
         if (dst == rt->sessions_.end()) {
-            return make_failure(errc::config_invalid,
-                                fmt::format("stream {}: destination '{}' is not a Marketo instance; only Marketo "
-                                            "destinations are supported in this build",
-                                            s.name, s.destination.to));
+            return make_failure(
+                errc::config_invalid,
+                fmt::format("stream {}: destination '{}' is not a Marketo instance; only Marketo "
+                            "destinations are supported in this build",
+                            s.name,
+                            s.destination.to));
         }
         if (s.destination.object != "lead") {
-            return make_failure(errc::config_invalid,
-                                fmt::format("stream {}: destination object '{}' is not supported in this build "
-                                            "(only 'lead')",
-                                            s.name, s.destination.object));
+            return make_failure(
+                errc::config_invalid,
+                fmt::format("stream {}: destination object '{}' is not supported in this build "
+                            "(only 'lead')",
+                            s.name,
+                            s.destination.object));
         }
         std::vector<std::string> fields;
-        for (const auto& f : cs.plan->destination_fields()) fields.push_back(f.destination);
+        for (const auto& f : cs.plan->destination_fields())
+            fields.push_back(f.destination);
         sink::marketo::sync_options so{.action = s.destination.action,
                                        .lookup_field = s.destination.key.destination,
                                        .partition = s.destination.partition};
-        sr.sink = std::make_unique<sink::marketo::lead_sink>(*dst->second, so, std::move(fields), retry_for("marketo"));
+        sr.sink = std::make_unique<sink::marketo::lead_sink>(
+            *dst->second, so, std::move(fields), retry_for("marketo"));
         rt->streams_.push_back(std::move(sr));
     }
     return rt;
@@ -74,7 +87,8 @@ result<std::unique_ptr<runtime>> runtime::build(boost::asio::any_io_executor ex,
 
 stream_runtime* runtime::find(std::string_view name) {
     for (auto& s : streams_) {
-        if (s.cfg->name == name) return &s;
+        if (s.cfg->name == name)
+            return &s;
     }
     return nullptr;
 }

@@ -39,17 +39,20 @@ std::vector<stream_result> run_once(asio::io_context& ioc,
                                     const std::vector<std::string>& only) {
     std::vector<stream_result> results;
     for (auto& s : rt.streams()) {
-        if (!only.empty() && std::find(only.begin(), only.end(), s.cfg->name) == only.end()) continue;
+        if (!only.empty() && std::find(only.begin(), only.end(), s.cfg->name) == only.end())
+            continue;
         results.push_back({s.cfg->name, result<void>{}});
     }
-    if (results.empty()) return results;
+    if (results.empty())
+        return results;
 
     std::atomic<bool> stopping{false};
     std::size_t remaining = results.size();
     // SIGINT/SIGTERM during `once` stop after the current batch, as in the daemon.
     asio::signal_set signals(ioc, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code& ec, int) {
-        if (!ec) stopping = true;
+        if (!ec)
+            stopping = true;
     });
     for (std::size_t i = 0; i < results.size(); ++i) {
         auto* s = rt.find(results[i].stream);
@@ -57,12 +60,14 @@ std::vector<stream_result> run_once(asio::io_context& ioc,
             ioc,
             [s, &store, &rt, &stopping]() -> asio::awaitable<result<void>> {
                 auto r = co_await run_cycle(*s, store, rt.opts().now, {.stopping = &stopping});
-                if (!r) co_return r.error();
+                if (!r)
+                    co_return r.error();
                 co_return result<void>{};
             },
             [&, i](std::exception_ptr e, result<void> r) {
                 results[i].outcome = e ? result<void>(from_exception(e)) : std::move(r);
-                if (--remaining == 0) signals.cancel();
+                if (--remaining == 0)
+                    signals.cancel();
             });
     }
     ioc.restart();
@@ -70,7 +75,10 @@ std::vector<stream_result> run_once(asio::io_context& ioc,
     return results;
 }
 
-void run_forever(asio::io_context& ioc, runtime& rt, state::store& store, const run_settings& settings) {
+void run_forever(asio::io_context& ioc,
+                 runtime& rt,
+                 state::store& store,
+                 const run_settings& settings) {
     std::atomic<bool> stopping{false};
     std::list<asio::steady_timer> timers;
     std::size_t running = rt.streams().size();
@@ -79,13 +87,16 @@ void run_forever(asio::io_context& ioc, runtime& rt, state::store& store, const 
     asio::steady_timer force_stop(ioc);
     asio::signal_set signals(ioc, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code& ec, int sig) {
-        if (ec) return;
+        if (ec)
+            return;
         observability::info("Shutting down.", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
         stopping = true;
-        for (auto& t : timers) t.cancel();
+        for (auto& t : timers)
+            t.cancel();
         force_stop.expires_after(settings.grace);
         force_stop.async_wait([&](const boost::system::error_code& fec) {
-            if (fec) return;
+            if (fec)
+                return;
             observability::warn("Cycles did not finish within the grace period; stopping now.",
                                 {{"grace_ms", settings.grace.count()}});
             ioc.stop();
@@ -105,20 +116,24 @@ void run_forever(asio::io_context& ioc, runtime& rt, state::store& store, const 
                 while (!stopping) {
                     timer.expires_after(delay);
                     (void)co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-                    if (stopping) break;
+                    if (stopping)
+                        break;
                     const auto started = std::chrono::steady_clock::now();
                     // The cycle logs its own summary and failure lines; the loop just goes on,
                     // so a failing stream retries at its next interval without blocking others.
                     (void)co_await run_cycle(s, store, rt.opts().now, {.stopping = &stopping});
                     const auto spent = std::chrono::steady_clock::now() - started;
-                    delay = std::max(std::chrono::milliseconds{0},
-                                     s.cfg->source.every - std::chrono::duration_cast<std::chrono::milliseconds>(spent));
+                    delay =
+                        std::max(std::chrono::milliseconds{0},
+                                 s.cfg->source.every -
+                                     std::chrono::duration_cast<std::chrono::milliseconds>(spent));
                 }
             },
             [&, name = s.cfg->name](std::exception_ptr e) {
                 if (e) {
-                    observability::error("Stream loop ended by an internal error.",
-                                         {{"stream", name}, {"error", from_exception(e).message()}});
+                    observability::error(
+                        "Stream loop ended by an internal error.",
+                        {{"stream", name}, {"error", from_exception(e).message()}});
                 }
                 if (--running == 0) {
                     signals.cancel();

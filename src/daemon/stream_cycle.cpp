@@ -31,7 +31,11 @@ struct pending_batch {
 
 class cycle {
 public:
-    cycle(stream_runtime& s, state::store& store, const clock_fn& now, cycle_control control, std::int64_t run_id)
+    cycle(stream_runtime& s,
+          state::store& store,
+          const clock_fn& now,
+          cycle_control control,
+          std::int64_t run_id)
         : s_(s), store_(store), now_(now), control_(control) {
         sum_.run_id = run_id;
     }
@@ -80,7 +84,8 @@ void cycle::reject_preflight(const record& r, const rejected& why) {
     ++sum_.rejected;
 }
 
-asio::awaitable<result<void>> cycle::take(const record& r, const std::map<std::string, digest>& known) {
+asio::awaitable<result<void>> cycle::take(const record& r,
+                                          const std::map<std::string, digest>& known) {
     ++sum_.read;
     batch_.last = state::watermark{r.system_modstamp, r.id};
     const auto seen = known.find(r.id);
@@ -109,18 +114,21 @@ asio::awaitable<result<void>> cycle::take(const record& r, const std::map<std::s
             }
         }
     }
-    if (batch_.payloads.size() >= s_.sink->max_batch()) co_return co_await flush();
+    if (batch_.payloads.size() >= s_.sink->max_batch())
+        co_return co_await flush();
     co_return result<void>{};
 }
 
 asio::awaitable<result<void>> cycle::flush() {
-    if (batch_.empty()) co_return result<void>{};
+    if (batch_.empty())
+        co_return result<void>{};
     const auto t0 = steady::now();
     auto& c = batch_.commit;
     std::size_t rejected_by_sink = 0;
     if (!batch_.payloads.empty()) {
         auto outcomes = co_await s_.sink->push(batch_.payloads);
-        if (!outcomes) co_return outcomes.error();
+        if (!outcomes)
+            co_return outcomes.error();
         for (std::size_t i = 0; i < outcomes->size(); ++i) {
             if (const auto* d = std::get_if<delivered>(&(*outcomes)[i])) {
                 c.delivered.push_back({batch_.ids[i], batch_.digests[i]});
@@ -146,20 +154,22 @@ asio::awaitable<result<void>> cycle::flush() {
     }
     c.new_watermark = batch_.last;
     // The destination acknowledged the batch: only now may the watermark pass its records.
-    if (auto r = store_.commit_batch(c); !r) co_return r.error();
+    if (auto r = store_.commit_batch(c); !r)
+        co_return r.error();
     sum_.created += c.created;
     sum_.updated += c.updated;
     sum_.rejected += static_cast<std::int64_t>(rejected_by_sink);
     sum_.watermark = batch_.last;
     if (!batch_.payloads.empty()) {
-        observability::emit(observability::batch_sent{.stream = s_.cfg->name,
-                                                      .object = s_.cfg->source.object,
-                                                      .batch_id = sum_.batches,
-                                                      .sent = batch_.payloads.size(),
-                                                      .created = static_cast<std::size_t>(c.created),
-                                                      .updated = static_cast<std::size_t>(c.updated),
-                                                      .rejected = rejected_by_sink,
-                                                      .duration_ms = ms_since(t0)});
+        observability::emit(
+            observability::batch_sent{.stream = s_.cfg->name,
+                                      .object = s_.cfg->source.object,
+                                      .batch_id = sum_.batches,
+                                      .sent = batch_.payloads.size(),
+                                      .created = static_cast<std::size_t>(c.created),
+                                      .updated = static_cast<std::size_t>(c.updated),
+                                      .rejected = rejected_by_sink,
+                                      .duration_ms = ms_since(t0)});
     }
     reset_batch();
     co_return result<void>{};
@@ -168,7 +178,8 @@ asio::awaitable<result<void>> cycle::flush() {
 asio::awaitable<result<void>> cycle::run() {
     const auto& cfg = *s_.cfg;
     const auto wm = store_.load_watermark(cfg.name);
-    if (!wm) co_return wm.error();
+    if (!wm)
+        co_return wm.error();
     sum_.watermark = *wm;
     const auto w = compute_window(*wm, cfg.source.overlap, cfg.source.settle, now_());
     auto soql = source::salesforce::changed_since({.object = cfg.source.object,
@@ -176,29 +187,37 @@ asio::awaitable<result<void>> cycle::run() {
                                                    .where = cfg.source.where,
                                                    .from = w.from,
                                                    .before = w.before});
-    if (!soql) co_return soql.error();
+    if (!soql)
+        co_return soql.error();
     reset_batch();
 
     auto page = co_await s_.source->query(*soql, *s_.columns);
     for (;;) {
-        if (!page) co_return page.error();
+        if (!page)
+            co_return page.error();
         ++sum_.pages;
         std::vector<std::string> ids;
         ids.reserve(page->records.size());
-        for (const auto& r : page->records) ids.push_back(r.id);
+        for (const auto& r : page->records)
+            ids.push_back(r.id);
         auto known = store_.load_digests(cfg.name, ids);
-        if (!known) co_return known.error();
+        if (!known)
+            co_return known.error();
         for (const auto& r : page->records) {
-            if (auto t = co_await take(r, *known); !t) co_return t.error();
-            if (control_.stopping && control_.stopping->load()) break;
+            if (auto t = co_await take(r, *known); !t)
+                co_return t.error();
+            if (control_.stopping && control_.stopping->load())
+                break;
         }
         // Each page ends with a commit so the watermark follows the reading even when nothing
         // needed sending (a restart then re-reads at most one page).
-        if (auto f = co_await flush(); !f) co_return f.error();
+        if (auto f = co_await flush(); !f)
+            co_return f.error();
         if (control_.stopping && control_.stopping->load()) {
             co_return make_failure(errc::cancelled, "stopped by signal");
         }
-        if (!page->next_records_url) break;
+        if (!page->next_records_url)
+            break;
         page = co_await s_.source->next(*page->next_records_url, *s_.columns);
     }
     co_return result<void>{};
@@ -213,7 +232,8 @@ window compute_window(const std::optional<state::watermark>& wm,
     window w;
     // SOQL compares whole seconds: start the exclusive bound at the second now - settle is in.
     w.before = timestamp{std::chrono::floor<std::chrono::seconds>(now - settle)};
-    if (wm) w.from = timestamp{std::chrono::floor<std::chrono::seconds>(wm->modstamp.at - overlap)};
+    if (wm)
+        w.from = timestamp{std::chrono::floor<std::chrono::seconds>(wm->modstamp.at - overlap)};
     return w;
 }
 
@@ -224,7 +244,8 @@ asio::awaitable<result<cycle_summary>> run_cycle(stream_runtime& s,
     const auto t0 = steady::now();
     const auto& cfg = *s.cfg;
     auto run_id = store.begin_run(cfg.name, timestamp{now()});
-    if (!run_id) co_return with_context(result<cycle_summary>(run_id.error()), "stream " + cfg.name);
+    if (!run_id)
+        co_return with_context(result<cycle_summary>(run_id.error()), "stream " + cfg.name);
 
     cycle c(s, store, now, control, *run_id);
     auto r = co_await c.run();
@@ -236,11 +257,12 @@ asio::awaitable<result<cycle_summary>> run_cycle(stream_runtime& s,
         failure f = r.error();
         f.context("stream " + cfg.name);
         error = f.message();
-        status = f.code == errc::cancelled       ? "cancelled"
+        status = f.code == errc::cancelled         ? "cancelled"
                  : f.code == errc::quota_exhausted ? "paused"
                                                    : "failed";
         if (f.code != errc::cancelled) {
-            observability::emit(observability::stream_failed{.stream = cfg.name, .object = cfg.source.object, .what = f});
+            observability::emit(observability::stream_failed{
+                .stream = cfg.name, .object = cfg.source.object, .what = f});
         }
         r = f;
     }
@@ -268,7 +290,8 @@ asio::awaitable<result<cycle_summary>> run_cycle(stream_runtime& s,
         .duration_ms = ms_since(t0),
         .watermark = sum.watermark ? sum.watermark->modstamp.to_iso() : std::string{},
         .error = error});
-    if (!r) co_return r.error();
+    if (!r)
+        co_return r.error();
     co_return sum;
 }
 

@@ -13,11 +13,16 @@ constexpr std::array<std::string_view, 5> level_names{"trace", "debug", "info", 
 
 spdlog::level::level_enum to_spdlog(level l) {
     switch (l) {
-        case level::trace: return spdlog::level::trace;
-        case level::debug: return spdlog::level::debug;
-        case level::info: return spdlog::level::info;
-        case level::warn: return spdlog::level::warn;
-        case level::error: return spdlog::level::err;
+        case level::trace:
+            return spdlog::level::trace;
+        case level::debug:
+            return spdlog::level::debug;
+        case level::info:
+            return spdlog::level::info;
+        case level::warn:
+            return spdlog::level::warn;
+        case level::error:
+            return spdlog::level::err;
     }
     return spdlog::level::info;
 }
@@ -39,7 +44,8 @@ std::shared_ptr<spdlog::logger> make_logger(bool json) {
     // The timestamp comes from spdlog (UTC, milliseconds); the rest of the line is ours, so a
     // JSON line is {"timestamp":...,"level":...,<our fields>}.
     if (json) {
-        logger->set_pattern(R"({"timestamp":"%Y-%m-%dT%H:%M:%S.%eZ",%v})", spdlog::pattern_time_type::utc);
+        logger->set_pattern(R"({"timestamp":"%Y-%m-%dT%H:%M:%S.%eZ",%v})",
+                            spdlog::pattern_time_type::utc);
     } else {
         logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %v", spdlog::pattern_time_type::utc);
     }
@@ -50,7 +56,8 @@ std::string text_value(const nlohmann::json& v) {
     if (v.is_string()) {
         const auto& s = v.get_ref<const std::string&>();
         // Quote only when a reader could not tell where the value ends.
-        if (s.empty() || s.find_first_of(" =\"") != std::string::npos) return v.dump();
+        if (s.empty() || s.find_first_of(" =\"") != std::string::npos)
+            return v.dump();
         return s;
     }
     return v.dump();
@@ -72,13 +79,17 @@ bool parse_level(std::string_view text, level& out) {
     return false;
 }
 
-std::string format_line(level l, std::string_view message, const nlohmann::json& fields, bool json) {
+std::string format_line(level l,
+                        std::string_view message,
+                        const nlohmann::json& fields,
+                        bool json) {
     const auto name = level_names[static_cast<std::size_t>(l)];
     if (json) {
         std::string out = "\"level\":\"";
         out += name;
         out += "\",\"message\":";
-        out += nlohmann::json(message).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        out +=
+            nlohmann::json(message).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
         if (fields.is_object()) {
             for (const auto& [k, v] : fields.items()) {
                 out += ',';
@@ -127,7 +138,8 @@ void log(level l, std::string_view message, const nlohmann::json& fields) {
         json = g.json;
     }
     const auto sl = to_spdlog(l);
-    if (!logger->should_log(sl)) return;
+    if (!logger->should_log(sl))
+        return;
     logger->log(sl, "{}", format_line(l, message, fields, json));
 }
 

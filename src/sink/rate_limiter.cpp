@@ -3,7 +3,8 @@
 namespace crmsync::sink {
 
 void window_limiter::expire(time_point now) {
-    while (!starts_.empty() && now - starts_.front() >= window_) starts_.pop_front();
+    while (!starts_.empty() && now - starts_.front() >= window_)
+        starts_.pop_front();
 }
 
 std::chrono::milliseconds window_limiter::try_acquire(time_point now) {

@@ -76,10 +76,12 @@ void fault_script::fail_next(std::string path_prefix, std::vector<fault_spec> fa
 std::optional<fault_spec> fault_script::take(const std::string& path) {
     std::lock_guard lock(mutex_);
     for (auto it = entries_.begin(); it != entries_.end(); ++it) {
-        if (path.compare(0, it->prefix.size(), it->prefix) != 0) continue;
+        if (path.compare(0, it->prefix.size(), it->prefix) != 0)
+            continue;
         fault_spec f = std::move(it->faults.front());
         it->faults.pop_front();
-        if (it->faults.empty()) entries_.erase(it);
+        if (it->faults.empty())
+            entries_.erase(it);
         return f;
     }
     return std::nullopt;
@@ -88,7 +90,8 @@ std::optional<fault_spec> fault_script::take(const std::string& path) {
 std::size_t fault_script::pending() const {
     std::lock_guard lock(mutex_);
     std::size_t n = 0;
-    for (const auto& e : entries_) n += e.faults.size();
+    for (const auto& e : entries_)
+        n += e.faults.size();
     return n;
 }
 
@@ -104,15 +107,19 @@ split_target_result split_target(std::string_view target) {
     const auto q = target.find('?');
     const auto raw_path = target.substr(0, q);
     r.path = percent_decode(raw_path, false).value_or(std::string(raw_path));
-    if (q != std::string_view::npos) r.query = std::string(target.substr(q + 1));
+    if (q != std::string_view::npos)
+        r.query = std::string(target.substr(q + 1));
     return r;
 }
 
 namespace {
 int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
     return -1;
 }
 }  // namespace
@@ -123,10 +130,12 @@ std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space
     for (std::size_t i = 0; i < s.size(); ++i) {
         const char c = s[i];
         if (c == '%') {
-            if (i + 2 >= s.size()) return std::nullopt;
+            if (i + 2 >= s.size())
+                return std::nullopt;
             const int hi = hex_value(s[i + 1]);
             const int lo = hex_value(s[i + 2]);
-            if (hi < 0 || lo < 0) return std::nullopt;
+            if (hi < 0 || lo < 0)
+                return std::nullopt;
             out.push_back(static_cast<char>(hi * 16 + lo));
             i += 2;
         } else if (c == '+' && plus_is_space) {
@@ -144,19 +153,22 @@ params parse_params(std::string_view s) {
         const auto amp = s.find('&');
         const auto pair = s.substr(0, amp);
         s = amp == std::string_view::npos ? std::string_view{} : s.substr(amp + 1);
-        if (pair.empty()) continue;
+        if (pair.empty())
+            continue;
         const auto eq = pair.find('=');
         auto key = percent_decode(pair.substr(0, eq), true);
         auto value = eq == std::string_view::npos ? std::optional<std::string>{""}
                                                   : percent_decode(pair.substr(eq + 1), true);
-        if (key && value) p.emplace(std::move(*key), std::move(*value));
+        if (key && value)
+            p.emplace(std::move(*key), std::move(*value));
     }
     return p;
 }
 
 std::optional<std::string> param(const params& p, const std::string& key) {
     const auto it = p.find(key);
-    if (it == p.end()) return std::nullopt;
+    if (it == p.end())
+        return std::nullopt;
     return it->second;
 }
 
@@ -169,28 +181,36 @@ bool iequals(std::string_view a, std::string_view b) {
 
 std::string to_lower(std::string_view s) {
     std::string out(s);
-    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (auto& c : out)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return out;
 }
 
 std::optional<std::string> bearer_token(const testing::http_request& req) {
     const auto it = req.find(http::field::authorization);
-    if (it == req.end()) return std::nullopt;
+    if (it == req.end())
+        return std::nullopt;
     const std::string_view v(it->value().data(), it->value().size());
-    if (v.size() < 7 || !iequals(v.substr(0, 7), "Bearer ")) return std::nullopt;
+    if (v.size() < 7 || !iequals(v.substr(0, 7), "Bearer "))
+        return std::nullopt;
     auto token = v.substr(7);
-    while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
-    while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
-    if (token.empty()) return std::nullopt;
+    while (!token.empty() && token.front() == ' ')
+        token.remove_prefix(1);
+    while (!token.empty() && token.back() == ' ')
+        token.remove_suffix(1);
+    if (token.empty())
+        return std::nullopt;
     return std::string(token);
 }
 
 std::string media_type(const testing::http_request& req) {
     const auto it = req.find(http::field::content_type);
-    if (it == req.end()) return {};
+    if (it == req.end())
+        return {};
     std::string_view v(it->value().data(), it->value().size());
     v = v.substr(0, v.find(';'));
-    while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
+    while (!v.empty() && v.back() == ' ')
+        v.remove_suffix(1);
     return to_lower(v);
 }
 
@@ -223,7 +243,8 @@ std::string random_hex(std::mt19937_64& rng, std::size_t n) {
     static constexpr char digits[] = "0123456789abcdef";
     std::string out;
     out.reserve(n);
-    for (std::size_t i = 0; i < n; ++i) out.push_back(digits[rng() % 16]);
+    for (std::size_t i = 0; i < n; ++i)
+        out.push_back(digits[rng() % 16]);
     return out;
 }
 

@@ -1,12 +1,12 @@
 #include "fake_marketo.hpp"
 
-#include "fake_http.hpp"
-#include "loopback_server.hpp"
-
 #include "crmsync/core/timestamp.hpp"
 
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
+
+#include "fake_http.hpp"
+#include "loopback_server.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -64,8 +64,10 @@ bool has_length(const std::string& type) {
 }
 
 mkto_field normalized(mkto_field f) {
-    if (f.display_name.empty()) f.display_name = f.name;
-    if (f.length < 0) f.length = has_length(f.data_type) ? 255 : 0;
+    if (f.display_name.empty())
+        f.display_name = f.name;
+    if (f.length < 0)
+        f.length = has_length(f.data_type) ? 255 : 0;
     if (f.soap_name.empty() && !f.name.empty()) {
         f.soap_name = f.name;
         f.soap_name[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(f.name[0])));
@@ -109,7 +111,8 @@ std::vector<mkto_field> standard_fields() {
          .display_name = "Updated At",
          .read_only = true},
     };
-    for (auto& f : fs) f = normalized(std::move(f));
+    for (auto& f : fs)
+        f = normalized(std::move(f));
     return fs;
 }
 
@@ -122,7 +125,8 @@ bool valid_email(const std::string& e) {
     // Email must be ASCII [MK-LEADS]; syntax: local@domain.tld with no spaces.
     static const std::regex re(R"(^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@)"
                                R"((?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}$)");
-    if (e.find("..") != std::string::npos || e.front() == '.') return false;
+    if (e.find("..") != std::string::npos || e.front() == '.')
+        return false;
     return std::regex_match(e, re);
 }
 
@@ -132,13 +136,17 @@ std::string iso_seconds(sys_ms t) {
 
 // Values compare like Marketo's dedupe: strings case-insensitively, numbers by value.
 bool same_value(const json& a, const json& b) {
-    if (a.is_null() || b.is_null()) return false;
+    if (a.is_null() || b.is_null())
+        return false;
     auto text = [](const json& v) {
-        if (v.is_string()) return to_lower(v.get<std::string>());
-        if (v.is_number_integer()) return std::to_string(v.get<std::int64_t>());
+        if (v.is_string())
+            return to_lower(v.get<std::string>());
+        if (v.is_number_integer())
+            return std::to_string(v.get<std::int64_t>());
         if (v.is_number()) {
             const double d = v.get<double>();
-            if (std::floor(d) == d) return std::to_string(static_cast<std::int64_t>(d));
+            if (std::floor(d) == d)
+                return std::to_string(static_cast<std::int64_t>(d));
         }
         return to_lower(v.dump());
     };
@@ -180,7 +188,8 @@ struct fake_marketo::impl {
     std::unique_ptr<testing::loopback_server> server;  // last: stops before the state goes
 
     explicit impl(mkto_options o) : opt(std::move(o)) {
-        if (!opt.clock) opt.clock = system_now;
+        if (!opt.clock)
+            opt.clock = system_now;
     }
 
     sys_ms now() const { return opt.clock(); }
@@ -197,7 +206,8 @@ struct fake_marketo::impl {
 
     const mkto_field* field(std::string_view name) const {
         for (const auto& f : schema) {
-            if (f.name == name) return &f;  // REST names are case-sensitive
+            if (f.name == name)
+                return &f;  // REST names are case-sensitive
         }
         return nullptr;
     }
@@ -220,7 +230,8 @@ struct fake_marketo::impl {
         r["result"] = std::move(result);
         r["success"] = true;
         if (extra) {
-            for (auto& [k, v] : extra->items()) r[k] = v;
+            for (auto& [k, v] : extra->items())
+                r[k] = v;
         }
         return testing::make_reply(200, r.dump(), json_type);
     }
@@ -258,7 +269,8 @@ struct fake_marketo::impl {
         const auto it = current_token.find(client_id);
         if (it != current_token.end()) {
             const auto& info = tokens[it->second];
-            if (!info.revoked && info.expires_at > now()) return it->second;
+            if (!info.revoked && info.expires_at > now())
+                return it->second;
         }
         // "<uuid>:<pod>" like "cdf01657-110d-4155-99a7-f986b2ff13a0:int" [MK-AUTH].
         std::string t = random_uuid(rng) + ":fk";
@@ -274,7 +286,8 @@ struct fake_marketo::impl {
         params p = parse_params(query);
         if (req.method() == http::verb::post &&
             media_type(req) == "application/x-www-form-urlencoded") {
-            for (auto& kv : parse_params(req.body())) p.insert(kv);
+            for (auto& kv : parse_params(req.body()))
+                p.insert(kv);
         }
         auto oauth_error =
             [](unsigned status, const std::string& error, const std::string& description) {
@@ -329,7 +342,8 @@ struct fake_marketo::impl {
             }
         }
         reply r = route(req, path, query);
-        if (fault) apply_fault(*fault, r);
+        if (fault)
+            apply_fault(*fault, r);
         return r;
     }
 
@@ -337,8 +351,10 @@ struct fake_marketo::impl {
 
     reply route(const http_request& req, const std::string& path, const std::string& query) {
         std::lock_guard lock(mu);
-        if (path == "/identity/oauth/token") return identity(req, query);
-        if (path.rfind("/rest/", 0) != 0) return testing::make_reply(404, "", "text/html");
+        if (path == "/identity/oauth/token")
+            return identity(req, query);
+        if (path.rfind("/rest/", 0) != 0)
+            return testing::make_reply(404, "", "text/html");
 
         // HTTP-level limits come first: the request never reaches the API [MK-ERR].
         if (req.target().size() > max_uri) {
@@ -352,8 +368,10 @@ struct fake_marketo::impl {
         // being removed [MK-AUTH], so the fake ignores it (the client must not rely on it).
         const auto token = bearer_token(req);
         const auto tok = token ? tokens.find(*token) : tokens.end();
-        if (tok == tokens.end()) return error("601");
-        if (tok->second.revoked || tok->second.expires_at <= now()) return error("602");
+        if (tok == tokens.end())
+            return error("601");
+        if (tok->second.revoked || tok->second.expires_at <= now())
+            return error("602");
 
         const params p = parse_params(query);
         const auto method_override = param(p, "_method");
@@ -376,20 +394,25 @@ struct fake_marketo::impl {
             else
                 return error("605");
         } else if (path == "/rest/v1/leads/delete.json") {
-            if (!post) return error("605");
+            if (!post)
+                return error("605");
             ep = endpoint::remove;
         } else if (std::regex_match(path, m, lead_by_id)) {
-            if (!get) return error("605");
+            if (!get)
+                return error("605");
             ep = endpoint::lead_by_id;
             id_text = m[1].str();
         } else if (path == "/rest/v1/leads/describe.json") {
-            if (!get) return error("605");
+            if (!get)
+                return error("605");
             ep = endpoint::describe;
         } else if (path == "/rest/v1/leads/describe2.json") {
-            if (!get) return error("605");
+            if (!get)
+                return error("605");
             ep = endpoint::describe2;
         } else if (path == "/rest/v1/stats/usage.json") {
-            if (!get) return error("605");
+            if (!get)
+                return error("605");
             ep = endpoint::usage;
         }
         if (ep == endpoint::sync) {
@@ -400,7 +423,8 @@ struct fake_marketo::impl {
         // Limits. 601/602/604/605/608/611 are "not counted against your daily quota, or your
         // rate limit" [MK-ERR]; every other answer counts, including 606/607/615 themselves
         // (the doc marks only the asterisked codes as free).
-        if (auto refused = admit()) return *refused;
+        if (auto refused = admit())
+            return *refused;
         ++in_flight;
         peak_in_flight = std::max(peak_in_flight, in_flight);
 
@@ -415,7 +439,8 @@ struct fake_marketo::impl {
             case endpoint::get_leads: {
                 params q = p;
                 if (post) {
-                    for (auto& kv : parse_params(req.body())) q.insert(kv);
+                    for (auto& kv : parse_params(req.body()))
+                        q.insert(kv);
                 }
                 r = get_leads(q);
                 break;
@@ -478,10 +503,12 @@ struct fake_marketo::impl {
         const auto invalid = check{std::nullopt,
                                    std::pair<std::string, std::string>{
                                        "1003", "Invalid value for field '" + f.name + "'"}};
-        if (v.is_null()) return {json(nullptr), std::nullopt};
+        if (v.is_null())
+            return {json(nullptr), std::nullopt};
         const std::string& t = f.data_type;
         if (t == "integer" || t == "score") {
-            if (v.is_number_integer()) return {v, std::nullopt};
+            if (v.is_number_integer())
+                return {v, std::nullopt};
             if (v.is_number_float() && std::floor(v.get<double>()) == v.get<double>()) {
                 return {json(static_cast<std::int64_t>(v.get<double>())), std::nullopt};
             }
@@ -494,7 +521,8 @@ struct fake_marketo::impl {
             return invalid;
         }
         if (t == "float" || t == "currency" || t == "percent") {
-            if (v.is_number()) return {v, std::nullopt};
+            if (v.is_number())
+                return {v, std::nullopt};
             if (v.is_string()) {
                 static const std::regex re(R"(^-?\d+(\.\d+)?$)");
                 if (std::regex_match(v.get<std::string>(), re)) {
@@ -504,22 +532,27 @@ struct fake_marketo::impl {
             return invalid;
         }
         if (t == "boolean") {
-            if (v.is_boolean()) return {v, std::nullopt};
+            if (v.is_boolean())
+                return {v, std::nullopt};
             if (v.is_string() &&
                 (iequals(v.get<std::string>(), "true") || iequals(v.get<std::string>(), "false"))) {
                 return {json(iequals(v.get<std::string>(), "true")), std::nullopt};
             }
-            if (v.is_number_integer() && (v == 0 || v == 1)) return {json(v == 1), std::nullopt};
+            if (v.is_number_integer() && (v == 0 || v == 1))
+                return {json(v == 1), std::nullopt};
             return invalid;
         }
         if (t == "date") {
-            if (!v.is_string()) return invalid;
+            if (!v.is_string())
+                return invalid;
             const auto& s = v.get<std::string>();
-            if (s.size() != 10 || !timestamp::parse(s)) return invalid;
+            if (s.size() != 10 || !timestamp::parse(s))
+                return invalid;
             return {v, std::nullopt};
         }
         if (t == "datetime") {
-            if (!v.is_string() || !timestamp::parse(v.get<std::string>())) return invalid;
+            if (!v.is_string() || !timestamp::parse(v.get<std::string>()))
+                return invalid;
             return {json(iso_seconds(timestamp::parse(v.get<std::string>())->at)), std::nullopt};
         }
         // Text types.
@@ -531,12 +564,15 @@ struct fake_marketo::impl {
         else
             return invalid;
         if (t == "email") {
-            if (s.empty()) return {json(nullptr), std::nullopt};
+            if (s.empty())
+                return {json(nullptr), std::nullopt};
             const bool ascii = std::all_of(
                 s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
-            if (!ascii || !valid_email(s)) return invalid;
+            if (!ascii || !valid_email(s))
+                return invalid;
         }
-        if (f.length > 0 && static_cast<int>(utf8_length(s)) > f.length) return invalid;
+        if (f.length > 0 && static_cast<int>(utf8_length(s)) > f.length)
+            return invalid;
         return {json(s), std::nullopt};
     }
 
@@ -544,7 +580,8 @@ struct fake_marketo::impl {
         std::vector<std::int64_t> out;
         for (const auto& [id, person] : persons) {
             const auto it = person.find(field_name);
-            if (it != person.end() && same_value(*it, value)) out.push_back(id);
+            if (it != person.end() && same_value(*it, value))
+                out.push_back(id);
         }
         return out;
     }
@@ -561,9 +598,11 @@ struct fake_marketo::impl {
 
     reply sync_leads(const http_request& req) {
         // Content type before body: Marketo wants application/json [MK-ERR] 612.
-        if (media_type(req) != "application/json") return error("612");
+        if (media_type(req) != "application/json")
+            return error("612");
         const json body = json::parse(req.body(), nullptr, false);
-        if (body.is_discarded() || !body.is_object()) return error("609");
+        if (body.is_discarded() || !body.is_object())
+            return error("609");
         if (!body.contains("input") || !body["input"].is_array() || body["input"].empty()) {
             return error("701", "input cannot be blank");
         }
@@ -596,24 +635,29 @@ struct fake_marketo::impl {
                    const mkto_field* lookup_field,
                    bool needs_lookup,
                    std::vector<json>& seen) {
-        if (!rec.is_object()) return skipped("1003", "Invalid data");
+        if (!rec.is_object())
+            return skipped("1003", "Invalid data");
         // The lookup field itself must exist and be searchable (1006 / 1011 [MK-ERR]); `id` is
         // a lookup for updateOnly only [MK-LEADS].
         if (action != "createDuplicate") {
-            if (lookup_field == nullptr) return skipped("1006", "Field '" + lookup + "' not found");
+            if (lookup_field == nullptr)
+                return skipped("1006", "Field '" + lookup + "' not found");
             if (!lookup_field->searchable) {
                 return skipped("1011", "Field '" + lookup + "' not supported");
             }
-            if (lookup == "id" && action != "updateOnly") return skipped("1003", "Invalid data");
+            if (lookup == "id" && action != "updateOnly")
+                return skipped("1003", "Invalid data");
         }
         json values = json::object();
         for (const auto& [key, value] : rec.items()) {
             const mkto_field* f = field(key);
-            if (f == nullptr) return skipped("1006", "Field '" + key + "' not found");
+            if (f == nullptr)
+                return skipped("1006", "Field '" + key + "' not found");
             if (key == "id") {
                 // id is system managed: only usable to address a lead with updateOnly, and
                 // "id submitted with createOnly" is the doc's example of 1003 [MK-ERR].
-                if (action != "updateOnly") return skipped("1003", "Invalid data");
+                if (action != "updateOnly")
+                    return skipped("1003", "Invalid data");
                 continue;
             }
             if (f->read_only) {
@@ -621,7 +665,8 @@ struct fake_marketo::impl {
                 return skipped("1003", "Field '" + key + "' is read only");
             }
             const check c = validate(*f, value);
-            if (c.reason) return skipped(c.reason->first, c.reason->second);
+            if (c.reason)
+                return skipped(c.reason->first, c.reason->second);
             values[key] = *c.value;
         }
         json key_value = nullptr;
@@ -650,7 +695,8 @@ struct fake_marketo::impl {
             seen.push_back(key_value);
         }
         std::vector<std::int64_t> found;
-        if (!key_value.is_null()) found = matching(lookup, key_value);
+        if (!key_value.is_null())
+            found = matching(lookup, key_value);
 
         auto created = [&] {
             ojson r = ojson::object();
@@ -660,21 +706,26 @@ struct fake_marketo::impl {
         };
         auto updated = [&](std::int64_t id) {
             auto& p = persons[id];
-            for (const auto& [k, v] : values.items()) p[k] = v;
+            for (const auto& [k, v] : values.items())
+                p[k] = v;
             p["updatedAt"] = iso_seconds(now());
             ojson r = ojson::object();
             r["id"] = id;
             r["status"] = "updated";
             return r;
         };
-        if (action == "createDuplicate") return created();
+        if (action == "createDuplicate")
+            return created();
         if (action == "createOnly") {
-            if (!found.empty()) return skipped("1005", "Lead already exists");
+            if (!found.empty())
+                return skipped("1005", "Lead already exists");
             return created();
         }
-        if (found.size() > 1) return skipped("1007", "Multiple leads match the lookup criteria");
+        if (found.size() > 1)
+            return skipped("1007", "Multiple leads match the lookup criteria");
         if (action == "updateOnly") {
-            if (found.empty()) return skipped("1004", "Lead not found");
+            if (found.empty())
+                return skipped("1004", "Lead not found");
             return updated(found.front());
         }
         return found.empty() ? created() : updated(found.front());
@@ -686,7 +737,8 @@ struct fake_marketo::impl {
         ojson r = ojson::object();
         r["id"] = person.at("id");
         for (const auto& n : names) {
-            if (n == "id") continue;
+            if (n == "id")
+                continue;
             const auto it = person.find(n);
             r[n] = it == person.end() ? ojson(nullptr) : ojson::parse(it->dump());
         }
@@ -697,17 +749,20 @@ struct fake_marketo::impl {
         names = {
             "email", "updatedAt", "createdAt", "firstName", "lastName"};  // defaults [MK-LEADS]
         const auto fields = param(p, "fields");
-        if (!fields || fields->empty()) return std::nullopt;
+        if (!fields || fields->empty())
+            return std::nullopt;
         names.clear();
         std::size_t start = 0;
         while (start <= fields->size()) {
             const auto comma = fields->find(',', start);
             std::string n = fields->substr(start, comma - start);
             if (!n.empty()) {
-                if (field(n) == nullptr) return error("1006", "Field '" + n + "' not found");
+                if (field(n) == nullptr)
+                    return error("1006", "Field '" + n + "' not found");
                 names.push_back(n);
             }
-            if (comma == std::string::npos) break;
+            if (comma == std::string::npos)
+                break;
             start = comma + 1;
         }
         return std::nullopt;
@@ -724,25 +779,30 @@ struct fake_marketo::impl {
             return error("1002", "Missing value for the required parameter 'filterValues'");
         }
         const mkto_field* f = field(*filter_type);
-        if (f == nullptr) return error("1006", "Field '" + *filter_type + "' not found");
-        if (!f->searchable) return error("1011", "Field '" + *filter_type + "' not supported");
+        if (f == nullptr)
+            return error("1006", "Field '" + *filter_type + "' not found");
+        if (!f->searchable)
+            return error("1011", "Field '" + *filter_type + "' not supported");
         std::vector<std::string> values;
         std::size_t start = 0;
         for (;;) {
             const auto comma = filter_values->find(',', start);
             values.push_back(filter_values->substr(start, comma - start));
-            if (comma == std::string::npos) break;
+            if (comma == std::string::npos)
+                break;
             start = comma + 1;
         }
         if (values.size() > max_batch) {
             return error("1003", "Invalid data: more than 300 filter values");
         }
         std::vector<std::string> names;
-        if (auto e = field_list(p, names)) return *e;
+        if (auto e = field_list(p, names))
+            return *e;
         std::vector<const json*> hits;
         for (const auto& [id, person] : persons) {
             const auto it = person.find(*filter_type);
-            if (it == person.end()) continue;
+            if (it == person.end())
+                continue;
             for (const auto& v : values) {
                 if (same_value(*it, json(v))) {
                     hits.push_back(&person);
@@ -750,7 +810,8 @@ struct fake_marketo::impl {
                 }
             }
         }
-        if (hits.size() > 1000) return error("1003", "Too many results match the filter");
+        if (hits.size() > 1000)
+            return error("1003", "Too many results match the filter");
         std::size_t batch = max_batch;
         if (const auto b = param(p, "batchSize")) {
             try {
@@ -781,17 +842,21 @@ struct fake_marketo::impl {
 
     reply get_lead(const std::string& id_text, const params& p) {
         std::vector<std::string> names;
-        if (auto e = field_list(p, names)) return *e;
+        if (auto e = field_list(p, names))
+            return *e;
         ojson result = ojson::array();
         const auto it = persons.find(std::stoll(id_text));
-        if (it != persons.end()) result.push_back(project(it->second, names));
+        if (it != persons.end())
+            result.push_back(project(it->second, names));
         return ok(std::move(result));
     }
 
     reply delete_leads(const http_request& req) {
-        if (media_type(req) != "application/json") return error("612");
+        if (media_type(req) != "application/json")
+            return error("612");
         const json body = json::parse(req.body(), nullptr, false);
-        if (body.is_discarded() || !body.is_object()) return error("609");
+        if (body.is_discarded() || !body.is_object())
+            return error("609");
         if (!body.contains("input") || !body["input"].is_array() || body["input"].empty()) {
             return error("701", "input cannot be blank");
         }
@@ -827,7 +892,8 @@ struct fake_marketo::impl {
             d["id"] = n++;
             d["displayName"] = f.display_name;
             d["dataType"] = f.data_type;
-            if (f.length > 0) d["length"] = f.length;
+            if (f.length > 0)
+                d["length"] = f.length;
             ojson rest = ojson::object();
             rest["name"] = f.name;
             rest["readOnly"] = f.read_only;
@@ -846,12 +912,14 @@ struct fake_marketo::impl {
         ojson searchable = ojson::array();
         ojson fields = ojson::array();
         for (const auto& f : schema) {
-            if (f.searchable) searchable.push_back(ojson::array({f.name}));
+            if (f.searchable)
+                searchable.push_back(ojson::array({f.name}));
             ojson d = ojson::object();
             d["name"] = f.name;
             d["displayName"] = f.display_name;
             d["dataType"] = f.data_type;
-            if (f.length > 0) d["length"] = f.length;
+            if (f.length > 0)
+                d["length"] = f.length;
             d["updateable"] = !f.read_only;
             d["crmManaged"] = false;
             fields.push_back(d);
@@ -913,9 +981,11 @@ void fake_marketo::remove_field(const std::string& name) {
     const auto it = std::find_if(impl_->schema.begin(),
                                  impl_->schema.end(),
                                  [&](const mkto_field& f) { return f.name == name; });
-    if (it == impl_->schema.end()) throw std::invalid_argument("fake_marketo: no field " + name);
+    if (it == impl_->schema.end())
+        throw std::invalid_argument("fake_marketo: no field " + name);
     impl_->schema.erase(it);
-    for (auto& [id, p] : impl_->persons) p.erase(name);
+    for (auto& [id, p] : impl_->persons)
+        p.erase(name);
 }
 
 std::vector<mkto_field> fake_marketo::fields() const {
@@ -926,7 +996,8 @@ std::vector<mkto_field> fake_marketo::fields() const {
 std::vector<nlohmann::json> fake_marketo::leads() const {
     std::lock_guard lock(impl_->mu);
     std::vector<nlohmann::json> out;
-    for (const auto& [id, p] : impl_->persons) out.push_back(p);
+    for (const auto& [id, p] : impl_->persons)
+        out.push_back(p);
     return out;
 }
 
@@ -934,14 +1005,16 @@ std::vector<nlohmann::json> fake_marketo::find(const std::string& field,
                                                const nlohmann::json& value) const {
     std::lock_guard lock(impl_->mu);
     std::vector<nlohmann::json> out;
-    for (const auto id : impl_->matching(field, value)) out.push_back(impl_->persons.at(id));
+    for (const auto id : impl_->matching(field, value))
+        out.push_back(impl_->persons.at(id));
     return out;
 }
 
 std::optional<nlohmann::json> fake_marketo::lead(std::int64_t id) const {
     std::lock_guard lock(impl_->mu);
     const auto it = impl_->persons.find(id);
-    if (it == impl_->persons.end()) return std::nullopt;
+    if (it == impl_->persons.end())
+        return std::nullopt;
     return it->second;
 }
 
@@ -1007,7 +1080,8 @@ void fake_marketo::set_clock(clock_fn clock) {
 
 void fake_marketo::expire_tokens() {
     std::lock_guard lock(impl_->mu);
-    for (auto& [t, info] : impl_->tokens) info.revoked = true;
+    for (auto& [t, info] : impl_->tokens)
+        info.revoked = true;
 }
 
 std::string fake_marketo::issue_token() {

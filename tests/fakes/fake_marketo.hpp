@@ -18,10 +18,9 @@
 // Threading: the server answers on its own io thread; control methods may be called from the
 // test thread at any time (one mutex guards the instance).
 
-#include "fault_script.hpp"
-
 #include "crmsync/core/clock.hpp"
 
+#include "fault_script.hpp"
 #include <nlohmann/json.hpp>
 
 #include <chrono>

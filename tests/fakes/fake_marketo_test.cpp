@@ -3,7 +3,6 @@
 #include "manual_clock.hpp"
 #include "sandbox_seed.hpp"
 #include "test_client.hpp"
-
 #include <gtest/gtest.h>
 
 #include <future>
@@ -48,7 +47,8 @@ protected:
                      const std::string& body = {},
                      const std::string& content_type = "application/json") {
         header_list h = {{"Authorization", "Bearer " + token}};
-        if (!body.empty()) h.emplace_back("Content-Type", content_type);
+        if (!body.empty())
+            h.emplace_back("Content-Type", content_type);
         return test::request(method, mk.base_url() + target, body, h);
     }
 
@@ -337,7 +337,8 @@ TEST_F(marketo_test, describe_and_schema_drift) {
     ASSERT_EQ(d["success"], true);
     json email;
     for (const auto& f : d["result"]) {
-        if (f["rest"]["name"] == "email") email = f;
+        if (f["rest"]["name"] == "email")
+            email = f;
     }
     EXPECT_EQ(email["dataType"], "email");
     EXPECT_EQ(email["length"], 255);

@@ -1,12 +1,11 @@
 #include "fake_salesforce.hpp"
 
-#include "fake_http.hpp"
-#include "loopback_server.hpp"
-#include "soql.hpp"
-
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
 
+#include "fake_http.hpp"
+#include "loopback_server.hpp"
+#include "soql.hpp"
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -48,35 +47,51 @@ bool is_number_type(const std::string& t) {
 }
 
 int default_length(const std::string& t) {
-    if (is_id_type(t)) return 18;
-    if (t == "textarea") return 32000;
-    if (is_text_type(t)) return 255;
+    if (is_id_type(t))
+        return 18;
+    if (t == "textarea")
+        return 32000;
+    if (is_text_type(t))
+        return 255;
     return 0;
 }
 
 std::string soap_type(const std::string& t) {
-    if (is_id_type(t)) return "tns:ID";
-    if (t == "boolean") return "xsd:boolean";
-    if (t == "double" || t == "currency" || t == "percent") return "xsd:double";
-    if (t == "int") return "xsd:int";
-    if (t == "long") return "xsd:long";
-    if (t == "date") return "xsd:date";
-    if (t == "datetime") return "xsd:dateTime";
+    if (is_id_type(t))
+        return "tns:ID";
+    if (t == "boolean")
+        return "xsd:boolean";
+    if (t == "double" || t == "currency" || t == "percent")
+        return "xsd:double";
+    if (t == "int")
+        return "xsd:int";
+    if (t == "long")
+        return "xsd:long";
+    if (t == "date")
+        return "xsd:date";
+    if (t == "datetime")
+        return "xsd:dateTime";
     return "xsd:string";
 }
 
 // The literal type a SOQL filter on this field needs, as Salesforce names it in its error.
 std::string filter_type_name(const std::string& t) {
-    if (t == "datetime") return "dateTime";
-    if (t == "date") return "date";
-    if (t == "boolean") return "boolean";
-    if (is_number_type(t)) return "double";
+    if (t == "datetime")
+        return "dateTime";
+    if (t == "date")
+        return "date";
+    if (t == "boolean")
+        return "boolean";
+    if (is_number_type(t))
+        return "double";
     return "string";
 }
 
 sf_field normalized(sf_field f) {
-    if (f.label.empty()) f.label = f.name;
-    if (f.length < 0) f.length = default_length(f.type);
+    if (f.label.empty())
+        f.label = f.name;
+    if (f.length < 0)
+        f.length = default_length(f.type);
     return f;
 }
 
@@ -106,7 +121,8 @@ std::string case_safe(const std::string& id15) {
         int bits = 0;
         for (int i = 0; i < 5; ++i) {
             const char c = id15[static_cast<std::size_t>(chunk * 5 + i)];
-            if (c >= 'A' && c <= 'Z') bits |= 1 << i;
+            if (c >= 'A' && c <= 'Z')
+                bits |= 1 << i;
         }
         out.push_back(map[bits]);
     }
@@ -132,14 +148,17 @@ std::optional<std::string> base64url_decode(std::string_view in) {
         else if (c == '_')
             c = '/';
     }
-    while (s.size() % 4 != 0) s.push_back('=');
+    while (s.size() % 4 != 0)
+        s.push_back('=');
     std::string out(s.size() / 4 * 3, '\0');
     const int len = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
                                     reinterpret_cast<const unsigned char*>(s.data()),
                                     static_cast<int>(s.size()));
-    if (len < 0) return std::nullopt;
+    if (len < 0)
+        return std::nullopt;
     std::size_t pad = 0;
-    for (auto it = s.rbegin(); it != s.rend() && *it == '='; ++it) ++pad;
+    for (auto it = s.rbegin(); it != s.rend() && *it == '='; ++it)
+        ++pad;
     out.resize(static_cast<std::size_t>(len) - pad);
     return out;
 }
@@ -148,10 +167,12 @@ bool verify_rs256(const std::string& pem,
                   std::string_view signed_part,
                   const std::string& signature) {
     BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
-    if (bio == nullptr) return false;
+    if (bio == nullptr)
+        return false;
     EVP_PKEY* key = PEM_read_bio_PUBKEY(bio, nullptr, nullptr, nullptr);
     BIO_free(bio);
-    if (key == nullptr) return false;
+    if (key == nullptr)
+        return false;
     EVP_MD_CTX* ctx = EVP_MD_CTX_new();
     bool ok = ctx != nullptr &&
               EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, key) == 1 &&
@@ -259,7 +280,8 @@ struct fake_salesforce::impl {
     std::unique_ptr<testing::loopback_server> server;  // last: stops before the state goes
 
     explicit impl(sf_options o) : opt(std::move(o)) {
-        if (!opt.clock) opt.clock = system_now;
+        if (!opt.clock)
+            opt.clock = system_now;
         define_standard_objects();
     }
 
@@ -313,18 +335,21 @@ struct fake_salesforce::impl {
         }
         o.fields.insert(o.fields.begin(), system.begin(), system.end());
         o.fields.insert(o.fields.end(), tail.begin(), tail.end());
-        for (auto& f : o.fields) f = normalized(std::move(f));
+        for (auto& f : o.fields)
+            f = normalized(std::move(f));
     }
 
     void put_object(sf_object o) {
-        if (o.label.empty()) o.label = o.name;
+        if (o.label.empty())
+            o.label = o.name;
         if (o.key_prefix.empty()) {
             o.key_prefix = "a0" + std::string(1, base62_digits[next_custom_prefix++ % 62]);
         }
         add_system_fields(o);
         auto& slot = objects[to_lower(o.name)];
         slot.def = std::move(o);
-        for (auto& [id, row] : slot.rows) drop_unknown_fields(slot.def, row);
+        for (auto& [id, row] : slot.rows)
+            drop_unknown_fields(slot.def, row);
     }
 
     static void drop_unknown_fields(const sf_object& def, json& row) {
@@ -446,13 +471,15 @@ struct fake_salesforce::impl {
     }
     object_state& object_or_throw(const std::string& name) {
         auto* o = find_object(name);
-        if (o == nullptr) throw std::invalid_argument("fake_salesforce: no object " + name);
+        if (o == nullptr)
+            throw std::invalid_argument("fake_salesforce: no object " + name);
         return *o;
     }
 
     static const sf_field* find_field(const sf_object& o, std::string_view name) {
         for (const auto& f : o.fields) {
-            if (iequals(f.name, name)) return &f;
+            if (iequals(f.name, name))
+                return &f;
         }
         return nullptr;
     }
@@ -464,29 +491,38 @@ struct fake_salesforce::impl {
         auto bad = [&](const std::string& why) {
             return std::invalid_argument("fake_salesforce: field " + f.name + ": " + why);
         };
-        if (v.is_null()) return nullptr;
+        if (v.is_null())
+            return nullptr;
         if (f.type == "datetime") {
-            if (v.is_number_integer()) return v;
-            if (!v.is_string()) throw bad("dateTime must be a string");
+            if (v.is_number_integer())
+                return v;
+            if (!v.is_string())
+                throw bad("dateTime must be a string");
             const auto ts = timestamp::parse(v.get<std::string>());
-            if (!ts) throw bad("unparseable dateTime " + v.get<std::string>());
+            if (!ts)
+                throw bad("unparseable dateTime " + v.get<std::string>());
             return ts->at.time_since_epoch().count();
         }
         if (f.type == "date") {
-            if (!v.is_string()) throw bad("date must be a string");
+            if (!v.is_string())
+                throw bad("date must be a string");
             const auto ts = timestamp::parse(v.get<std::string>());
-            if (!ts) throw bad("unparseable date " + v.get<std::string>());
+            if (!ts)
+                throw bad("unparseable date " + v.get<std::string>());
             return render_date(ts->at);
         }
         if (f.type == "boolean") {
-            if (!v.is_boolean()) throw bad("boolean expected");
+            if (!v.is_boolean())
+                throw bad("boolean expected");
             return v;
         }
         if (is_number_type(f.type)) {
-            if (!v.is_number()) throw bad("number expected");
+            if (!v.is_number())
+                throw bad("number expected");
             return f.type == "int" ? json(v.get<std::int64_t>()) : json(v.get<double>());
         }
-        if (!v.is_string()) throw bad("string expected");
+        if (!v.is_string())
+            throw bad("string expected");
         if (f.length > 0 && static_cast<int>(utf8_length(v.get<std::string>())) > f.length) {
             throw bad("longer than " + std::to_string(f.length) + " characters");
         }
@@ -508,7 +544,8 @@ struct fake_salesforce::impl {
                 throw std::invalid_argument("fake_salesforce: no field " + key + " on " +
                                             o.def.name);
             }
-            if (f->name == "Id") throw std::invalid_argument("fake_salesforce: Id is generated");
+            if (f->name == "Id")
+                throw std::invalid_argument("fake_salesforce: Id is generated");
             if (!allow_system && (f->name == "SystemModstamp" || f->name == "IsDeleted")) {
                 throw std::invalid_argument("fake_salesforce: use the modstamp argument/remove()");
             }
@@ -527,16 +564,20 @@ struct fake_salesforce::impl {
         auto& o = object_or_throw(object);
         json row = json::object();
         for (const auto& f : o.def.fields) {
-            if (f.type == "boolean") row[f.name] = false;
+            if (f.type == "boolean")
+                row[f.name] = false;
         }
-        if (o.def.name == "Lead") row["Status"] = "Open - Not Contacted";
+        if (o.def.name == "Lead")
+            row["Status"] = "Open - Not Contacted";
         apply_fields(o, row, fields, false);
         const std::string id = new_id(o);
         row["Id"] = id;
         const std::int64_t now_ms = now().time_since_epoch().count();
         const std::int64_t stamp = modstamp ? modstamp->at.time_since_epoch().count() : now_ms;
-        if (!fields.contains("CreatedDate")) row["CreatedDate"] = std::min(stamp, now_ms);
-        if (!fields.contains("LastModifiedDate")) row["LastModifiedDate"] = stamp;
+        if (!fields.contains("CreatedDate"))
+            row["CreatedDate"] = std::min(stamp, now_ms);
+        if (!fields.contains("LastModifiedDate"))
+            row["LastModifiedDate"] = stamp;
         row["SystemModstamp"] = stamp;
         row["IsDeleted"] = false;
         o.rows[id] = std::move(row);
@@ -551,7 +592,8 @@ struct fake_salesforce::impl {
                 return id.size() == 15 && kv.first.compare(0, 15, id) == 0;
             });
         }
-        if (it == o.rows.end()) throw std::invalid_argument("fake_salesforce: no record " + id);
+        if (it == o.rows.end())
+            throw std::invalid_argument("fake_salesforce: no record " + id);
         return it->second;
     }
 
@@ -565,7 +607,8 @@ struct fake_salesforce::impl {
     ojson render_row(const object_state& o, const json& row, const std::string& version) const {
         ojson rec = ojson::object();
         rec["attributes"] = attributes(o.def.name, row["Id"].get<std::string>(), version);
-        for (const auto& f : o.def.fields) rec[f.name] = render_value(f, row);
+        for (const auto& f : o.def.fields)
+            rec[f.name] = render_value(f, row);
         return rec;
     }
 
@@ -580,8 +623,10 @@ struct fake_salesforce::impl {
 
     static ojson render_value(const sf_field& f, const json& row) {
         const auto it = row.find(f.name);
-        if (it == row.end() || it->is_null()) return nullptr;
-        if (f.type == "datetime") return render_datetime(it->get<std::int64_t>());
+        if (it == row.end() || it->is_null())
+            return nullptr;
+        if (f.type == "datetime")
+            return render_datetime(it->get<std::int64_t>());
         return ojson::parse(it->dump());
     }
 
@@ -591,7 +636,8 @@ struct fake_salesforce::impl {
         static constexpr char alnum[] =
             "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
         std::string t = org_id() + "!AQ";
-        for (int i = 0; i < 94; ++i) t.push_back(alnum[rng() % 62]);
+        for (int i = 0; i < 94; ++i)
+            t.push_back(alnum[rng() % 62]);
         tokens[t] = {now(), true};
         return t;
     }
@@ -601,7 +647,8 @@ struct fake_salesforce::impl {
 
     bool token_ok(const std::string& t) const {
         const auto it = tokens.find(t);
-        if (it == tokens.end() || !it->second.valid) return false;
+        if (it == tokens.end() || !it->second.valid)
+            return false;
         if (opt.session_timeout && now() - it->second.issued >= *opt.session_timeout) {
             return false;
         }
@@ -644,7 +691,8 @@ struct fake_salesforce::impl {
             return oauth_error(400, "invalid_request", "must use HTTP POST");
         }
         params form = parse_params(req.body());
-        for (auto& kv : parse_params(query)) form.insert(kv);
+        for (auto& kv : parse_params(query))
+            form.insert(kv);
         const auto grant = param(form, "grant_type");
         if (!grant || grant->empty()) {
             return oauth_error(400, "invalid_request", "grant type is missing");
@@ -665,11 +713,13 @@ struct fake_salesforce::impl {
             return std::nullopt;
         };
         if (*grant == "client_credentials") {
-            if (auto e = check_client(true)) return *e;
+            if (auto e = check_client(true))
+                return *e;
             return token_success();
         }
         if (*grant == "password") {
-            if (auto e = check_client(true)) return *e;
+            if (auto e = check_client(true))
+                return *e;
             if (param(form, "username") != opt.username ||
                 param(form, "password") != opt.password) {
                 return oauth_error(400, "invalid_grant", "authentication failure");
@@ -678,7 +728,8 @@ struct fake_salesforce::impl {
         }
         if (*grant == "refresh_token") {
             // client_secret is optional or required per app setting [SF-REFRESH]: optional here.
-            if (auto e = check_client(false)) return *e;
+            if (auto e = check_client(false))
+                return *e;
             const auto rt = param(form, "refresh_token");
             if (!rt || std::find(opt.refresh_tokens.begin(), opt.refresh_tokens.end(), *rt) ==
                            opt.refresh_tokens.end()) {
@@ -719,7 +770,8 @@ struct fake_salesforce::impl {
         }
         bool aud_ok = false;
         auto aud_matches = [&](const json& a) {
-            if (!a.is_string()) return false;
+            if (!a.is_string())
+                return false;
             const auto s = a.get<std::string>();
             return s == base_url() ||
                    std::find(opt.jwt_audiences.begin(), opt.jwt_audiences.end(), s) !=
@@ -727,12 +779,14 @@ struct fake_salesforce::impl {
         };
         if (c.contains("aud")) {
             if (c["aud"].is_array()) {
-                for (const auto& a : c["aud"]) aud_ok = aud_ok || aud_matches(a);
+                for (const auto& a : c["aud"])
+                    aud_ok = aud_ok || aud_matches(a);
             } else {
                 aud_ok = aud_matches(c["aud"]);
             }
         }
-        if (!aud_ok) return oauth_error(400, "invalid_grant", "audience is invalid");
+        if (!aud_ok)
+            return oauth_error(400, "invalid_grant", "audience is invalid");
         const auto now_s =
             std::chrono::duration_cast<std::chrono::seconds>(now().time_since_epoch()).count();
         if (!c.contains("exp") || !c["exp"].is_number() || c["exp"].get<double>() <= now_s) {
@@ -754,7 +808,8 @@ struct fake_salesforce::impl {
     std::int64_t usage() {
         // DailyApiRequests is a rolling 24 h allocation [SF-LIMITS-CHEAT via APIEV-SF-RATE].
         const auto horizon = now() - std::chrono::hours(24);
-        while (!calls.empty() && calls.front() <= horizon) calls.pop_front();
+        while (!calls.empty() && calls.front() <= horizon)
+            calls.pop_front();
         return usage_baseline + static_cast<std::int64_t>(calls.size());
     }
 
@@ -783,7 +838,8 @@ struct fake_salesforce::impl {
             }
         }
         reply r = route(req, path, query);
-        if (fault) apply_fault(*fault, r);
+        if (fault)
+            apply_fault(*fault, r);
         return r;
     }
 
@@ -793,16 +849,20 @@ struct fake_salesforce::impl {
             return testing::make_reply(414, "URI Too Long", "text/plain");
         }
         std::size_t header_bytes = req.target().size();
-        for (const auto& h : req) header_bytes += h.name_string().size() + h.value().size() + 4;
+        for (const auto& h : req)
+            header_bytes += h.name_string().size() + h.value().size() + 4;
         if (header_bytes > 16384) {
             return testing::make_reply(431, "Request Header Fields Too Large", "text/plain");
         }
         std::lock_guard lock(mu);
-        if (path == "/services/oauth2/token") return token_endpoint(req, query);
-        if (path == "/services/data" || path == "/services/data/") return versions();
+        if (path == "/services/oauth2/token")
+            return token_endpoint(req, query);
+        if (path == "/services/data" || path == "/services/data/")
+            return versions();
         static const std::regex api_path(R"(^/services/data/v(\d+\.\d+)(/.*)?$)");
         std::smatch m;
-        if (!std::regex_match(path, m, api_path)) return not_found();
+        if (!std::regex_match(path, m, api_path))
+            return not_found();
         return api(req, m[1].str(), m[2].str(), query);
     }
 
@@ -856,19 +916,23 @@ struct fake_salesforce::impl {
                    const std::string& query) {
         const bool readable = req.method() == http::verb::get || req.method() == http::verb::head;
         if (rest == "/query" || rest == "/query/" || rest == "/queryAll" || rest == "/queryAll/") {
-            if (!readable) return method_not_allowed(req);
+            if (!readable)
+                return method_not_allowed(req);
             return run_query(req, version, query, rest.rfind("/queryAll", 0) == 0);
         }
         if (rest.rfind("/query/", 0) == 0 || rest.rfind("/queryAll/", 0) == 0) {
-            if (!readable) return method_not_allowed(req);
+            if (!readable)
+                return method_not_allowed(req);
             return next_page(version, rest.substr(rest.find('/', 1) + 1));
         }
         if (rest == "/limits" || rest == "/limits/") {
-            if (!readable) return method_not_allowed(req);
+            if (!readable)
+                return method_not_allowed(req);
             return limits();
         }
         if (rest == "/sobjects" || rest == "/sobjects/") {
-            if (!readable) return method_not_allowed(req);
+            if (!readable)
+                return method_not_allowed(req);
             return describe_global(version);
         }
         static const std::regex describe_path(R"(^/sobjects/([A-Za-z0-9_]+)/describe/?$)");
@@ -876,18 +940,23 @@ struct fake_salesforce::impl {
             R"(^/sobjects/([A-Za-z0-9_]+)/([A-Za-z0-9]{15,18})/?$)");
         std::smatch m;
         if (std::regex_match(rest, m, describe_path)) {
-            if (!readable) return method_not_allowed(req);
+            if (!readable)
+                return method_not_allowed(req);
             const auto* o = find_object(m[1].str());
-            if (o == nullptr) return not_found();
+            if (o == nullptr)
+                return not_found();
             return json_reply(200, describe_json(*o, version));
         }
         if (std::regex_match(rest, m, record_path)) {
-            if (!readable) return method_not_allowed(req);
+            if (!readable)
+                return method_not_allowed(req);
             auto* o = find_object(m[1].str());
-            if (o == nullptr) return not_found();
+            if (o == nullptr)
+                return not_found();
             try {
                 const json& row = row_or_throw(*o, m[2].str());
-                if (row.value("IsDeleted", false)) return not_found();
+                if (row.value("IsDeleted", false))
+                    return not_found();
                 return json_reply(200, render_row(*o, row, version));
             } catch (const std::invalid_argument&) {
                 return not_found();
@@ -903,7 +972,8 @@ struct fake_salesforce::impl {
         // Out-of-range values are clamped (what Salesforce does with them: unknown).
         int size = 2000;
         const auto it = req.find("Sforce-Query-Options");
-        if (it == req.end()) return size;
+        if (it == req.end())
+            return size;
         const std::string v(it->value());
         static const std::regex re(R"(batchSize\s*=\s*(\d+))", std::regex::icase);
         std::smatch m;
@@ -937,9 +1007,11 @@ struct fake_salesforce::impl {
         } catch (const soql::query_error& e) {
             return sf_error(400, e.code(), e.what());
         }
-        if (count_only) return page_json(version, "", std::move(rows), total, 0, total);
+        if (count_only)
+            return page_json(version, "", std::move(rows), total, 0, total);
         const std::size_t page = page_size(batch_size(req));
-        if (rows.size() <= page) return page_json(version, "", std::move(rows), total, 0, total);
+        if (rows.size() <= page)
+            return page_json(version, "", std::move(rows), total, 0, total);
         const std::string locator = new_locator();
         cursors[locator] = {std::move(rows), now(), page};
         cursor_order.push_back(locator);
@@ -954,7 +1026,8 @@ struct fake_salesforce::impl {
 
     std::size_t page_size(int requested) const {
         int n = requested;
-        if (max_page) n = std::min(n, *max_page);
+        if (max_page)
+            n = std::min(n, *max_page);
         return static_cast<std::size_t>(std::max(n, 1));
     }
 
@@ -962,7 +1035,8 @@ struct fake_salesforce::impl {
         static constexpr char alnum[] =
             "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
         std::string l = "01g";
-        for (int i = 0; i < 15; ++i) l.push_back(alnum[rng() % 62]);
+        for (int i = 0; i < 15; ++i)
+            l.push_back(alnum[rng() % 62]);
         return l;
     }
 
@@ -1002,7 +1076,8 @@ struct fake_salesforce::impl {
                 "/services/data/v" + version + "/query/" + locator + "-" + std::to_string(next);
         }
         r["records"] = ojson::array();
-        for (auto& row : rows) r["records"].push_back(std::move(row));
+        for (auto& row : rows)
+            r["records"].push_back(std::move(row));
         return json_reply(200, r);
     }
 
@@ -1013,7 +1088,8 @@ struct fake_salesforce::impl {
         auto invalid = [] {
             return sf_error(400, "INVALID_QUERY_LOCATOR", "invalid query locator");
         };
-        if (dash == std::string::npos) return invalid();
+        if (dash == std::string::npos)
+            return invalid();
         const std::string locator = locator_and_offset.substr(0, dash);
         std::size_t offset = 0;
         try {
@@ -1049,12 +1125,14 @@ struct fake_salesforce::impl {
         resolved_field r;
         if (p.parts.size() == 1) {
             r.field = find_field(o.def, p.parts[0]);
-            if (r.field == nullptr) throw no_column(p.parts[0], o.def.name, p.pos);
+            if (r.field == nullptr)
+                throw no_column(p.parts[0], o.def.name, p.pos);
             return r;
         }
         const sf_field* via = nullptr;
         for (const auto& f : o.def.fields) {
-            if (f.type == "reference" && iequals(f.relationship_name, p.parts[0])) via = &f;
+            if (f.type == "reference" && iequals(f.relationship_name, p.parts[0]))
+                via = &f;
         }
         const object_state* target = via == nullptr ? nullptr : find_object(via->reference_to);
         if (via == nullptr || target == nullptr || p.parts.size() > 2) {
@@ -1084,9 +1162,11 @@ struct fake_salesforce::impl {
             return it == row.end() ? &null_value : &*it;
         }
         const auto ref = row.find(f.via->name);
-        if (ref == row.end() || !ref->is_string()) return &null_value;
+        if (ref == row.end() || !ref->is_string())
+            return &null_value;
         const auto target = f.target->rows.find(ref->get<std::string>());
-        if (target == f.target->rows.end()) return &null_value;
+        if (target == f.target->rows.end())
+            return &null_value;
         const auto it = target->second.find(f.field->name);
         return it == target->second.end() ? &null_value : &*it;
     }
@@ -1099,7 +1179,8 @@ struct fake_salesforce::impl {
                               const soql::literal& v,
                               soql::op oper) {
         using lt = soql::literal::type;
-        if (v.kind == lt::null) return;
+        if (v.kind == lt::null)
+            return;
         const std::string want = filter_type_name(f.type);
         bool ok = false;
         if (want == "dateTime")
@@ -1138,11 +1219,13 @@ struct fake_salesforce::impl {
 
     void check_expr(std::string_view soql_text, const object_state& o, const soql::expr& e) const {
         if (e.what != soql::expr::kind::compare) {
-            for (const auto& c : e.children) check_expr(soql_text, o, c);
+            for (const auto& c : e.children)
+                check_expr(soql_text, o, c);
             return;
         }
         const auto rf = resolve(soql_text, o, e.field);
-        for (const auto& v : e.values) check_literal(soql_text, *rf.field, v, e.oper);
+        for (const auto& v : e.values)
+            check_literal(soql_text, *rf.field, v, e.oper);
     }
 
     // Three-way comparison of a stored value with a literal of the checked type.
@@ -1193,7 +1276,8 @@ struct fake_salesforce::impl {
         const std::string t = to_lower(text);
         std::vector<std::vector<char>> memo(t.size() + 1, std::vector<char>(pat.size() + 1, -1));
         std::function<bool(std::size_t, std::size_t)> go = [&](std::size_t ti, std::size_t pi) {
-            if (memo[ti][pi] != -1) return memo[ti][pi] == 1;
+            if (memo[ti][pi] != -1)
+                return memo[ti][pi] == 1;
             bool r = false;
             if (pi == pat.size()) {
                 r = ti == t.size();
@@ -1233,8 +1317,10 @@ struct fake_salesforce::impl {
         const json& value = *value_of(row, rf);
         using soql::op;
         auto equal_to = [&](const soql::literal& v) {
-            if (v.kind == soql::literal::type::null) return value.is_null();
-            if (value.is_null()) return false;
+            if (v.kind == soql::literal::type::null)
+                return value.is_null();
+            if (value.is_null())
+                return false;
             return compare_value(*rf.field, value, v) == 0;
         };
         switch (e.oper) {
@@ -1254,7 +1340,8 @@ struct fake_salesforce::impl {
                 break;
         }
         const auto& v = e.values.front();
-        if (value.is_null() || v.kind == soql::literal::type::null) return false;
+        if (value.is_null() || v.kind == soql::literal::type::null)
+            return false;
         const int c = compare_value(*rf.field, value, v);
         switch (e.oper) {
             case op::lt:
@@ -1322,7 +1409,8 @@ struct fake_salesforce::impl {
             }
             selected.push_back(rf);
         }
-        if (q.where) check_expr(soql_text, *o, *q.where);
+        if (q.where)
+            check_expr(soql_text, *o, *q.where);
         std::vector<std::pair<resolved_field, const soql::order_item*>> order;
         for (const auto& item : q.order_by) {
             order.emplace_back(resolve(soql_text, *o, item.field), &item);
@@ -1335,8 +1423,10 @@ struct fake_salesforce::impl {
         std::vector<const json*> rows;
         for (const auto& [id, row] : o->rows) {
             // query leaves soft-deleted rows out; queryAll includes them [SF-QUERYALL].
-            if (!all && row.value("IsDeleted", false)) continue;
-            if (q.where && !matches(soql_text, *o, row, *q.where)) continue;
+            if (!all && row.value("IsDeleted", false))
+                continue;
+            if (q.where && !matches(soql_text, *o, row, *q.where))
+                continue;
             rows.push_back(&row);
         }
         if (!order.empty()) {
@@ -1346,15 +1436,19 @@ struct fake_salesforce::impl {
                     const json& y = *value_of(*b, rf);
                     int c = 0;
                     if (x.is_null() || y.is_null()) {
-                        if (x.is_null() && y.is_null()) continue;
+                        if (x.is_null() && y.is_null())
+                            continue;
                         // NULLS FIRST by default for ASC, LAST for DESC.
                         c = x.is_null() ? -1 : 1;
-                        if (item->nulls_last) c = -c;
+                        if (item->nulls_last)
+                            c = -c;
                         return c < 0;
                     }
                     c = order_compare(*rf.field, x, y);
-                    if (item->descending) c = -c;
-                    if (c != 0) return c < 0;
+                    if (item->descending)
+                        c = -c;
+                    if (c != 0)
+                        return c < 0;
                 }
                 return false;
             });
@@ -1370,7 +1464,8 @@ struct fake_salesforce::impl {
         }
         total = rows.size();
         std::vector<ojson> out;
-        if (q.count_only) return out;
+        if (q.count_only)
+            return out;
         out.reserve(rows.size());
         for (const json* row : rows) {
             ojson rec = ojson::object();
@@ -1387,7 +1482,8 @@ struct fake_salesforce::impl {
                 const json* parent = nullptr;
                 if (ref != row->end() && ref->is_string()) {
                     const auto it = rf.target->rows.find(ref->get<std::string>());
-                    if (it != rf.target->rows.end()) parent = &it->second;
+                    if (it != rf.target->rows.end())
+                        parent = &it->second;
                 }
                 if (parent == nullptr) {
                     rec[rel] = nullptr;
@@ -1579,16 +1675,19 @@ void fake_salesforce::remove_field(const std::string& object, const std::string&
     const auto it = std::find_if(o.def.fields.begin(), o.def.fields.end(), [&](const sf_field& f) {
         return iequals(f.name, field);
     });
-    if (it == o.def.fields.end()) throw std::invalid_argument("fake_salesforce: no field " + field);
+    if (it == o.def.fields.end())
+        throw std::invalid_argument("fake_salesforce: no field " + field);
     const std::string name = it->name;
     o.def.fields.erase(it);
-    for (auto& [id, row] : o.rows) row.erase(name);
+    for (auto& [id, row] : o.rows)
+        row.erase(name);
 }
 
 std::optional<sf_object> fake_salesforce::describe(const std::string& object) const {
     std::lock_guard lock(impl_->mu);
     const auto* o = impl_->find_object(object);
-    if (o == nullptr) return std::nullopt;
+    if (o == nullptr)
+        return std::nullopt;
     return o->def;
 }
 
@@ -1636,7 +1735,8 @@ std::optional<nlohmann::json> fake_salesforce::get(const std::string& object,
                                                    const std::string& id) const {
     std::lock_guard lock(impl_->mu);
     auto* o = const_cast<impl*>(impl_.get())->find_object(object);
-    if (o == nullptr) return std::nullopt;
+    if (o == nullptr)
+        return std::nullopt;
     try {
         const auto& row = const_cast<impl*>(impl_.get())->row_or_throw(*o, id);
         return nlohmann::json::parse(impl_->render_row(*o, row, "60.0").dump());
@@ -1649,8 +1749,10 @@ std::vector<std::string> fake_salesforce::ids(const std::string& object) const {
     std::lock_guard lock(impl_->mu);
     const auto* o = impl_->find_object(object);
     std::vector<std::string> out;
-    if (o == nullptr) return out;
-    for (const auto& [id, row] : o->rows) out.push_back(id);
+    if (o == nullptr)
+        return out;
+    for (const auto& [id, row] : o->rows)
+        out.push_back(id);
     return out;
 }
 
@@ -1663,10 +1765,12 @@ std::string fake_salesforce::convert_lead(const std::string& lead_id,
     const std::string account_id = impl_->insert("Account", account, std::nullopt);
     nlohmann::json contact = nlohmann::json::object();
     for (const char* f : {"FirstName", "LastName", "Email", "Phone", "Title", "Salutation"}) {
-        if (lead.contains(f) && !lead[f].is_null()) contact[f] = lead[f];
+        if (lead.contains(f) && !lead[f].is_null())
+            contact[f] = lead[f];
     }
     contact["AccountId"] = account_id;
-    for (const auto& [k, v] : contact_fields.items()) contact[k] = v;
+    for (const auto& [k, v] : contact_fields.items())
+        contact[k] = v;
     const std::string contact_id = impl_->insert("Contact", contact, std::nullopt);
     lead["IsConverted"] = true;
     lead["ConvertedContactId"] = contact_id;
@@ -1689,7 +1793,8 @@ timestamp fake_salesforce::now() const {
 
 void fake_salesforce::expire_tokens() {
     std::lock_guard lock(impl_->mu);
-    for (auto& [t, info] : impl_->tokens) info.valid = false;
+    for (auto& [t, info] : impl_->tokens)
+        info.valid = false;
 }
 
 void fake_salesforce::expire_cursors() {

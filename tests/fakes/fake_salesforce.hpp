@@ -20,11 +20,10 @@
 // Threading: the server answers on its own io thread; every control method may be called from
 // the test thread at any time (one mutex guards the org).
 
-#include "fault_script.hpp"
-
 #include "crmsync/core/clock.hpp"
 #include "crmsync/core/timestamp.hpp"
 
+#include "fault_script.hpp"
 #include <nlohmann/json.hpp>
 
 #include <chrono>

@@ -2,7 +2,6 @@
 
 #include "manual_clock.hpp"
 #include "test_client.hpp"
-
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -84,7 +83,8 @@ TEST_F(salesforce_test, client_credentials_token_has_the_documented_shape) {
     EXPECT_EQ(r.header("sforce-limit-info"), "");  // not on the token endpoint
     const json t = r.json();
     std::vector<std::string> keys;
-    for (const auto& [k, v] : t.items()) keys.push_back(k);
+    for (const auto& [k, v] : t.items())
+        keys.push_back(k);
     std::sort(keys.begin(), keys.end());
     EXPECT_EQ(keys,
               (std::vector<std::string>{"access_token",
@@ -159,7 +159,8 @@ std::string b64url(std::string_view in) {
                                   reinterpret_cast<const unsigned char*>(in.data()),
                                   static_cast<int>(in.size()));
     out.resize(static_cast<std::size_t>(n));
-    while (!out.empty() && out.back() == '=') out.pop_back();
+    while (!out.empty() && out.back() == '=')
+        out.pop_back();
     for (auto& c : out) {
         if (c == '+')
             c = '-';
@@ -325,7 +326,7 @@ TEST_F(salesforce_test, query_pages_are_a_snapshot) {
     EXPECT_EQ(page["totalSize"], 450);
     EXPECT_EQ(page["done"], false);
     ASSERT_EQ(page["records"].size(), 200u);
-    EXPECT_EQ(page["records"][50]["Id"], ids[250]);  // deleted after the snapshot: still here
+    EXPECT_EQ(page["records"][50]["Id"], ids[250]);       // deleted after the snapshot: still here
     EXPECT_EQ(page["records"][100]["LastName"], "C300");  // updated after it: old value
     const std::string next2 = page["nextRecordsUrl"];
     EXPECT_TRUE(next2.ends_with("-400")) << next2;
@@ -336,7 +337,8 @@ TEST_F(salesforce_test, query_pages_are_a_snapshot) {
     EXPECT_FALSE(page.contains("nextRecordsUrl"));
     ASSERT_EQ(page["records"].size(), 50u);
     EXPECT_EQ(page["records"][0]["LastName"], "C400");
-    for (const auto& rec : page["records"]) EXPECT_NE(rec["LastName"], "Newcomer");
+    for (const auto& rec : page["records"])
+        EXPECT_NE(rec["LastName"], "Newcomer");
 
     // A finished cursor is released; a made-up one was never there.
     expect_error(get(next1), 400, "INVALID_QUERY_LOCATOR", "invalid query locator");
@@ -350,7 +352,8 @@ TEST_F(salesforce_test, query_pages_are_a_snapshot) {
 }
 
 TEST_F(salesforce_test, batch_size_defaults_and_limits) {
-    for (int i = 0; i < 2100; ++i) sf.insert("Account", {{"Name", "A" + std::to_string(i)}});
+    for (int i = 0; i < 2100; ++i)
+        sf.insert("Account", {{"Name", "A" + std::to_string(i)}});
     auto page = query("SELECT Id FROM Account").json();
     EXPECT_EQ(page["records"].size(), 2000u);  // default 2000
     page = query("SELECT Id FROM Account", {{"Sforce-Query-Options", "batchSize=50"}}).json();
@@ -369,7 +372,8 @@ TEST_F(salesforce_test, batch_size_defaults_and_limits) {
 }
 
 TEST_F(salesforce_test, cursors_expire) {
-    for (int i = 0; i < 300; ++i) sf.insert("Account", {{"Name", "A" + std::to_string(i)}});
+    for (int i = 0; i < 300; ++i)
+        sf.insert("Account", {{"Name", "A" + std::to_string(i)}});
     const auto page =
         query("SELECT Id FROM Account", {{"Sforce-Query-Options", "batchSize=200"}}).json();
     const std::string next = page["nextRecordsUrl"];
@@ -420,7 +424,8 @@ TEST_F(salesforce_test, order_by_system_modstamp_then_id) {
         sf.insert("Contact", {{"LastName", "R4"}}, timestamp{t.at + std::chrono::seconds(5)});
     auto ids = [&](const json& recs) {
         std::vector<std::string> out;
-        for (const auto& r : recs) out.push_back(r["Id"]);
+        for (const auto& r : recs)
+            out.push_back(r["Id"]);
         return out;
     };
     EXPECT_EQ(ids(records("SELECT Id FROM Contact ORDER BY SystemModstamp, Id")),
@@ -456,7 +461,8 @@ TEST_F(salesforce_test, query_all_shows_deleted_rows) {
     EXPECT_EQ(records("SELECT Id FROM Contact", "queryAll").size(), 1u);
 
     // queryAll pages continue through .../query/<locator> [SF-QUERYALL].
-    for (int i = 0; i < 250; ++i) sf.remove("Contact", sf.insert("Contact", {{"LastName", "D"}}));
+    for (int i = 0; i < 250; ++i)
+        sf.remove("Contact", sf.insert("Contact", {{"LastName", "D"}}));
     const auto page =
         query("SELECT Id FROM Contact", {{"Sforce-Query-Options", "batchSize=200"}}, "queryAll")
             .json();
@@ -562,7 +568,8 @@ TEST_F(salesforce_test, relationship_fields_nest) {
     std::vector<std::string> keys;
     const auto raw = nlohmann::ordered_json::parse(
         query("SELECT Id, Account.Name, LastName FROM Contact ORDER BY LastName").body);
-    for (const auto& [k, v] : raw["records"][0].items()) keys.push_back(k);
+    for (const auto& [k, v] : raw["records"][0].items())
+        keys.push_back(k);
     EXPECT_EQ(keys, (std::vector<std::string>{"attributes", "Id", "Account", "LastName"}));
     EXPECT_EQ(records("SELECT Id FROM Contact WHERE Account.Name = 'acme'").size(), 1u);
 }
@@ -641,7 +648,8 @@ TEST_F(salesforce_test, describe_reports_fields_and_drift) {
     EXPECT_EQ(d["queryable"], true);
     auto field = [&](const json& desc, const std::string& name) {
         for (const auto& f : desc["fields"]) {
-            if (f["name"] == name) return f;
+            if (f["name"] == name)
+                return f;
         }
         return json();
     };

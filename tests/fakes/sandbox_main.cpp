@@ -7,7 +7,6 @@
 // (write + rename), to --ready-file, so scripts can wait for the file instead of sleeping.
 
 #include "sandbox_seed.hpp"
-
 #include <nlohmann/json.hpp>
 
 #include <csignal>
@@ -17,10 +16,9 @@
 #include <fstream>
 #include <iostream>
 #include <optional>
+#include <pthread.h>
 #include <string>
 #include <string_view>
-
-#include <pthread.h>
 
 namespace {
 
@@ -42,12 +40,15 @@ client_secret sandbox-mkto-secret.
 )";
 
 std::optional<unsigned long> number(std::string_view text, unsigned long max) {
-    if (text.empty()) return std::nullopt;
+    if (text.empty())
+        return std::nullopt;
     unsigned long v = 0;
     for (char c : text) {
-        if (c < '0' || c > '9') return std::nullopt;
+        if (c < '0' || c > '9')
+            return std::nullopt;
         v = v * 10 + static_cast<unsigned long>(c - '0');
-        if (v > max) return std::nullopt;
+        if (v > max)
+            return std::nullopt;
     }
     return v;
 }
@@ -70,17 +71,21 @@ int main(int argc, char** argv) {
             std::cout << usage_text;
             return 0;
         }
-        if (i + 1 >= argc) return fail("missing value for " + std::string(arg));
+        if (i + 1 >= argc)
+            return fail("missing value for " + std::string(arg));
         const std::string_view value = argv[++i];
         if (arg == "--sf-port") {
             sf_port = number(value, 65535);
-            if (!sf_port) return fail("--sf-port: not a port: " + std::string(value));
+            if (!sf_port)
+                return fail("--sf-port: not a port: " + std::string(value));
         } else if (arg == "--mkto-port") {
             mkto_port = number(value, 65535);
-            if (!mkto_port) return fail("--mkto-port: not a port: " + std::string(value));
+            if (!mkto_port)
+                return fail("--mkto-port: not a port: " + std::string(value));
         } else if (arg == "--contacts") {
             const auto n = number(value, 1000000);
-            if (!n) return fail("--contacts: not a count: " + std::string(value));
+            if (!n)
+                return fail("--contacts: not a count: " + std::string(value));
             seed.contacts = static_cast<int>(*n);
         } else if (arg == "--seed") {
             seed.seed = std::string(value);
@@ -90,7 +95,8 @@ int main(int argc, char** argv) {
             return fail("unknown option " + std::string(arg));
         }
     }
-    if (!sf_port || !mkto_port) return fail("--sf-port and --mkto-port are required");
+    if (!sf_port || !mkto_port)
+        return fail("--sf-port and --mkto-port are required");
 
     // Block the stop signals before any server thread exists, so every thread inherits the mask
     // and only sigwait below receives them.
@@ -120,7 +126,8 @@ int main(int argc, char** argv) {
             {
                 std::ofstream out(tmp, std::ios::trunc);
                 out << line << "\n";
-                if (!out.flush()) return fail("cannot write " + tmp);
+                if (!out.flush())
+                    return fail("cannot write " + tmp);
             }
             if (std::rename(tmp.c_str(), ready_file.c_str()) != 0) {
                 return fail("cannot rename " + tmp + " to " + ready_file);

@@ -136,7 +136,8 @@ std::uint64_t fnv1a(const std::string& s) {
 std::string phone(std::mt19937_64& rng) {
     auto digits = [&](int n) {
         std::string s;
-        for (int i = 0; i < n; ++i) s.push_back(static_cast<char>('0' + rng() % 10));
+        for (int i = 0; i < n; ++i)
+            s.push_back(static_cast<char>('0' + rng() % 10));
         return s;
     };
     switch (rng() % 4) {
@@ -222,10 +223,12 @@ seed_report seed_sandbox(fake_salesforce& sf, fake_marketo& mkto, const seed_opt
         c["Phone"] = phone(rng);
         c["AccountId"] = report.account_ids[rng() % report.account_ids.size()];
         c["MailingCountry"] = pick(rng, countries);
-        if (rng() % 5 != 0) c["Birthdate"] = birthdate(rng);
+        if (rng() % 5 != 0)
+            c["Birthdate"] = birthdate(rng);
         // Whole scores in a double field, as CRMs hold them: Marketo's leadScore is an integer
         // and refuses 14.1 (1003), not 14.0.
-        if (rng() % 6 != 0) c["Lead_Score__c"] = static_cast<double>(rng() % 101);
+        if (rng() % 6 != 0)
+            c["Lead_Score__c"] = static_cast<double>(rng() % 101);
 
         // Emails: mostly clean, some with capitals or stray spaces (the mapping trims and
         // lower-cases), a few missing (filtered by "Email != null").
@@ -243,7 +246,8 @@ seed_report seed_sandbox(fake_salesforce& sf, fake_marketo& mkto, const seed_opt
         } else {
             c["Email"] = email;
         }
-        if (i == invalid_email_at) c["Email"] = std::string(first.ascii) + ".dupont@@example";
+        if (i == invalid_email_at)
+            c["Email"] = std::string(first.ascii) + ".dupont@@example";
 
         // Salutations: Mr./Ms./Mrs. translate, Dr. and Prof. are the unusual values.
         const auto s = rng() % 20;
@@ -255,8 +259,10 @@ seed_report seed_sandbox(fake_salesforce& sf, fake_marketo& mkto, const seed_opt
             c["Salutation"] = "Mrs.";
         else if (s == 16)
             c["Salutation"] = "Dr.";
-        if (i == dr_at) c["Salutation"] = "Dr.";
-        if (i == prof_at) c["Salutation"] = "Prof.";
+        if (i == dr_at)
+            c["Salutation"] = "Dr.";
+        if (i == prof_at)
+            c["Salutation"] = "Prof.";
 
         // The city fallback chain: MailingCity, then City_A__c, then City_U__c.
         const auto city = rng() % 20;
@@ -266,7 +272,8 @@ seed_report seed_sandbox(fake_salesforce& sf, fake_marketo& mkto, const seed_opt
         bool u_only = false;
         if (city < 15) {
             c["MailingCity"] = a;
-            if (city == 0) c["City_A__c"] = b;  // set but shadowed by MailingCity
+            if (city == 0)
+                c["City_A__c"] = b;  // set but shadowed by MailingCity
         } else if (city < 17) {
             c["MailingCity"] = city == 15 ? json(nullptr) : json("");
             c["City_A__c"] = a;
@@ -293,11 +300,16 @@ seed_report seed_sandbox(fake_salesforce& sf, fake_marketo& mkto, const seed_opt
         }
         const std::string id = sf.insert("Contact", c, timestamp{modstamp});
         report.contact_ids.push_back(id);
-        if (i == invalid_email_at) report.invalid_email_contact = id;
-        if (i == duplicate_at) report.duplicate_contact = id;
-        if (i == dr_at) report.unusual_salutation_contact = id;
-        if (a_only) report.city_a_only.push_back(id);
-        if (u_only) report.city_u_only.push_back(id);
+        if (i == invalid_email_at)
+            report.invalid_email_contact = id;
+        if (i == duplicate_at)
+            report.duplicate_contact = id;
+        if (i == dr_at)
+            report.unusual_salutation_contact = id;
+        if (a_only)
+            report.city_a_only.push_back(id);
+        if (u_only)
+            report.city_u_only.push_back(id);
     }
     if (deleted_at >= 0) {
         report.deleted_contact = report.contact_ids[static_cast<std::size_t>(deleted_at)];
@@ -315,7 +327,8 @@ seed_report seed_sandbox(fake_salesforce& sf, fake_marketo& mkto, const seed_opt
                        "@" + pick(rng, domains)},
                   {"City", pick(rng, cities)},
                   {"Lead_Score__c", static_cast<double>(rng() % 100)}};
-        if (i % 4 == 1) l["Status"] = "Working - Contacted";
+        if (i % 4 == 1)
+            l["Status"] = "Working - Contacted";
         report.lead_ids.push_back(
             sf.insert("Lead", l, timestamp{now - hours(24 * 6) + minutes(37 * i)}));
     }
@@ -328,11 +341,13 @@ seed_report seed_sandbox(fake_salesforce& sf, fake_marketo& mkto, const seed_opt
     // email updates them); one Contact's Id sits on two persons (lookup by sfdcContactId: 1007).
     for (std::size_t i = 0; i < report.contact_ids.size() && i < 40; i += 8) {
         const auto contact = sf.get("Contact", report.contact_ids[i]);
-        if (!contact || !(*contact)["Email"].is_string()) continue;
+        if (!contact || !(*contact)["Email"].is_string())
+            continue;
         std::string email = (*contact)["Email"].get<std::string>();
         email.erase(0, email.find_first_not_of(' '));
         email.erase(email.find_last_not_of(' ') + 1);
-        if (report.contact_ids[i] == report.invalid_email_contact) continue;
+        if (report.contact_ids[i] == report.invalid_email_contact)
+            continue;
         mkto.add_person({{"email", email},
                          {"firstName", (*contact)["FirstName"]},
                          {"lastName", (*contact)["LastName"]},

@@ -7,7 +7,8 @@ namespace crmsync::fakes::soql {
 namespace {
 
 bool ieq(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
+    if (a.size() != b.size())
+        return false;
     for (std::size_t i = 0; i < a.size(); ++i) {
         if (std::toupper(static_cast<unsigned char>(a[i])) !=
             std::toupper(static_cast<unsigned char>(b[i]))) {
@@ -73,7 +74,8 @@ public:
 
 private:
     void skip_space() {
-        while (i_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[i_]))) ++i_;
+        while (i_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[i_])))
+            ++i_;
     }
 
     void lex_number_or_date(token& t) {
@@ -114,9 +116,11 @@ private:
                                   positioned_message(s_, t.pos, "unterminated string literal"));
             }
             const char c = s_[i_];
-            if (c == '\'') break;
+            if (c == '\'')
+                break;
             if (c == '\\') {
-                if (i_ + 1 >= s_.size()) continue;  // reported as unterminated next round
+                if (i_ + 1 >= s_.size())
+                    continue;  // reported as unterminated next round
                 const char e = s_[i_ + 1];
                 switch (e) {
                     case 'n':
@@ -184,7 +188,8 @@ public:
         } else {
             for (;;) {
                 q.fields.push_back(field());
-                if (!accept_symbol(",")) break;
+                if (!accept_symbol(","))
+                    break;
             }
         }
         expect_keyword("FROM");
@@ -195,7 +200,8 @@ public:
         q.object = obj.text;
         q.object_pos = obj.pos;
         next();
-        if (accept_keyword("WHERE")) q.where = condition();
+        if (accept_keyword("WHERE"))
+            q.where = condition();
         if (accept_keyword("ORDER")) {
             expect_keyword("BY");
             for (;;) {
@@ -216,12 +222,16 @@ public:
                     }
                 }
                 q.order_by.push_back(std::move(item));
-                if (!accept_symbol(",")) break;
+                if (!accept_symbol(","))
+                    break;
             }
         }
-        if (accept_keyword("LIMIT")) q.limit = integer();
-        if (accept_keyword("OFFSET")) q.offset = integer();
-        if (cur().kind != token::type::end) unexpected();
+        if (accept_keyword("LIMIT"))
+            q.limit = integer();
+        if (accept_keyword("OFFSET"))
+            q.offset = integer();
+        if (cur().kind != token::type::end)
+            unexpected();
         return q;
     }
 
@@ -229,27 +239,32 @@ private:
     const token& cur() const { return toks_[i_]; }
     const token& peek(std::size_t n) const { return toks_[std::min(i_ + n, toks_.size() - 1)]; }
     void next() {
-        if (i_ + 1 < toks_.size()) ++i_;
+        if (i_ + 1 < toks_.size())
+            ++i_;
     }
 
     bool is_keyword(std::string_view kw) const {
         return cur().kind == token::type::ident && ieq(cur().text, kw);
     }
     bool accept_keyword(std::string_view kw) {
-        if (!is_keyword(kw)) return false;
+        if (!is_keyword(kw))
+            return false;
         next();
         return true;
     }
     void expect_keyword(std::string_view kw) {
-        if (!accept_keyword(kw)) unexpected();
+        if (!accept_keyword(kw))
+            unexpected();
     }
     bool accept_symbol(std::string_view sym) {
-        if (cur().kind != token::type::symbol || cur().text != sym) return false;
+        if (cur().kind != token::type::symbol || cur().text != sym)
+            return false;
         next();
         return true;
     }
     void expect_symbol(std::string_view sym) {
-        if (!accept_symbol(sym)) unexpected();
+        if (!accept_symbol(sym))
+            unexpected();
     }
 
     [[noreturn]] void unexpected() const {
@@ -284,7 +299,8 @@ private:
                                "ASC",
                                "DESC",
                                "NULLS"}) {
-            if (ieq(w, kw)) return true;
+            if (ieq(w, kw))
+                return true;
         }
         return false;
     }
@@ -302,7 +318,8 @@ private:
         for (;;) {
             const auto dot = t.text.find('.', start);
             f.parts.push_back(t.text.substr(start, dot - start));
-            if (dot == std::string::npos) break;
+            if (dot == std::string::npos)
+                break;
             start = dot + 1;
         }
         next();
@@ -312,9 +329,11 @@ private:
     std::int64_t integer() {
         const token& t = cur();
         std::int64_t v = 0;
-        if (t.kind != token::type::number) unexpected();
+        if (t.kind != token::type::number)
+            unexpected();
         const auto [p, ec] = std::from_chars(t.text.data(), t.text.data() + t.text.size(), v);
-        if (ec != std::errc() || p != t.text.data() + t.text.size()) unexpected();
+        if (ec != std::errc() || p != t.text.data() + t.text.size())
+            unexpected();
         next();
         return v;
     }
@@ -324,13 +343,16 @@ private:
     // token, as Salesforce's parser errors do).
     expr condition() {
         expr first = term();
-        if (!is_keyword("AND") && !is_keyword("OR")) return first;
+        if (!is_keyword("AND") && !is_keyword("OR"))
+            return first;
         const bool is_and = is_keyword("AND");
         expr group;
         group.what = is_and ? expr::kind::all_of : expr::kind::any_of;
         group.children.push_back(std::move(first));
-        while (accept_keyword(is_and ? "AND" : "OR")) group.children.push_back(term());
-        if (is_keyword(is_and ? "OR" : "AND")) unexpected();
+        while (accept_keyword(is_and ? "AND" : "OR"))
+            group.children.push_back(term());
+        if (is_keyword(is_and ? "OR" : "AND"))
+            unexpected();
         return group;
     }
 
@@ -371,12 +393,14 @@ private:
         }
         if (accept_keyword("LIKE")) {
             e.oper = op::like;
-            if (cur().kind != token::type::string) unexpected();
+            if (cur().kind != token::type::string)
+                unexpected();
             e.values.push_back(value());
             return e;
         }
         if (accept_keyword("NOT")) {
-            if (!is_keyword("IN")) unexpected();
+            if (!is_keyword("IN"))
+                unexpected();
             e.oper = op::not_in;
         } else {
             e.oper = op::in;
@@ -385,7 +409,8 @@ private:
         expect_symbol("(");
         for (;;) {
             e.values.push_back(value());
-            if (!accept_symbol(",")) break;
+            if (!accept_symbol(","))
+                break;
         }
         expect_symbol(")");
         return e;
@@ -398,7 +423,8 @@ private:
         if (cur().kind == token::type::symbol && cur().text == "-") {
             negative = true;
             next();
-            if (cur().kind != token::type::number) unexpected();
+            if (cur().kind != token::type::number)
+                unexpected();
         }
         const token& t = cur();
         switch (t.kind) {
@@ -476,7 +502,8 @@ std::string positioned_message(std::string_view soql, std::size_t pos, std::stri
         }
     }
     auto line_end = soql.find('\n', line_start);
-    if (line_end == std::string_view::npos) line_end = soql.size();
+    if (line_end == std::string_view::npos)
+        line_end = soql.size();
     const std::size_t column = pos - line_start + 1;
     std::string out = "\n";
     out += soql.substr(line_start, line_end - line_start);

@@ -54,7 +54,8 @@ inline std::string url_encode(std::string_view s) {
 inline std::string form(const header_list& fields) {
     std::string out;
     for (const auto& [k, v] : fields) {
-        if (!out.empty()) out.push_back('&');
+        if (!out.empty())
+            out.push_back('&');
         out += url_encode(k) + "=" + url_encode(v);
     }
     return out;
@@ -84,7 +85,8 @@ inline http_result request(const std::string& method,
     http::request<http::string_body> req(http::string_to_verb(method), target, 11);
     req.set(http::field::host, hostport);
     req.set(http::field::user_agent, "crmsync-fakes-test");
-    for (const auto& [k, v] : headers) req.set(k, v);
+    for (const auto& [k, v] : headers)
+        req.set(k, v);
     if (!body.empty() || method == "POST") {
         req.body() = body;
         req.prepare_payload();
@@ -118,7 +120,8 @@ inline http_result request(const std::string& method,
         result.status = res.result_int();
         for (const auto& h : res) {
             std::string name(h.name_string());
-            for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            for (auto& c : name)
+                c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
             result.headers[name] = std::string(h.value());
         }
         result.body = res.body();

@@ -3,22 +3,20 @@
 
 #include "fake_marketo.hpp"
 #include "fake_salesforce.hpp"
-
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-
-#include <signal.h>
-#include <spawn.h>
-#include <fcntl.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <array>
 #include <cstdio>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <signal.h>
+#include <spawn.h>
 #include <sstream>
 #include <thread>
+#include <unistd.h>
 
 namespace crmsync {
 namespace {
@@ -34,10 +32,12 @@ run_result run(const std::string& args, const std::string& env = {}) {
     const std::string cmd = fmt::format("{} {} {} 2>&1", env, CRMSYNC_BINARY, args);
     run_result r;
     FILE* p = ::popen(cmd.c_str(), "r");
-    if (!p) return r;
+    if (!p)
+        return r;
     std::array<char, 4096> buf{};
     std::size_t n = 0;
-    while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+    while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0)
+        r.out.append(buf.data(), n);
     const int status = ::pclose(p);
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     return r;
@@ -47,13 +47,17 @@ class cli : public ::testing::Test {
 protected:
     void SetUp() override {
         dir_ = fs::temp_directory_path() /
-               fmt::format("crmsync-cli-{}-{}", ::getpid(), ::testing::UnitTest::GetInstance()->current_test_info()->name());
+               fmt::format("crmsync-cli-{}-{}",
+                           ::getpid(),
+                           ::testing::UnitTest::GetInstance()->current_test_info()->name());
         fs::remove_all(dir_);
         fs::create_directories(dir_ / "mappings");
     }
     void TearDown() override { fs::remove_all(dir_); }
 
-    void write(const std::string& name, const std::string& text) { std::ofstream(dir_ / name) << text; }
+    void write(const std::string& name, const std::string& text) {
+        std::ofstream(dir_ / name) << text;
+    }
     std::string config() const { return (dir_ / "crmsync.yaml").string(); }
 
     fs::path dir_;
@@ -131,7 +135,8 @@ fields:
     }
 
     void write_main(const std::string& sf_secret) {
-        write("crmsync.yaml", fmt::format(R"(state: {}/state.db
+        write("crmsync.yaml",
+              fmt::format(R"(state: {}/state.db
 log: {{ level: info, format: json }}
 sources:
   org:
@@ -142,7 +147,9 @@ destinations:
   mkto: {{ kind: marketo, base_url: {}, client_id: fake-mkto-client, client_secret: fake-mkto-secret }}
 mappings: mappings/*.yaml
 )",
-                                          dir_.string(), sf_.base_url(), mkto_.base_url()));
+                          dir_.string(),
+                          sf_.base_url(),
+                          mkto_.base_url()));
         env_ = "CRMSYNC_TEST_SF_SECRET=" + sf_secret;
     }
 
@@ -154,7 +161,10 @@ mappings: mappings/*.yaml
 TEST_F(cli_sync, once_syncs_logs_a_summary_and_status_reports_it) {
     const auto past = timestamp{system_now() - std::chrono::minutes(10)};
     for (int i = 0; i < 12; ++i) {
-        sf_.insert("Contact", {{"LastName", fmt::format("L{}", i)}, {"Email", fmt::format("p{}@example.com", i)}}, past);
+        sf_.insert(
+            "Contact",
+            {{"LastName", fmt::format("L{}", i)}, {"Email", fmt::format("p{}@example.com", i)}},
+            past);
     }
     sf_.insert("Contact", {{"LastName", "NoMail"}}, past);  // required email missing → rejected
     write_main("fake-sf-secret");
@@ -191,18 +201,23 @@ TEST_F(cli_sync, refused_credentials_exit_3_without_printing_the_secret) {
 TEST_F(cli_sync, run_syncs_on_schedule_and_stops_cleanly_on_sigterm) {
     const auto past = timestamp{system_now() - std::chrono::minutes(10)};
     for (int i = 0; i < 7; ++i) {
-        sf_.insert("Contact", {{"LastName", fmt::format("L{}", i)}, {"Email", fmt::format("r{}@example.com", i)}}, past);
+        sf_.insert(
+            "Contact",
+            {{"LastName", fmt::format("L{}", i)}, {"Email", fmt::format("r{}@example.com", i)}},
+            past);
     }
     write_main("fake-sf-secret");
     const auto log = (dir_ / "run.log").string();
     const std::string secret_env = env_;
     std::vector<std::string> args{CRMSYNC_BINARY, "run", "-c", config()};
     std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
+    for (auto& a : args)
+        argv.push_back(a.data());
     argv.push_back(nullptr);
     std::vector<std::string> env_strings{secret_env, "PATH=/usr/bin:/bin"};
     std::vector<char*> envp;
-    for (auto& e : env_strings) envp.push_back(e.data());
+    for (auto& e : env_strings)
+        envp.push_back(e.data());
     envp.push_back(nullptr);
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);

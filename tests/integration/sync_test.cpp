@@ -4,11 +4,12 @@
 #include "crmsync/config/load.hpp"
 #include "crmsync/daemon/scheduler.hpp"
 #include "crmsync/mapping/plan.hpp"
+
+#include <boost/asio/io_context.hpp>
+
 #include "fake_marketo.hpp"
 #include "fake_salesforce.hpp"
 #include "manual_clock.hpp"
-
-#include <boost/asio/io_context.hpp>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -45,7 +46,8 @@ protected:
         sf_ = std::make_unique<fakes::fake_salesforce>(fakes::sf_options{.clock = clock_.fn()});
         mkto_ = std::make_unique<fakes::fake_marketo>(fakes::mkto_options{.clock = clock_.fn()});
         dir_ = fs::temp_directory_path() /
-               fmt::format("crmsync-sync-{}-{}", ::getpid(),
+               fmt::format("crmsync-sync-{}-{}",
+                           ::getpid(),
                            ::testing::UnitTest::GetInstance()->current_test_info()->name());
         fs::remove_all(dir_);
         fs::create_directories(dir_ / "mappings");
@@ -71,7 +73,9 @@ destinations:
     client_secret: fake-mkto-secret
 mappings: mappings/*.yaml
 )",
-                                                            dir_.string(), sf_->base_url(), sf_secret,
+                                                            dir_.string(),
+                                                            sf_->base_url(),
+                                                            sf_secret,
                                                             mkto_->base_url());
         std::ofstream(dir_ / "mappings" / "contacts.yaml") << R"(
 stream: contacts
@@ -128,14 +132,16 @@ destination:
     // Every Sync Leads input record the fake received, across all calls.
     std::size_t records_pushed() const {
         std::size_t n = 0;
-        for (const auto& call : mkto_->push_calls()) n += call["input"].size();
+        for (const auto& call : mkto_->push_calls())
+            n += call["input"].size();
         return n;
     }
 
     std::set<std::string> persons_by_crm_id() const {
         std::set<std::string> ids;
         for (const auto& l : mkto_->leads()) {
-            if (l.contains("sfdcContactId") && l["sfdcContactId"].is_string()) ids.insert(l["sfdcContactId"]);
+            if (l.contains("sfdcContactId") && l["sfdcContactId"].is_string())
+                ids.insert(l["sfdcContactId"]);
         }
         return ids;
     }
@@ -150,12 +156,14 @@ destination:
 
 void expect_ok(const std::vector<daemon::stream_result>& results) {
     ASSERT_FALSE(results.empty());
-    for (const auto& r : results) EXPECT_TRUE(r.outcome) << r.stream << ": " << r.outcome.error().message();
+    for (const auto& r : results)
+        EXPECT_TRUE(r.outcome) << r.stream << ": " << r.outcome.error().message();
 }
 
 TEST_F(sync, n_contacts_give_n_persons_and_a_second_run_sends_nothing) {
     std::set<std::string> ids;
-    for (int i = 0; i < 250; ++i) ids.insert(contact(i, timestamp{t0 + std::chrono::milliseconds(i * 37)}));
+    for (int i = 0; i < 250; ++i)
+        ids.insert(contact(i, timestamp{t0 + std::chrono::milliseconds(i * 37)}));
     advance(1min);
     expect_ok(run_once());
     EXPECT_EQ(persons_by_crm_id(), ids);
@@ -163,7 +171,8 @@ TEST_F(sync, n_contacts_give_n_persons_and_a_second_run_sends_nothing) {
 
     const auto person = mkto_->find("sfdcContactId", *ids.begin());
     ASSERT_EQ(person.size(), 1u);
-    EXPECT_EQ(person[0]["email"].get<std::string>().find_first_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ"), std::string::npos);
+    EXPECT_EQ(person[0]["email"].get<std::string>().find_first_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
+              std::string::npos);
 
     const auto calls = mkto_->push_calls().size();
     advance(1min);
@@ -192,11 +201,16 @@ TEST_F(sync, mapping_applies_fallbacks_translation_and_normalisation) {
 }
 
 TEST_F(sync, rejected_records_land_in_the_error_log_and_do_not_block_the_stream) {
-    for (int i = 0; i < 20; ++i) contact(i, timestamp{t0});
-    const auto doctor = sf_->insert("Contact", {{"LastName", "Who"}, {"Email", "who@example.com"}, {"Salutation", "Dr."}},
-                                    timestamp{t0});
-    const auto invalid = sf_->insert("Contact", {{"LastName", "Bad"}, {"Email", "not-an-email"}}, timestamp{t0});
-    const auto dup = sf_->insert("Contact", {{"LastName", "Twin"}, {"Email", "twin@example.com"}}, timestamp{t0});
+    for (int i = 0; i < 20; ++i)
+        contact(i, timestamp{t0});
+    const auto doctor =
+        sf_->insert("Contact",
+                    {{"LastName", "Who"}, {"Email", "who@example.com"}, {"Salutation", "Dr."}},
+                    timestamp{t0});
+    const auto invalid =
+        sf_->insert("Contact", {{"LastName", "Bad"}, {"Email", "not-an-email"}}, timestamp{t0});
+    const auto dup = sf_->insert(
+        "Contact", {{"LastName", "Twin"}, {"Email", "twin@example.com"}}, timestamp{t0});
     mkto_->add_person({{"email", "twin1@example.com"}, {"sfdcContactId", dup}});
     mkto_->add_person({{"email", "twin2@example.com"}, {"sfdcContactId", dup}});
     advance(1min);
@@ -205,7 +219,8 @@ TEST_F(sync, rejected_records_land_in_the_error_log_and_do_not_block_the_stream)
     auto errors = open_store()->list_errors({});
     ASSERT_TRUE(errors);
     std::map<std::string, state::error_entry> by_record;
-    for (const auto& e : *errors) by_record[e.record_id] = e;
+    for (const auto& e : *errors)
+        by_record[e.record_id] = e;
     ASSERT_EQ(by_record.size(), 3u);
     EXPECT_EQ(by_record[doctor].category, category::validation);
     EXPECT_EQ(by_record[doctor].code, "UNMAPPED_VALUE");
@@ -231,7 +246,8 @@ TEST_F(sync, rejected_records_land_in_the_error_log_and_do_not_block_the_stream)
 
 TEST_F(sync, one_changed_contact_costs_exactly_one_upsert) {
     std::vector<std::string> ids;
-    for (int i = 0; i < 50; ++i) ids.push_back(contact(i, timestamp{t0}));
+    for (int i = 0; i < 50; ++i)
+        ids.push_back(contact(i, timestamp{t0}));
     advance(1min);
     expect_ok(run_once());
     const auto calls = mkto_->push_calls().size();
@@ -247,7 +263,8 @@ TEST_F(sync, one_changed_contact_costs_exactly_one_upsert) {
 
 TEST_F(sync, a_change_to_an_unmapped_field_sends_nothing) {
     std::vector<std::string> ids;
-    for (int i = 0; i < 10; ++i) ids.push_back(contact(i, timestamp{t0}));
+    for (int i = 0; i < 10; ++i)
+        ids.push_back(contact(i, timestamp{t0}));
     advance(1min);
     expect_ok(run_once());
     const auto calls = mkto_->push_calls().size();
@@ -261,7 +278,8 @@ TEST_F(sync, same_timestamp_ties_split_across_pages_are_all_delivered) {
     sf_->set_max_page_size(200);
     std::set<std::string> ids;
     // 450 records in one second: SOQL sees them as one timestamp, pages split them.
-    for (int i = 0; i < 450; ++i) ids.insert(contact(i, timestamp{t0 + std::chrono::milliseconds(i % 1000)}));
+    for (int i = 0; i < 450; ++i)
+        ids.insert(contact(i, timestamp{t0 + std::chrono::milliseconds(i % 1000)}));
     advance(1min);
     expect_ok(run_once());
     EXPECT_EQ(persons_by_crm_id(), ids);
@@ -271,12 +289,14 @@ TEST_F(sync, same_timestamp_ties_split_across_pages_are_all_delivered) {
 TEST_F(sync, a_failure_between_pages_loses_nothing_and_resends_nothing_committed) {
     sf_->set_max_page_size(200);
     std::set<std::string> ids;
-    for (int i = 0; i < 450; ++i) ids.insert(contact(i, timestamp{t0 + std::chrono::seconds(i % 3)}));
+    for (int i = 0; i < 450; ++i)
+        ids.insert(contact(i, timestamp{t0 + std::chrono::seconds(i % 3)}));
     advance(1min);
     // The second page fails on every attempt of the retry budget (4 in these tests): the run
     // stops after committing page one, as a kill between pages would.
-    sf_->fail_next("/services/data/v61.0/query/",
-                   std::vector<fakes::fault_spec>(4, fakes::fault_spec::http(503, "<html>down</html>")));
+    sf_->fail_next(
+        "/services/data/v61.0/query/",
+        std::vector<fakes::fault_spec>(4, fakes::fault_spec::http(503, "<html>down</html>")));
     auto first = run_once();
     ASSERT_EQ(first.size(), 1u);
     EXPECT_FALSE(first[0].outcome);
@@ -294,13 +314,15 @@ TEST_F(sync, a_failure_between_pages_loses_nothing_and_resends_nothing_committed
 }
 
 TEST_F(sync, a_contact_committed_late_with_an_older_timestamp_is_delivered) {
-    for (int i = 0; i < 5; ++i) contact(i, timestamp{t0 + std::chrono::seconds(i)});
+    for (int i = 0; i < 5; ++i)
+        contact(i, timestamp{t0 + std::chrono::seconds(i)});
     advance(1min);
     expect_ok(run_once());
     auto wm = open_store()->load_watermark("contacts");
     ASSERT_TRUE(wm && *wm);
     // A transaction that started before the watermark commits now (api-reference §1.3).
-    const auto late = sf_->insert_late("Contact", {{"LastName", "Late"}, {"Email", "late@example.com"}},
+    const auto late = sf_->insert_late("Contact",
+                                       {{"LastName", "Late"}, {"Email", "late@example.com"}},
                                        timestamp{(*wm)->modstamp.at - 2min});
     advance(1min);
     expect_ok(run_once());
@@ -323,12 +345,16 @@ TEST_F(sync, expired_tokens_on_both_sides_are_renewed_once_and_the_run_succeeds)
 
 TEST_F(sync, transient_failures_on_both_sides_are_retried_not_rejected) {
     std::set<std::string> ids;
-    for (int i = 0; i < 30; ++i) ids.insert(contact(i, timestamp{t0}));
+    for (int i = 0; i < 30; ++i)
+        ids.insert(contact(i, timestamp{t0}));
     advance(1min);
-    sf_->fail_next("/services/data", {fakes::fault_spec::http(503, "<html>unavailable</html>"),
-                                      fakes::fault_spec::truncated_body()});
-    mkto_->fail_next("/rest/v1/leads.json", {fakes::fault_spec::vendor("606"), fakes::fault_spec::vendor("604"),
-                                             fakes::fault_spec::http(502, "<html>bad gateway</html>")});
+    sf_->fail_next("/services/data",
+                   {fakes::fault_spec::http(503, "<html>unavailable</html>"),
+                    fakes::fault_spec::truncated_body()});
+    mkto_->fail_next("/rest/v1/leads.json",
+                     {fakes::fault_spec::vendor("606"),
+                      fakes::fault_spec::vendor("604"),
+                      fakes::fault_spec::http(502, "<html>bad gateway</html>")});
     expect_ok(run_once());
     EXPECT_EQ(persons_by_crm_id(), ids);
     auto errors = open_store()->list_errors({});
@@ -338,7 +364,8 @@ TEST_F(sync, transient_failures_on_both_sides_are_retried_not_rejected) {
 
 TEST_F(sync, malformed_json_from_either_side_is_retried_not_a_crash) {
     std::set<std::string> ids;
-    for (int i = 0; i < 5; ++i) ids.insert(contact(i, timestamp{t0}));
+    for (int i = 0; i < 5; ++i)
+        ids.insert(contact(i, timestamp{t0}));
     advance(1min);
     sf_->fail_next("/services/data", {fakes::fault_spec::garbled_json()});
     mkto_->fail_next("/rest/v1/leads.json", {fakes::fault_spec::garbled_json()});
@@ -359,7 +386,8 @@ TEST_F(sync, refused_credentials_fail_the_stream_as_auth_rejected) {
 }
 
 TEST_F(sync, daily_quota_reached_pauses_the_stream_and_keeps_the_watermark) {
-    for (int i = 0; i < 5; ++i) contact(i, timestamp{t0});
+    for (int i = 0; i < 5; ++i)
+        contact(i, timestamp{t0});
     advance(1min);
     mkto_->fail_next("/rest/v1/leads.json", {fakes::fault_spec::vendor("607")});
     const auto results = run_once();

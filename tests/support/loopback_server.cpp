@@ -66,7 +66,8 @@ struct loopback_server::impl {
         // A client that never finishes its handshake must not hold the session forever.
         beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(10));
         auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, use_nothrow);
-        if (ec) co_return;  // e.g. the client refused our certificate: that is its test
+        if (ec)
+            co_return;  // e.g. the client refused our certificate: that is its test
         beast::get_lowest_layer(stream).expires_never();
         co_await serve(stream);
     }
@@ -82,7 +83,8 @@ struct loopback_server::impl {
             // answer 414/431 the way the vendors do (Salesforce allows 16 KB of URI + headers).
             parser.header_limit(64 * 1024);
             auto [ec, n] = co_await http::async_read(stream, buffer, parser, use_nothrow);
-            if (ec) co_return;
+            if (ec)
+                co_return;
             ++count;
             http_request req = parser.release();
             reply r = handle(req);
@@ -95,7 +97,8 @@ struct loopback_server::impl {
                 beast::error_code ignored;
                 socket.set_option(tcp::socket::linger(true, 0), ignored);
                 socket.close(ignored);
-                if (r.on_done) r.on_done();
+                if (r.on_done)
+                    r.on_done();
                 co_return;
             }
             r.res.version(req.version());
@@ -109,10 +112,14 @@ struct loopback_server::impl {
                 const std::string half = r.res.body().substr(0, full / 2);
                 auto [wec, wn] =
                     co_await asio::async_write(stream, asio::buffer(half), use_nothrow);
-                (void)hec; (void)hn; (void)wec; (void)wn;
+                (void)hec;
+                (void)hn;
+                (void)wec;
+                (void)wn;
                 beast::error_code ignored;
                 socket.shutdown(tcp::socket::shutdown_both, ignored);
-                if (r.on_done) r.on_done();
+                if (r.on_done)
+                    r.on_done();
                 co_return;
             }
             r.res.prepare_payload();
@@ -122,11 +129,14 @@ struct loopback_server::impl {
                 beast::error_code ignored;
                 socket.shutdown(tcp::socket::shutdown_both, ignored);
                 socket.close(ignored);
-                if (r.on_done) r.on_done();
+                if (r.on_done)
+                    r.on_done();
                 co_return;
             }
-            if (r.on_done) r.on_done();
-            if (wec || !keep) break;
+            if (r.on_done)
+                r.on_done();
+            if (wec || !keep)
+                break;
         }
         beast::error_code ignored;
         socket.shutdown(tcp::socket::shutdown_send, ignored);
@@ -135,7 +145,8 @@ struct loopback_server::impl {
     asio::awaitable<void> accept_loop() {
         for (;;) {
             auto [ec, socket] = co_await acceptor.async_accept(use_nothrow);
-            if (ec) co_return;
+            if (ec)
+                co_return;
             ++accepted;
             asio::co_spawn(ioc, session(std::move(socket)), asio::detached);
         }
@@ -144,8 +155,7 @@ struct loopback_server::impl {
 
 loopback_server::loopback_server(handler h) : loopback_server(std::move(h), 0) {}
 
-loopback_server::loopback_server(handler h, unsigned short port)
-    : impl_(std::make_unique<impl>()) {
+loopback_server::loopback_server(handler h, unsigned short port) : impl_(std::make_unique<impl>()) {
     impl_->start(std::move(h), port);
 }
 
@@ -159,7 +169,8 @@ loopback_server::loopback_server(handler h, const tls_identity& tls)
 
 loopback_server::~loopback_server() {
     impl_->ioc.stop();
-    if (impl_->thread.joinable()) impl_->thread.join();
+    if (impl_->thread.joinable())
+        impl_->thread.join();
 }
 
 unsigned short loopback_server::port() const noexcept {
@@ -170,8 +181,12 @@ std::string loopback_server::base_url() const {
     return std::string(impl_->tls ? "https" : "http") + "://127.0.0.1:" + std::to_string(port());
 }
 
-std::size_t loopback_server::requests() const noexcept { return impl_->count.load(); }
+std::size_t loopback_server::requests() const noexcept {
+    return impl_->count.load();
+}
 
-std::size_t loopback_server::connections() const noexcept { return impl_->accepted.load(); }
+std::size_t loopback_server::connections() const noexcept {
+    return impl_->accepted.load();
+}
 
 }  // namespace crmsync::testing

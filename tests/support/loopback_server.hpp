@@ -55,8 +55,8 @@ public:
     loopback_server& operator=(const loopback_server&) = delete;
 
     unsigned short port() const noexcept;
-    std::string base_url() const;  // http://127.0.0.1:PORT (https:// in the TLS mode)
-    std::size_t requests() const noexcept;  // requests received so far
+    std::string base_url() const;              // http://127.0.0.1:PORT (https:// in the TLS mode)
+    std::size_t requests() const noexcept;     // requests received so far
     std::size_t connections() const noexcept;  // connections accepted so far (keep-alive tests)
 
 private:

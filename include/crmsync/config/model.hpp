@@ -52,8 +52,8 @@ struct destination_limits {
 struct destination {
     std::string name;
     destination_kind kind = destination_kind::marketo;
-    std::string base_url;  // marketo: https://<munchkin>.mktorest.com
-    std::string auth_url;  // sfmc
+    std::string base_url;    // marketo: https://<munchkin>.mktorest.com
+    std::string auth_url;    // sfmc
     std::string account_id;  // sfmc business unit MID
     std::string client_id;
     secret client_secret;
@@ -108,7 +108,7 @@ struct stream {
 };
 
 struct log_options {
-    std::string level = "info";  // trace | debug | info | warn | error
+    std::string level = "info";   // trace | debug | info | warn | error
     std::string format = "json";  // json | text
 };
 

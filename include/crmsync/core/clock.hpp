@@ -12,7 +12,8 @@ namespace crmsync {
 using clock_fn = std::function<sys_ms()>;
 
 inline sys_ms system_now() {
-    return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+    return std::chrono::time_point_cast<std::chrono::milliseconds>(
+        std::chrono::system_clock::now());
 }
 
 }  // namespace crmsync

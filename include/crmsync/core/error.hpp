@@ -13,22 +13,22 @@
 namespace crmsync {
 
 enum class errc {
-    timeout = 1,        // a deadline expired on an I/O step
-    connect_failed,     // resolve or TCP connect failed
-    tls_failed,         // TLS handshake or certificate verification failed
-    http_status,        // an HTTP status the caller did not expect
-    rate_limited,       // the peer asked us to slow down (429, Marketo 606/615, SF concurrency)
-    quota_exhausted,    // a daily quota is spent (Marketo 607, SF REQUEST_LIMIT_EXCEEDED, api_budget)
-    auth_rejected,      // credentials refused by the token endpoint
-    token_expired,      // an access token was refused on an API call (refresh and retry)
-    bad_response,       // a response we could not parse or that broke the documented shape
-    schema_drift,       // a mapped field vanished or changed type
-    config_invalid,     // configuration or mapping is invalid
-    state_failed,       // the SQLite state could not be read or written
-    invalid_url,        // a URL could not be parsed or is not allowed (http:// off loopback)
-    request_rejected,   // the peer refused the request as a whole and retrying will not help
-    cancelled,          // shutdown or reload cancelled the operation
-    transient,          // a server-side transient failure (5xx, Marketo 604/608/611/713)
+    timeout = 1,      // a deadline expired on an I/O step
+    connect_failed,   // resolve or TCP connect failed
+    tls_failed,       // TLS handshake or certificate verification failed
+    http_status,      // an HTTP status the caller did not expect
+    rate_limited,     // the peer asked us to slow down (429, Marketo 606/615, SF concurrency)
+    quota_exhausted,  // a daily quota is spent (Marketo 607, SF REQUEST_LIMIT_EXCEEDED, api_budget)
+    auth_rejected,    // credentials refused by the token endpoint
+    token_expired,    // an access token was refused on an API call (refresh and retry)
+    bad_response,     // a response we could not parse or that broke the documented shape
+    schema_drift,     // a mapped field vanished or changed type
+    config_invalid,   // configuration or mapping is invalid
+    state_failed,     // the SQLite state could not be read or written
+    invalid_url,      // a URL could not be parsed or is not allowed (http:// off loopback)
+    request_rejected,  // the peer refused the request as a whole and retrying will not help
+    cancelled,         // shutdown or reload cancelled the operation
+    transient,         // a server-side transient failure (5xx, Marketo 604/608/611/713)
 };
 
 const boost::system::error_category& crmsync_category() noexcept;
@@ -63,7 +63,8 @@ using result = boost::system::result<T, failure>;
 // Prefixes a failed result's detail with `what`; a success passes through.
 template <class T>
 result<T> with_context(result<T> r, std::string_view what) {
-    if (r) return r;
+    if (r)
+        return r;
     failure f = r.error();
     f.context(what);
     return f;

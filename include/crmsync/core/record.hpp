@@ -11,10 +11,10 @@
 namespace crmsync {
 
 struct record {
-    std::string id;                 // the 18-character CRM id
-    timestamp system_modstamp;      // SystemModstamp, millisecond precision
-    bool is_deleted = false;        // from queryAll's IsDeleted
-    std::vector<value> columns;     // values of plan::source_columns(), same order
+    std::string id;              // the 18-character CRM id
+    timestamp system_modstamp;   // SystemModstamp, millisecond precision
+    bool is_deleted = false;     // from queryAll's IsDeleted
+    std::vector<value> columns;  // values of plan::source_columns(), same order
 };
 
 // A record after mapping: values of plan::destination_fields(), same order.

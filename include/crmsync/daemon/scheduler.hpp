@@ -36,6 +36,9 @@ struct run_settings {
 };
 
 // Runs until SIGTERM or SIGINT. Returns when every stream loop has ended.
-void run_forever(boost::asio::io_context& ioc, runtime& rt, state::store& store, const run_settings& settings);
+void run_forever(boost::asio::io_context& ioc,
+                 runtime& rt,
+                 state::store& store,
+                 const run_settings& settings);
 
 }  // namespace crmsync::daemon

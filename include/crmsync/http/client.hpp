@@ -46,10 +46,10 @@ struct tls_options {
 
 struct request {
     boost::beast::http::verb method = boost::beast::http::verb::get;
-    std::string url;  // absolute: https://host[:port]/path?query (http:// only for loopback)
+    std::string url;      // absolute: https://host[:port]/path?query (http:// only for loopback)
     header_list headers;  // Authorization etc.; never logged unsanitised
     std::string body;
-    std::string content_type;  // sets Content-Type when the body is not empty
+    std::string content_type;                   // sets Content-Type when the body is not empty
     std::chrono::milliseconds timeout{30'000};  // for the whole exchange
 };
 

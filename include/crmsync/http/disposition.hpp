@@ -7,10 +7,10 @@
 #include "crmsync/core/error.hpp"
 #include "crmsync/http/retry.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <chrono>
@@ -45,10 +45,12 @@ boost::asio::awaitable<result<T>> retry_call(const retry_context& ctx,
     int attempt = 0;
     for (;;) {
         result<T> r = co_await op();
-        if (r) co_return r;
+        if (r)
+            co_return r;
         const failure& f = r.error();
         switch (classify(f)) {
-            case disposition::fail: co_return r;
+            case disposition::fail:
+                co_return r;
             case disposition::refresh_token: {
                 if (refreshed) {
                     // A fresh token was refused too: refreshing again would loop forever
@@ -57,10 +59,12 @@ boost::asio::awaitable<result<T>> retry_call(const retry_context& ctx,
                 }
                 refreshed = true;
                 result<void> t = co_await refresh();
-                if (!t) co_return t.error();
+                if (!t)
+                    co_return t.error();
                 continue;
             }
-            case disposition::retry: break;
+            case disposition::retry:
+                break;
         }
         ++attempt;
         if (attempt >= ctx.policy.max_attempts) {
@@ -69,10 +73,12 @@ boost::asio::awaitable<result<T>> retry_call(const retry_context& ctx,
             co_return out;
         }
         const auto delay = backoff_delay(ctx.policy, attempt, f.retry_after, *ctx.rng);
-        if (ctx.on_retry) ctx.on_retry(attempt, f, delay);
+        if (ctx.on_retry)
+            ctx.on_retry(attempt, f, delay);
         boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, delay);
         auto [ec] = co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
-        if (ec) co_return make_failure(errc::cancelled, "retry wait cancelled");
+        if (ec)
+            co_return make_failure(errc::cancelled, "retry wait cancelled");
     }
 }
 

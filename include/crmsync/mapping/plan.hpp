@@ -17,9 +17,9 @@ namespace crmsync::mapping {
 
 // What the data dictionary (mapping-doc) and preview traces show about one destination field.
 struct field_info {
-    std::string destination;             // destination field name
-    std::vector<std::string> sources;    // CRM fields it reads, in fallback order
-    std::vector<std::string> transforms; // as written: "trim", "date: %Y-%m-%d", "map(3)"
+    std::string destination;              // destination field name
+    std::vector<std::string> sources;     // CRM fields it reads, in fallback order
+    std::vector<std::string> transforms;  // as written: "trim", "date: %Y-%m-%d", "map(3)"
     bool required = false;
     std::string description;
     config::position where;

@@ -33,10 +33,18 @@ bool parse_level(std::string_view text, level& out);
 // Emits one line. `fields` must be a JSON object (or null for none).
 void log(level l, std::string_view message, const nlohmann::json& fields = nullptr);
 
-inline void info(std::string_view m, const nlohmann::json& f = nullptr) { log(level::info, m, f); }
-inline void warn(std::string_view m, const nlohmann::json& f = nullptr) { log(level::warn, m, f); }
-inline void error(std::string_view m, const nlohmann::json& f = nullptr) { log(level::error, m, f); }
-inline void debug(std::string_view m, const nlohmann::json& f = nullptr) { log(level::debug, m, f); }
+inline void info(std::string_view m, const nlohmann::json& f = nullptr) {
+    log(level::info, m, f);
+}
+inline void warn(std::string_view m, const nlohmann::json& f = nullptr) {
+    log(level::warn, m, f);
+}
+inline void error(std::string_view m, const nlohmann::json& f = nullptr) {
+    log(level::error, m, f);
+}
+inline void debug(std::string_view m, const nlohmann::json& f = nullptr) {
+    log(level::debug, m, f);
+}
 
 // The line as it would be written, without the timestamp (for tests of the format).
 std::string format_line(level l, std::string_view message, const nlohmann::json& fields, bool json);

@@ -47,8 +47,8 @@ struct rejection {
     crmsync::category category = category::other;
     std::string code;
     std::string message;
-    std::string payload_json;   // what was (or would have been) sent
-    digest payload_digest{};    // so an unchanged rejected record is not sent again
+    std::string payload_json;  // what was (or would have been) sent
+    digest payload_digest{};   // so an unchanged rejected record is not sent again
 };
 
 struct batch_commit {

@@ -15,11 +15,21 @@ void append_string(std::string& out, std::string_view s) {
     for (const char ch : s) {
         const auto c = static_cast<unsigned char>(ch);
         switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
             default:
                 if (c < 0x20) {
                     out += fmt::format("\\u{:04x}", c);
@@ -33,17 +43,26 @@ void append_string(std::string& out, std::string_view s) {
 
 void append_value(std::string& out, const value& v) {
     switch (v.type()) {
-        case value::kind::null: out += "null"; break;
-        case value::kind::boolean: out += v.as_bool() ? "true" : "false"; break;
-        case value::kind::number: out += v.text(); break;
-        case value::kind::string: append_string(out, v.text()); break;
+        case value::kind::null:
+            out += "null";
+            break;
+        case value::kind::boolean:
+            out += v.as_bool() ? "true" : "false";
+            break;
+        case value::kind::number:
+            out += v.text();
+            break;
+        case value::kind::string:
+            append_string(out, v.text());
+            break;
     }
 }
 
 void append_record(std::string& out, const std::vector<std::string>& fields, const payload& p) {
     out += '{';
     for (std::size_t i = 0; i < fields.size() && i < p.fields.size(); ++i) {
-        if (i) out += ',';
+        if (i)
+            out += ',';
         append_string(out, fields[i]);
         out += ':';
         append_value(out, p.fields[i]);
@@ -53,8 +72,10 @@ void append_record(std::string& out, const std::vector<std::string>& fields, con
 
 std::string code_text(const json& c) {
     // [MK-ERR] codes are quoted integer strings; some mocks send numbers.
-    if (c.is_string()) return c.get<std::string>();
-    if (c.is_number_integer()) return std::to_string(c.get<long>());
+    if (c.is_string())
+        return c.get<std::string>();
+    if (c.is_number_integer())
+        return std::to_string(c.get<long>());
     return {};
 }
 
@@ -80,7 +101,8 @@ std::string encode_sync_leads(const sync_options& o,
     out += ",\"input\":[";
     bool first = true;
     for (const auto& p : batch) {
-        if (!first) out += ',';
+        if (!first)
+            out += ',';
         first = false;
         append_record(out, fields, p);
     }
@@ -88,11 +110,13 @@ std::string encode_sync_leads(const sync_options& o,
     return out;
 }
 
-result<std::vector<record_outcome>> decode_sync_response(std::string_view body, std::size_t expected) {
+result<std::vector<record_outcome>> decode_sync_response(std::string_view body,
+                                                         std::size_t expected) {
     const json j = json::parse(body, nullptr, false);
     if (j.is_discarded() || !j.is_object()) {
-        return make_failure(errc::bad_response,
-                            fmt::format("leads.json: body is not a JSON object ({} bytes)", body.size()));
+        return make_failure(
+            errc::bad_response,
+            fmt::format("leads.json: body is not a JSON object ({} bytes)", body.size()));
     }
     const auto success = j.find("success");
     if (success == j.end() || !success->is_boolean()) {
@@ -100,20 +124,22 @@ result<std::vector<record_outcome>> decode_sync_response(std::string_view body, 
     }
     if (!success->get<bool>()) {
         std::string code, message;
-        if (auto errs = j.find("errors"); errs != j.end() && errs->is_array() && !errs->empty() &&
-                                          errs->front().is_object()) {
+        if (auto errs = j.find("errors");
+            errs != j.end() && errs->is_array() && !errs->empty() && errs->front().is_object()) {
             code = code_text(errs->front().value("code", json()));
             message = errs->front().value("message", "");
         }
-        failure f = make_failure(code.empty() ? errc::bad_response : classify_response_code(code),
-                                 fmt::format("leads.json: {} {}", code.empty() ? "?" : code, message));
+        failure f =
+            make_failure(code.empty() ? errc::bad_response : classify_response_code(code),
+                         fmt::format("leads.json: {} {}", code.empty() ? "?" : code, message));
         f.vendor_code = code;
         return f;
     }
     const auto res = j.find("result");
     if (res == j.end() || !res->is_array() || res->size() != expected) {
         return make_failure(errc::bad_response,
-                            fmt::format("leads.json: expected {} results, got {}", expected,
+                            fmt::format("leads.json: expected {} results, got {}",
+                                        expected,
                                         res != j.end() && res->is_array() ? res->size() : 0));
     }
     std::vector<record_outcome> out;
@@ -125,7 +151,8 @@ result<std::vector<record_outcome>> decode_sync_response(std::string_view body, 
             continue;
         }
         if (status != "skipped") {
-            return make_failure(errc::bad_response, fmt::format("leads.json: unknown record status '{}'", status));
+            return make_failure(errc::bad_response,
+                                fmt::format("leads.json: unknown record status '{}'", status));
         }
         rejected r;
         // Docs and examples use a `reasons` array; the swagger schema a singular `reason`.

@@ -8,23 +8,25 @@ namespace crmsync::sink::marketo {
 errc classify_response_code(std::string_view code) {
     // [MK-ERR] response-level table; "doc"/"inferred" retry column in api-reference §2.2.
     static constexpr std::array<std::pair<std::string_view, errc>, 12> table{{
-        {"601", errc::token_expired},     // Access token invalid
-        {"602", errc::token_expired},     // Access token expired
-        {"606", errc::rate_limited},      // > 100 calls / 20 s
-        {"615", errc::rate_limited},      // > 10 concurrent calls
-        {"604", errc::transient},         // request time-out
-        {"608", errc::transient},         // API temporarily unavailable
-        {"611", errc::transient},         // system error
-        {"614", errc::transient},         // invalid subscription: "usually temporary"
-        {"713", errc::transient},         // transient error
-        {"719", errc::transient},         // lock wait timeout
-        {"502", errc::transient},         // bad gateway, "likely a timeout"
-        {"607", errc::quota_exhausted},   // daily quota reached, resets 12:00 AM CST
+        {"601", errc::token_expired},    // Access token invalid
+        {"602", errc::token_expired},    // Access token expired
+        {"606", errc::rate_limited},     // > 100 calls / 20 s
+        {"615", errc::rate_limited},     // > 10 concurrent calls
+        {"604", errc::transient},        // request time-out
+        {"608", errc::transient},        // API temporarily unavailable
+        {"611", errc::transient},        // system error
+        {"614", errc::transient},        // invalid subscription: "usually temporary"
+        {"713", errc::transient},        // transient error
+        {"719", errc::transient},        // lock wait timeout
+        {"502", errc::transient},        // bad gateway, "likely a timeout"
+        {"607", errc::quota_exhausted},  // daily quota reached, resets 12:00 AM CST
     }};
     for (const auto& [c, e] : table) {
-        if (c == code) return e;
+        if (c == code)
+            return e;
     }
-    if (code == "500") return errc::transient;
+    if (code == "500")
+        return errc::transient;
     // 603 access denied, 605 method, 609 JSON, 610 not found, 612 content type, 7xx bad
     // parameters: the request itself is wrong and would fail the same way again.
     return errc::request_rejected;
@@ -51,7 +53,8 @@ category classify_reason_code(std::string_view code) {
         {"1049", category::validation},  // activity attributes too large
     }};
     for (const auto& [c, cat] : table) {
-        if (c == code) return cat;
+        if (c == code)
+            return cat;
     }
     return category::other;
 }

@@ -13,7 +13,8 @@ constexpr std::chrono::milliseconds query_timeout{120'000};  // pages of 2,000 w
 std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view v) {
     long secs = 0;
     const auto r = std::from_chars(v.data(), v.data() + v.size(), secs);
-    if (v.empty() || r.ec != std::errc{} || secs < 0) return std::nullopt;
+    if (v.empty() || r.ec != std::errc{} || secs < 0)
+        return std::nullopt;
     return std::chrono::seconds(secs);
 }
 
@@ -21,7 +22,8 @@ std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view v) {
 
 http::disposition classify(const failure& f) {
     using http::disposition;
-    if (f.code == errc::token_expired) return disposition::refresh_token;
+    if (f.code == errc::token_expired)
+        return disposition::refresh_token;
     if (f.code == errc::timeout || f.code == errc::connect_failed || f.code == errc::transient ||
         f.code == errc::rate_limited) {
         return disposition::retry;
@@ -31,18 +33,22 @@ http::disposition classify(const failure& f) {
         return disposition::retry;
     }
     // Connection resets and partial messages surface as Asio/Beast codes.
-    if (f.code.category() != crmsync_category()) return disposition::retry;
+    if (f.code.category() != crmsync_category())
+        return disposition::retry;
     return disposition::fail;
 }
 
-failure failure_from_response(unsigned status, std::string_view body, std::string_view retry_after) {
+failure failure_from_response(unsigned status,
+                              std::string_view body,
+                              std::string_view retry_after) {
     const api_error e = parse_error(body);
     failure f;
     f.http_status = status;
     f.vendor_code = e.code;
     f.retry_after = parse_retry_after(retry_after);
-    const std::string what = e.code.empty() ? fmt::format("http {}", status)
-                                            : fmt::format("http {}: {}: {}", status, e.code, e.message);
+    const std::string what = e.code.empty()
+                                 ? fmt::format("http {}", status)
+                                 : fmt::format("http {}: {}: {}", status, e.code, e.message);
     f.detail = what;
     if (status == 401 && e.code == "INVALID_SESSION_ID") {
         f.code = make_error_code(errc::token_expired);
@@ -80,7 +86,8 @@ result<std::string> token_request_body(const config::salesforce_auth& auth) {
                 {"grant_type", "refresh_token"},
                 {"refresh_token", auth.refresh_token.reveal()},
                 {"client_id", auth.client_id}};
-            if (!auth.client_secret.empty()) form.emplace_back("client_secret", auth.client_secret.reveal());
+            if (!auth.client_secret.empty())
+                form.emplace_back("client_secret", auth.client_secret.reveal());
             return http::form_encode(form);
         }
         case auth_flow::jwt_bearer:
@@ -94,7 +101,8 @@ client::client(http::client& http, config::source cfg, http::retry_context retry
 
 asio::awaitable<result<void>> client::authenticate() {
     auto body = token_request_body(cfg_.auth);
-    if (!body) co_return body.error();
+    if (!body)
+        co_return body.error();
     http::request req;
     req.method = boost::beast::http::verb::post;
     req.url = cfg_.login_url + "/services/oauth2/token";
@@ -107,10 +115,12 @@ asio::awaitable<result<void>> client::authenticate() {
     auto no_refresh = []() -> asio::awaitable<result<void>> { co_return result<void>{}; };
     auto attempt = [&]() -> asio::awaitable<result<http::response>> {
         auto r = co_await http_.send(req);
-        if (!r || r->status == 200) co_return r;
+        if (!r || r->status == 200)
+            co_return r;
         failure f = failure_from_response(r->status, r->body, r->header("Retry-After"));
         if (r->status == 400 || r->status == 401 || r->status == 403) {
-            // api-reference §1.2: refused credentials come back as 400 {"error","error_description"}.
+            // api-reference §1.2: refused credentials come back as 400
+            // {"error","error_description"}.
             f.code = make_error_code(errc::auth_rejected);
         }
         co_return f;
@@ -134,18 +144,22 @@ asio::awaitable<result<void>> client::authenticate() {
 asio::awaitable<result<http::response>> client::get_once(std::string url) {
     if (!token_) {
         auto a = co_await authenticate();
-        if (!a) co_return a.error();
+        if (!a)
+            co_return a.error();
     }
     http::request req;
     req.url = url.starts_with("http") ? url : token_->instance_url + url;
     req.headers.emplace_back("Authorization", "Bearer " + token_->access_token);
     req.timeout = query_timeout;
     auto r = co_await http_.send(std::move(req));
-    if (!r) co_return r;
+    if (!r)
+        co_return r;
     if (auto h = r->header("Sforce-Limit-Info"); !h.empty()) {
-        if (auto u = parse_limit_info(h)) usage_ = u;
+        if (auto u = parse_limit_info(h))
+            usage_ = u;
     }
-    if (r->status >= 200 && r->status < 300) co_return r;
+    if (r->status >= 200 && r->status < 300)
+        co_return r;
     co_return failure_from_response(r->status, r->body, r->header("Retry-After"));
 }
 
@@ -154,9 +168,11 @@ asio::awaitable<result<void>> client::refresh() {
     co_return co_await authenticate();
 }
 
-asio::awaitable<result<query_page>> client::fetch_page_once(std::string url, const column_set& columns) {
+asio::awaitable<result<query_page>> client::fetch_page_once(std::string url,
+                                                            const column_set& columns) {
     auto r = co_await get_once(std::move(url));
-    if (!r) co_return r.error();
+    if (!r)
+        co_return r.error();
     // A body that does not parse after a 200 was cut or garbled on the wire (http_status
     // stays 0), so classify() retries it like any transport failure.
     co_return parse_query_page(r->body, columns);
@@ -171,8 +187,10 @@ asio::awaitable<result<query_page>> client::fetch_page(std::string url, const co
 asio::awaitable<result<query_page>> client::query(const std::string& soql,
                                                   const column_set& columns,
                                                   bool all) {
-    const std::string url = fmt::format("/services/data/v{}/{}?q={}", cfg_.api_version,
-                                        all ? "queryAll" : "query", http::url_encode(soql));
+    const std::string url = fmt::format("/services/data/v{}/{}?q={}",
+                                        cfg_.api_version,
+                                        all ? "queryAll" : "query",
+                                        http::url_encode(soql));
     co_return with_context(co_await fetch_page(url, columns),
                            fmt::format("{} {}", all ? "queryAll" : "query", cfg_.name));
 }

@@ -13,20 +13,25 @@ using json = nlohmann::json;
 result<json> parse_json(std::string_view body, std::string_view what) {
     json j = json::parse(body, nullptr, false);
     if (j.is_discarded()) {
-        return make_failure(errc::bad_response,
-                            fmt::format("{}: body is not valid JSON ({} bytes)", what, body.size()));
+        return make_failure(
+            errc::bad_response,
+            fmt::format("{}: body is not valid JSON ({} bytes)", what, body.size()));
     }
     return j;
 }
 
 value to_value(const json& v) {
     switch (v.type()) {
-        case json::value_t::null: return value::null();
-        case json::value_t::boolean: return value::boolean(v.get<bool>());
+        case json::value_t::null:
+            return value::null();
+        case json::value_t::boolean:
+            return value::boolean(v.get<bool>());
         case json::value_t::number_integer:
         case json::value_t::number_unsigned:
-        case json::value_t::number_float: return value::number(v.dump());
-        case json::value_t::string: return value::string(v.get<std::string>());
+        case json::value_t::number_float:
+            return value::number(v.dump());
+        case json::value_t::string:
+            return value::string(v.get<std::string>());
         default:
             // Compound fields (address, location) arrive as objects; keep them whole.
             return value::string(v.dump());
@@ -36,9 +41,11 @@ value to_value(const json& v) {
 const json* walk(const json& rec, const std::vector<std::string>& path) {
     const json* cur = &rec;
     for (const auto& part : path) {
-        if (!cur->is_object()) return nullptr;
+        if (!cur->is_object())
+            return nullptr;
         auto it = cur->find(part);
-        if (it == cur->end()) return nullptr;
+        if (it == cur->end())
+            return nullptr;
         cur = &*it;
     }
     return cur;
@@ -54,7 +61,8 @@ column_set::column_set(const std::vector<std::string>& columns) {
         for (;;) {
             const auto dot = c.find('.', start);
             path.push_back(c.substr(start, dot == std::string::npos ? dot : dot - start));
-            if (dot == std::string::npos) break;
+            if (dot == std::string::npos)
+                break;
             start = dot + 1;
         }
         paths_.push_back(std::move(path));
@@ -63,8 +71,10 @@ column_set::column_set(const std::vector<std::string>& columns) {
 
 result<token> parse_token(std::string_view body) {
     auto j = parse_json(body, "token response");
-    if (!j) return j.error();
-    if (!j->is_object()) return make_failure(errc::bad_response, "token response: not a JSON object");
+    if (!j)
+        return j.error();
+    if (!j->is_object())
+        return make_failure(errc::bad_response, "token response: not a JSON object");
     token t;
     const auto at = j->find("access_token");
     const auto iu = j->find("instance_url");
@@ -76,15 +86,18 @@ result<token> parse_token(std::string_view body) {
     }
     t.access_token = at->get<std::string>();
     t.instance_url = iu->get<std::string>();
-    while (!t.instance_url.empty() && t.instance_url.back() == '/') t.instance_url.pop_back();
+    while (!t.instance_url.empty() && t.instance_url.back() == '/')
+        t.instance_url.pop_back();
     return t;
 }
 
 result<query_page> parse_query_page(std::string_view body, const column_set& columns) {
     auto parsed = parse_json(body, "query response");
-    if (!parsed) return parsed.error();
+    if (!parsed)
+        return parsed.error();
     const json& j = *parsed;
-    if (!j.is_object()) return make_failure(errc::bad_response, "query response: not a JSON object");
+    if (!j.is_object())
+        return make_failure(errc::bad_response, "query response: not a JSON object");
     const auto records = j.find("records");
     const auto done = j.find("done");
     if (records == j.end() || !records->is_array()) {
@@ -100,7 +113,8 @@ result<query_page> parse_query_page(std::string_view body, const column_set& col
     if (!done->get<bool>()) {
         const auto next = j.find("nextRecordsUrl");
         if (next == j.end() || !next->is_string() || next->get_ref<const std::string&>().empty()) {
-            return make_failure(errc::bad_response, "query response: done is false but no nextRecordsUrl");
+            return make_failure(errc::bad_response,
+                                "query response: done is false but no nextRecordsUrl");
         }
         page.next_records_url = next->get<std::string>();
     }
@@ -108,23 +122,28 @@ result<query_page> parse_query_page(std::string_view body, const column_set& col
     std::size_t index = 0;
     for (const auto& r : *records) {
         if (!r.is_object()) {
-            return make_failure(errc::bad_response, fmt::format("query response: record {} is not an object", index));
+            return make_failure(errc::bad_response,
+                                fmt::format("query response: record {} is not an object", index));
         }
         record rec;
         const auto id = r.find("Id");
         if (id == r.end() || !id->is_string()) {
-            return make_failure(errc::bad_response, fmt::format("query response: record {} has no Id", index));
+            return make_failure(errc::bad_response,
+                                fmt::format("query response: record {} has no Id", index));
         }
         rec.id = id->get<std::string>();
         const auto ms = r.find("SystemModstamp");
         std::optional<timestamp> stamp;
-        if (ms != r.end() && ms->is_string()) stamp = timestamp::parse(ms->get_ref<const std::string&>());
+        if (ms != r.end() && ms->is_string())
+            stamp = timestamp::parse(ms->get_ref<const std::string&>());
         if (!stamp) {
-            return make_failure(errc::bad_response,
-                                fmt::format("query response: record {} has no valid SystemModstamp", rec.id));
+            return make_failure(
+                errc::bad_response,
+                fmt::format("query response: record {} has no valid SystemModstamp", rec.id));
         }
         rec.system_modstamp = *stamp;
-        if (auto del = r.find("IsDeleted"); del != r.end() && del->is_boolean()) rec.is_deleted = del->get<bool>();
+        if (auto del = r.find("IsDeleted"); del != r.end() && del->is_boolean())
+            rec.is_deleted = del->get<bool>();
         rec.columns.reserve(columns.size());
         for (const auto& path : columns.paths()) {
             const json* v = walk(r, path);
@@ -155,16 +174,20 @@ std::optional<api_usage> parse_limit_info(std::string_view header) {
         const auto semi = header.find(';');
         std::string_view item = header.substr(0, semi);
         header = semi == std::string_view::npos ? std::string_view{} : header.substr(semi + 1);
-        while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+        while (!item.empty() && item.front() == ' ')
+            item.remove_prefix(1);
         constexpr std::string_view key = "api-usage=";
-        if (!item.starts_with(key)) continue;
+        if (!item.starts_with(key))
+            continue;
         item.remove_prefix(key.size());
         const auto slash = item.find('/');
-        if (slash == std::string_view::npos) return std::nullopt;
+        if (slash == std::string_view::npos)
+            return std::nullopt;
         api_usage u;
         const auto a = std::from_chars(item.data(), item.data() + slash, u.used);
         const auto b = std::from_chars(item.data() + slash + 1, item.data() + item.size(), u.limit);
-        if (a.ec != std::errc{} || b.ec != std::errc{}) return std::nullopt;
+        if (a.ec != std::errc{} || b.ec != std::errc{})
+            return std::nullopt;
         return u;
     }
     return std::nullopt;

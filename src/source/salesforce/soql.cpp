@@ -9,7 +9,8 @@ namespace crmsync::source::salesforce {
 namespace {
 
 bool is_identifier(std::string_view s) {
-    if (s.empty() || !std::isalpha(static_cast<unsigned char>(s.front()))) return false;
+    if (s.empty() || !std::isalpha(static_cast<unsigned char>(s.front())))
+        return false;
     return std::all_of(s.begin(), s.end(), [](char c) {
         return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
     });
@@ -17,18 +18,21 @@ bool is_identifier(std::string_view s) {
 
 bool is_record_id(std::string_view s) {
     // Salesforce ids are 15 or 18 alphanumeric characters.
-    return (s.size() == 15 || s.size() == 18) &&
-           std::all_of(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)); });
+    return (s.size() == 15 || s.size() == 18) && std::all_of(s.begin(), s.end(), [](char c) {
+               return std::isalnum(static_cast<unsigned char>(c));
+           });
 }
 
 result<std::string> select_from(std::string_view object, const std::vector<std::string>& columns) {
     if (!is_identifier(object)) {
-        return make_failure(errc::config_invalid, fmt::format("'{}' is not a Salesforce object name", object));
+        return make_failure(errc::config_invalid,
+                            fmt::format("'{}' is not a Salesforce object name", object));
     }
     const auto list = select_list(columns);
     for (const auto& c : list) {
         if (!is_field_name(c)) {
-            return make_failure(errc::config_invalid, fmt::format("'{}' is not a Salesforce field name", c));
+            return make_failure(errc::config_invalid,
+                                fmt::format("'{}' is not a Salesforce field name", c));
         }
     }
     return fmt::format("SELECT {} FROM {}", fmt::join(list, ", "), object);
@@ -43,7 +47,8 @@ bool is_field_name(std::string_view name) {
         if (!is_identifier(name.substr(start, dot == std::string_view::npos ? dot : dot - start))) {
             return false;
         }
-        if (dot == std::string_view::npos) return true;
+        if (dot == std::string_view::npos)
+            return true;
         start = dot + 1;
     }
 }
@@ -51,19 +56,24 @@ bool is_field_name(std::string_view name) {
 std::vector<std::string> select_list(const std::vector<std::string>& columns) {
     std::vector<std::string> out{"Id", "SystemModstamp"};
     for (const auto& c : columns) {
-        if (std::find(out.begin(), out.end(), c) == out.end()) out.push_back(c);
+        if (std::find(out.begin(), out.end(), c) == out.end())
+            out.push_back(c);
     }
     return out;
 }
 
 result<std::string> changed_since(const window_query& q) {
     auto head = select_from(q.object, q.columns);
-    if (!head) return head;
+    if (!head)
+        return head;
     std::string soql = std::move(*head);
     soql += " WHERE ";
-    if (!q.where.empty()) soql += fmt::format("({}) AND ", q.where);
-    if (q.from) soql += fmt::format("SystemModstamp >= {} AND ", q.from->to_soql_literal());
-    soql += fmt::format("SystemModstamp < {} ORDER BY SystemModstamp, Id", q.before.to_soql_literal());
+    if (!q.where.empty())
+        soql += fmt::format("({}) AND ", q.where);
+    if (q.from)
+        soql += fmt::format("SystemModstamp >= {} AND ", q.from->to_soql_literal());
+    soql +=
+        fmt::format("SystemModstamp < {} ORDER BY SystemModstamp, Id", q.before.to_soql_literal());
     return soql;
 }
 
@@ -71,16 +81,19 @@ result<std::string> by_ids(std::string_view object,
                            const std::vector<std::string>& columns,
                            const std::vector<std::string>& ids) {
     auto head = select_from(object, columns);
-    if (!head) return head;
+    if (!head)
+        return head;
     std::vector<std::string> quoted;
     quoted.reserve(ids.size());
     for (const auto& id : ids) {
         if (!is_record_id(id)) {
-            return make_failure(errc::config_invalid, fmt::format("'{}' is not a Salesforce record id", id));
+            return make_failure(errc::config_invalid,
+                                fmt::format("'{}' is not a Salesforce record id", id));
         }
         quoted.push_back("'" + id + "'");
     }
-    return fmt::format("{} WHERE Id IN ({}) ORDER BY SystemModstamp, Id", *head, fmt::join(quoted, ", "));
+    return fmt::format(
+        "{} WHERE Id IN ({}) ORDER BY SystemModstamp, Id", *head, fmt::join(quoted, ", "));
 }
 
 }  // namespace crmsync::source::salesforce

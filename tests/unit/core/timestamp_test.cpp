@@ -16,15 +16,22 @@ TEST(timestamp, parses_every_salesforce_form) {
 }
 
 TEST(timestamp, rejects_garbage) {
-    for (const char* s : {"", "2013", "2013-13-01", "2013-02-30", "2013-05-20T25:00:00Z",
-                          "2013-05-20T20:49:32", "2013-05-20T20:49:32.Z", "2013-05-20T20:49:32Zx",
+    for (const char* s : {"",
+                          "2013",
+                          "2013-13-01",
+                          "2013-02-30",
+                          "2013-05-20T25:00:00Z",
+                          "2013-05-20T20:49:32",
+                          "2013-05-20T20:49:32.Z",
+                          "2013-05-20T20:49:32Zx",
                           "2013-05-20 20:49:32Z"}) {
         EXPECT_FALSE(timestamp::parse(s)) << s;
     }
 }
 
 TEST(timestamp, soql_literal_drops_milliseconds) {
-    EXPECT_EQ(timestamp::parse("2013-05-20T20:49:32.999Z")->to_soql_literal(), "2013-05-20T20:49:32Z");
+    EXPECT_EQ(timestamp::parse("2013-05-20T20:49:32.999Z")->to_soql_literal(),
+              "2013-05-20T20:49:32Z");
 }
 
 }  // namespace crmsync

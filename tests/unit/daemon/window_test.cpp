@@ -7,7 +7,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-timestamp at(const char* s) { return *timestamp::parse(s); }
+timestamp at(const char* s) {
+    return *timestamp::parse(s);
+}
 
 TEST(window, initial_load_has_no_lower_bound) {
     const auto w = compute_window(std::nullopt, 5min, 30s, at("2026-11-23T10:00:45.600Z").at);

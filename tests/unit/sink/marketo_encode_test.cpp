@@ -1,5 +1,4 @@
 #include "crmsync/sink/marketo/encode.hpp"
-
 #include "crmsync/sink/marketo/result_codes.hpp"
 #include "crmsync/sink/marketo/sink.hpp"
 
@@ -22,15 +21,26 @@ std::string fixture(const std::string& name) {
 }
 
 TEST(marketo_encode, sync_leads_body_has_the_documented_shape) {
-    const std::vector<std::string> fields{"email", "firstName", "leadScore", "unsubscribed", "city", "sfdcContactId"};
+    const std::vector<std::string> fields{
+        "email", "firstName", "leadScore", "unsubscribed", "city", "sfdcContactId"};
     const std::vector<payload> batch{
-        payload{{value::string("a@example.com"), value::string("Zoë \"Z\" \\ O'Brien\n"), value::number("12.5"),
-                 value::boolean(false), value::null(), value::string("003A")}},
-        payload{{value::string("b@example.com"), value::string("\x01"), value::number("7"), value::boolean(true),
-                 value::string("Paris"), value::string("003B")}},
+        payload{{value::string("a@example.com"),
+                 value::string("Zoë \"Z\" \\ O'Brien\n"),
+                 value::number("12.5"),
+                 value::boolean(false),
+                 value::null(),
+                 value::string("003A")}},
+        payload{{value::string("b@example.com"),
+                 value::string("\x01"),
+                 value::number("7"),
+                 value::boolean(true),
+                 value::string("Paris"),
+                 value::string("003B")}},
     };
-    const auto body = encode_sync_leads({.action = "createOrUpdate", .lookup_field = "sfdcContactId", .partition = ""},
-                                        fields, batch);
+    const auto body = encode_sync_leads(
+        {.action = "createOrUpdate", .lookup_field = "sfdcContactId", .partition = ""},
+        fields,
+        batch);
     const auto j = json::parse(body);  // must be valid JSON
     EXPECT_EQ(j["action"], "createOrUpdate");
     EXPECT_EQ(j["lookupField"], "sfdcContactId");
@@ -43,9 +53,10 @@ TEST(marketo_encode, sync_leads_body_has_the_documented_shape) {
     EXPECT_EQ(j["input"][1]["firstName"], "\x01");
     EXPECT_EQ(j["input"][1]["leadScore"], 7);
 
-    const auto with_partition =
-        json::parse(encode_sync_leads({.action = "createOnly", .lookup_field = "email", .partition = "EMEA"}, fields,
-                                      std::span(batch).first(1)));
+    const auto with_partition = json::parse(
+        encode_sync_leads({.action = "createOnly", .lookup_field = "email", .partition = "EMEA"},
+                          fields,
+                          std::span(batch).first(1)));
     EXPECT_EQ(with_partition["partitionName"], "EMEA");
 }
 
@@ -53,9 +64,11 @@ TEST(marketo_decode, documented_responses) {
     auto created = decode_sync_response(fixture("sync_leads_response_created.json"), 3);
     ASSERT_TRUE(created) << created.error().message();
     ASSERT_EQ(created->size(), 3u);
-    for (const auto& o : *created) EXPECT_TRUE(std::get<delivered>(o).created);
+    for (const auto& o : *created)
+        EXPECT_TRUE(std::get<delivered>(o).created);
     // A result count that does not match the input is a broken response, not a partial success.
-    EXPECT_EQ(decode_sync_response(fixture("sync_leads_response_created.json"), 1).error().code, errc::bad_response);
+    EXPECT_EQ(decode_sync_response(fixture("sync_leads_response_created.json"), 1).error().code,
+              errc::bad_response);
 
     const auto skipped_body = fixture("sync_leads_response_record_level_skipped_1005.json");
     const auto n = json::parse(skipped_body)["result"].size();
@@ -96,9 +109,14 @@ TEST(marketo_decode, per_record_statuses_and_both_reason_shapes) {
 }
 
 TEST(marketo_decode, malformed_bodies_are_bad_response) {
-    for (const char* b : {"", "{", "[]", R"({"result":[]})", R"({"success":true})",
-                          R"({"success":true,"result":[{"id":1,"status":"created"}]})",  // count mismatch
-                          R"({"success":true,"result":[{"status":"exploded"},{"status":"created"}]})"}) {
+    for (const char* b :
+         {"",
+          "{",
+          "[]",
+          R"({"result":[]})",
+          R"({"success":true})",
+          R"({"success":true,"result":[{"id":1,"status":"created"}]})",  // count mismatch
+          R"({"success":true,"result":[{"status":"exploded"},{"status":"created"}]})"}) {
         const auto r = decode_sync_response(b, 2);
         ASSERT_FALSE(r) << b;
         EXPECT_EQ(r.error().code, errc::bad_response) << b;

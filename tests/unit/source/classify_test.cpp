@@ -1,6 +1,7 @@
 #include "crmsync/source/salesforce/client.hpp"
 
 #include <boost/asio/error.hpp>
+
 #include <gtest/gtest.h>
 
 namespace crmsync::source::salesforce {
@@ -18,22 +19,40 @@ struct row {
 
 TEST(classify, every_documented_status_has_one_disposition) {
     const row rows[] = {
-        {401, R"([{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}])", "",
-         errc::token_expired, disposition::refresh_token},
-        {403, R"([{"message":"TotalRequests Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}])", "",
-         errc::quota_exhausted, disposition::fail},
-        {400, R"([{"message":"unexpected token","errorCode":"MALFORMED_QUERY"}])", "", errc::request_rejected,
+        {401,
+         R"([{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}])",
+         "",
+         errc::token_expired,
+         disposition::refresh_token},
+        {403,
+         R"([{"message":"TotalRequests Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}])",
+         "",
+         errc::quota_exhausted,
          disposition::fail},
-        {400, R"([{"message":"No such column","errorCode":"INVALID_FIELD"}])", "", errc::request_rejected,
+        {400,
+         R"([{"message":"unexpected token","errorCode":"MALFORMED_QUERY"}])",
+         "",
+         errc::request_rejected,
          disposition::fail},
-        {403, R"([{"message":"no access","errorCode":"INSUFFICIENT_ACCESS"}])", "", errc::auth_rejected,
+        {400,
+         R"([{"message":"No such column","errorCode":"INVALID_FIELD"}])",
+         "",
+         errc::request_rejected,
+         disposition::fail},
+        {403,
+         R"([{"message":"no access","errorCode":"INSUFFICIENT_ACCESS"}])",
+         "",
+         errc::auth_rejected,
          disposition::fail},
         {429, "", "7", errc::rate_limited, disposition::retry},
         {500, "<html>oops</html>", "", errc::transient, disposition::retry},
         {502, "", "", errc::transient, disposition::retry},
         {503, "", "", errc::transient, disposition::retry},
-        {404, R"([{"errorCode":"NOT_FOUND","message":"The requested resource does not exist"}])", "",
-         errc::request_rejected, disposition::fail},
+        {404,
+         R"([{"errorCode":"NOT_FOUND","message":"The requested resource does not exist"}])",
+         "",
+         errc::request_rejected,
+         disposition::fail},
     };
     for (const auto& r : rows) {
         const auto f = failure_from_response(r.status, r.body, r.retry_after);
@@ -59,12 +78,14 @@ TEST(token_request, each_flow_sends_its_fields_and_secrets_only_there) {
     config::salesforce_auth a;
     a.client_id = "cid";
     a.client_secret = secret("s3cr3t");
-    EXPECT_EQ(*token_request_body(a), "grant_type=client_credentials&client_id=cid&client_secret=s3cr3t");
+    EXPECT_EQ(*token_request_body(a),
+              "grant_type=client_credentials&client_id=cid&client_secret=s3cr3t");
     a.flow = config::auth_flow::password;
     a.username = "u@example.com";
     a.password = secret("pw+tok");
     EXPECT_EQ(*token_request_body(a),
-              "grant_type=password&client_id=cid&client_secret=s3cr3t&username=u%40example.com&password=pw%2Btok");
+              "grant_type=password&client_id=cid&client_secret=s3cr3t&username=u%40example.com&"
+              "password=pw%2Btok");
     a.flow = config::auth_flow::jwt_bearer;
     EXPECT_EQ(token_request_body(a).error().code, errc::config_invalid);
 }

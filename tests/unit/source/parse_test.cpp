@@ -39,7 +39,8 @@ TEST(parse, query_page_extracts_columns_in_plan_order) {
          "Account":{"attributes":{"type":"Account"},"Name":"Acme"}},
         {"attributes":{"type":"Contact","url":"/y"},"Id":"003B","SystemModstamp":"2026-11-23T09:00:00.900+0000",
          "Email":"b@example.com","Lead_Score__c":7,"HasOptedOutOfEmail":false,"Account":null}]})";
-    const column_set cols({"Email", "Lead_Score__c", "HasOptedOutOfEmail", "MailingCity", "Account.Name", "Id"});
+    const column_set cols(
+        {"Email", "Lead_Score__c", "HasOptedOutOfEmail", "MailingCity", "Account.Name", "Id"});
     const auto page = parse_query_page(body, cols);
     ASSERT_TRUE(page) << page.error().message();
     EXPECT_EQ(page->total_size, 3);
@@ -102,7 +103,8 @@ TEST(parse, limit_info_header) {
     ASSERT_TRUE(u);
     EXPECT_EQ(u->used, 18);
     EXPECT_EQ(u->limit, 5000);
-    u = parse_limit_info("per-app-api-usage=17/250(appName=x); api-usage=10018/100000; api-bursts=1/750");
+    u = parse_limit_info(
+        "per-app-api-usage=17/250(appName=x); api-usage=10018/100000; api-bursts=1/750");
     ASSERT_TRUE(u);
     EXPECT_EQ(u->used, 10018);
     EXPECT_FALSE(parse_limit_info("api-usage=abc/5"));

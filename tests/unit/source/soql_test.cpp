@@ -5,7 +5,9 @@
 namespace crmsync::source::salesforce {
 namespace {
 
-timestamp at(const char* s) { return *timestamp::parse(s); }
+timestamp at(const char* s) {
+    return *timestamp::parse(s);
+}
 
 TEST(soql, initial_load_reads_everything_before_the_settle_bound) {
     const auto q = changed_since({.object = "Contact",
@@ -27,17 +29,23 @@ TEST(soql, window_is_inclusive_below_exclusive_above_and_keeps_the_stream_condit
                                   .before = at("2026-11-23T10:00:00Z")});
     ASSERT_TRUE(q);
     EXPECT_EQ(*q,
-              "SELECT Id, SystemModstamp, Email, Account.Name FROM Contact WHERE (Email != null OR Phone != "
-              "null) AND SystemModstamp >= 2026-11-23T09:55:00Z AND SystemModstamp < 2026-11-23T10:00:00Z "
+              "SELECT Id, SystemModstamp, Email, Account.Name FROM Contact WHERE (Email != null OR "
+              "Phone != "
+              "null) AND SystemModstamp >= 2026-11-23T09:55:00Z AND SystemModstamp < "
+              "2026-11-23T10:00:00Z "
               "ORDER BY SystemModstamp, Id");
 }
 
 TEST(soql, rejects_names_that_could_inject) {
-    for (const char* bad : {"Email FROM User--", "Email,Name", "1Email", "", "Account..Name", "Name."}) {
+    for (const char* bad :
+         {"Email FROM User--", "Email,Name", "1Email", "", "Account..Name", "Name."}) {
         EXPECT_FALSE(is_field_name(bad)) << bad;
-        EXPECT_FALSE(changed_since({.object = "Contact", .columns = {bad}, .before = at("2026-01-01")})) << bad;
+        EXPECT_FALSE(
+            changed_since({.object = "Contact", .columns = {bad}, .before = at("2026-01-01")}))
+            << bad;
     }
-    EXPECT_FALSE(changed_since({.object = "Contact WHERE", .columns = {}, .before = at("2026-01-01")}));
+    EXPECT_FALSE(
+        changed_since({.object = "Contact WHERE", .columns = {}, .before = at("2026-01-01")}));
     for (const char* good : {"Email", "City_A__c", "Account.Owner.Name", "ns__Field__c"}) {
         EXPECT_TRUE(is_field_name(good)) << good;
     }

@@ -15,8 +15,8 @@ namespace crmsync::sink::marketo {
 
 struct sync_options {
     std::string action = "createOrUpdate";
-    std::string lookup_field;   // the key's destination field
-    std::string partition;      // partitionName; empty: default partition
+    std::string lookup_field;  // the key's destination field
+    std::string partition;     // partitionName; empty: default partition
 };
 
 // One record as a JSON object of destination field → value. Nulls are sent as null so a value
@@ -31,6 +31,7 @@ std::string encode_sync_leads(const sync_options& o,
 // The 200 body of a sync call: one outcome per input record (results come in input order), or
 // the response-level failure (errc from classify_response_code, vendor_code set), or
 // errc::bad_response if the body is malformed or the result count does not match.
-result<std::vector<record_outcome>> decode_sync_response(std::string_view body, std::size_t expected);
+result<std::vector<record_outcome>> decode_sync_response(std::string_view body,
+                                                         std::size_t expected);
 
 }  // namespace crmsync::sink::marketo

@@ -52,16 +52,20 @@ private:
 // Persons through Sync Leads for one stream (its field list and lookup field).
 class lead_sink final : public sink {
 public:
-    lead_sink(session& s, sync_options options, std::vector<std::string> fields, http::retry_context retry);
+    lead_sink(session& s,
+              sync_options options,
+              std::vector<std::string> fields,
+              http::retry_context retry);
 
     std::size_t max_batch() const override { return 300; }  // [MK-LEADS]
     boost::asio::awaitable<result<void>> authenticate() override;
-    boost::asio::awaitable<result<std::vector<record_outcome>>> push(std::span<const payload> batch) override;
+    boost::asio::awaitable<result<std::vector<record_outcome>>> push(
+        std::span<const payload> batch) override;
     std::string to_json(const payload& p) const override;
 
 private:
     boost::asio::awaitable<result<std::vector<record_outcome>>> push_once(const std::string& body,
-                                                                        std::size_t n);
+                                                                          std::size_t n);
 
     session& session_;
     sync_options options_;

@@ -47,8 +47,10 @@ public:
 
 private:
     boost::asio::awaitable<result<http::response>> get_once(std::string url);
-    boost::asio::awaitable<result<query_page>> fetch_page_once(std::string url, const column_set& columns);
-    boost::asio::awaitable<result<query_page>> fetch_page(std::string url, const column_set& columns);
+    boost::asio::awaitable<result<query_page>> fetch_page_once(std::string url,
+                                                               const column_set& columns);
+    boost::asio::awaitable<result<query_page>> fetch_page(std::string url,
+                                                          const column_set& columns);
     boost::asio::awaitable<result<void>> refresh();
 
     http::client& http_;

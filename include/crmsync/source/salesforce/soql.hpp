@@ -1,8 +1,8 @@
 #pragma once
 // Pure SOQL building for the watermark query of SPEC §4:
 //   SELECT Id, SystemModstamp, <mapped fields> FROM <object>
-//   WHERE (<stream where>) AND SystemModstamp >= <watermark - overlap> AND SystemModstamp < <now - settle>
-//   ORDER BY SystemModstamp, Id
+//   WHERE (<stream where>) AND SystemModstamp >= <watermark - overlap> AND SystemModstamp < <now -
+//   settle> ORDER BY SystemModstamp, Id
 // SOQL compares dateTimes at whole seconds (api-reference §1.3), so the lower bound is rounded
 // down and is inclusive, and the upper bound is the start of the second now - settle falls in,
 // exclusive: every record read is at least `settle` old.
@@ -19,10 +19,10 @@ namespace crmsync::source::salesforce {
 
 struct window_query {
     std::string object;
-    std::vector<std::string> columns;   // mapped CRM fields (Id/SystemModstamp added if missing)
-    std::string where;                  // the stream's own condition, may be empty
-    std::optional<timestamp> from;      // inclusive lower bound; none: initial load
-    timestamp before;                   // exclusive upper bound
+    std::vector<std::string> columns;  // mapped CRM fields (Id/SystemModstamp added if missing)
+    std::string where;                 // the stream's own condition, may be empty
+    std::optional<timestamp> from;     // inclusive lower bound; none: initial load
+    timestamp before;                  // exclusive upper bound
 };
 
 // A SOQL field name or relationship path (Account.Name); rejects anything that could inject.
