@@ -104,6 +104,32 @@ std::unique_ptr<state::store> open_state(const config::config& cfg) {
     return std::move(*st);
 }
 
+std::optional<session> open_session(const std::string& path, bool logging, outcome& why) {
+    auto loaded = load_config(path);
+    if (!loaded) {
+        why = outcome::bad_config;
+        return std::nullopt;
+    }
+    if (logging)
+        start_logging(loaded->cfg);
+    auto store = open_state(loaded->cfg);
+    if (!store) {
+        why = outcome::runtime_failure;
+        return std::nullopt;
+    }
+    return session{std::move(*loaded), std::move(store)};
+}
+
+std::unique_ptr<daemon::runtime> build_runtime(session& s, boost::asio::io_context& ioc) {
+    auto rt =
+        daemon::runtime::build(ioc.get_executor(), s.loaded.cfg, std::move(s.loaded.streams), {});
+    if (!rt) {
+        std::cerr << "crmsync: " << rt.error().message() << '\n';
+        return nullptr;
+    }
+    return std::move(*rt);
+}
+
 outcome outcome_of(const failure& f) {
     return f.code == errc::auth_rejected ? outcome::auth_refused : outcome::runtime_failure;
 }

@@ -7,6 +7,8 @@
 #include "crmsync/daemon/runtime.hpp"
 #include "crmsync/state/store.hpp"
 
+#include <boost/asio/io_context.hpp>
+
 #include <memory>
 #include <optional>
 #include <vector>
@@ -27,6 +29,19 @@ void start_logging(const config::config& cfg);
 
 // Opens the state database; prints the failure and returns null (the caller exits 1).
 std::unique_ptr<state::store> open_state(const config::config& cfg);
+
+// The loaded configuration with its state opened: what status, errors, once and run start from.
+struct session {
+    loaded_config loaded;
+    std::unique_ptr<state::store> store;
+};
+
+// Loads the configuration (and starts logging from it when `logging`), then opens the state.
+// On failure prints the problems and sets `why` to the outcome to exit with.
+std::optional<session> open_session(const std::string& path, bool logging, outcome& why);
+
+// Builds the runtime of a session on `ioc`; prints the failure and returns null (exit 2).
+std::unique_ptr<daemon::runtime> build_runtime(session& s, boost::asio::io_context& ioc);
 
 // The outcome for a failure that ended a command: 3 for refused credentials, else 1.
 outcome outcome_of(const failure& f);

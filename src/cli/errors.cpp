@@ -106,12 +106,11 @@ void add_errors(CLI::App& app, context& ctx) {
                     return outcome::bad_config;
                 }
             }
-            auto loaded = load_config(ctx.config_path);
-            if (!loaded)
-                return outcome::bad_config;
-            auto store = open_state(loaded->cfg);
-            if (!store)
-                return outcome::runtime_failure;
+            outcome why = outcome::ok;
+            auto s = open_session(ctx.config_path, false, why);
+            if (!s)
+                return why;
+            auto& store = s->store;
             auto entries = store->list_errors(f);
             if (!entries) {
                 std::cerr << "crmsync: " << entries.error().message() << '\n';
@@ -154,12 +153,11 @@ void add_errors(CLI::App& app, context& ctx) {
     show->add_option("ID", *id, "Error log id (from errors list)")->required();
     show->callback([&ctx, id] {
         ctx.action = [&ctx, id]() -> outcome {
-            auto loaded = load_config(ctx.config_path);
-            if (!loaded)
-                return outcome::bad_config;
-            auto store = open_state(loaded->cfg);
-            if (!store)
-                return outcome::runtime_failure;
+            outcome why = outcome::ok;
+            auto s = open_session(ctx.config_path, false, why);
+            if (!s)
+                return why;
+            auto& store = s->store;
             auto e = store->get_error(*id);
             if (!e) {
                 std::cerr << "crmsync: " << e.error().message() << '\n';

@@ -19,28 +19,22 @@ void add_once(CLI::App& app, context& ctx) {
     cmd->add_option("--stream", *streams, "Only this stream (repeatable)");
     cmd->callback([&ctx, streams] {
         ctx.action = [&ctx, streams]() -> outcome {
-            auto loaded = load_config(ctx.config_path);
-            if (!loaded)
-                return outcome::bad_config;
+            outcome why = outcome::ok;
+            auto s = open_session(ctx.config_path, true, why);
+            if (!s)
+                return why;
             for (const auto& name : *streams) {
-                if (!loaded->cfg.find_stream(name)) {
+                if (!s->loaded.cfg.find_stream(name)) {
                     std::cerr << fmt::format(
                         "crmsync: no stream named '{}' in {}\n", name, ctx.config_path);
                     return outcome::bad_config;
                 }
             }
-            start_logging(loaded->cfg);
-            auto store = open_state(loaded->cfg);
-            if (!store)
-                return outcome::runtime_failure;
             boost::asio::io_context ioc;
-            auto rt = daemon::runtime::build(
-                ioc.get_executor(), loaded->cfg, std::move(loaded->streams), {});
-            if (!rt) {
-                std::cerr << "crmsync: " << rt.error().message() << '\n';
+            auto rt = build_runtime(*s, ioc);
+            if (!rt)
                 return outcome::bad_config;
-            }
-            const auto results = daemon::run_once(ioc, **rt, *store, *streams);
+            const auto results = daemon::run_once(ioc, *rt, *s->store, *streams);
             outcome worst = outcome::ok;
             for (const auto& r : results) {
                 if (r.outcome)

@@ -14,21 +14,15 @@ void add_run(CLI::App& app, context& ctx) {
     auto* cmd = app.add_subcommand("run", "Run the daemon until SIGTERM or SIGINT");
     cmd->callback([&ctx] {
         ctx.action = [&ctx]() -> outcome {
-            auto loaded = load_config(ctx.config_path);
-            if (!loaded)
-                return outcome::bad_config;
-            start_logging(loaded->cfg);
-            auto store = open_state(loaded->cfg);
-            if (!store)
-                return outcome::runtime_failure;
+            outcome why = outcome::ok;
+            auto s = open_session(ctx.config_path, true, why);
+            if (!s)
+                return why;
             boost::asio::io_context ioc;
-            auto rt = daemon::runtime::build(
-                ioc.get_executor(), loaded->cfg, std::move(loaded->streams), {});
-            if (!rt) {
-                std::cerr << "crmsync: " << rt.error().message() << '\n';
+            auto rt = build_runtime(*s, ioc);
+            if (!rt)
                 return outcome::bad_config;
-            }
-            daemon::run_forever(ioc, **rt, *store, {});
+            daemon::run_forever(ioc, *rt, *s->store, {});
             return outcome::ok;
         };
     });

@@ -31,15 +31,15 @@ void add_status(CLI::App& app, context& ctx) {
     cmd->add_flag("--json", *as_json, "Stable JSON output");
     cmd->callback([&ctx, as_json] {
         ctx.action = [&ctx, as_json]() -> outcome {
-            auto loaded = load_config(ctx.config_path);
-            if (!loaded)
-                return outcome::bad_config;
-            auto store = open_state(loaded->cfg);
-            if (!store)
-                return outcome::runtime_failure;
+            outcome why = outcome::ok;
+            auto s = open_session(ctx.config_path, false, why);
+            if (!s)
+                return why;
+            auto& store = s->store;
+            auto& loaded = s->loaded;
             std::vector<std::string> names;
-            for (const auto& s : loaded->cfg.streams)
-                names.push_back(s.name);
+            for (const auto& stream : loaded.cfg.streams)
+                names.push_back(stream.name);
             auto st = store->status(names);
             if (!st) {
                 std::cerr << "crmsync: " << st.error().message() << '\n';
@@ -47,7 +47,7 @@ void add_status(CLI::App& app, context& ctx) {
             }
             json out = json::array();
             for (const auto& s : *st) {
-                const auto* cfg = loaded->cfg.find_stream(s.stream);
+                const auto* cfg = loaded.cfg.find_stream(s.stream);
                 json j = {{"stream", s.stream},
                           {"object", cfg ? cfg->source.object : ""},
                           {"watermark", nullptr},
