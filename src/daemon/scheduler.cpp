@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <atomic>
 #include <csignal>
+#include <functional>
 #include <list>
 #include <random>
 
@@ -85,12 +86,24 @@ void run_forever(asio::io_context& ioc,
     std::mt19937_64 rng{std::random_device{}()};
 
     asio::steady_timer force_stop(ioc);
+    // SIGHUP's default action would end the daemon; until reload exists, say so and go on.
+    asio::signal_set hangup(ioc, SIGHUP);
+    std::function<void(const boost::system::error_code&, int)> on_hangup =
+        [&](const boost::system::error_code& ec, int) {
+            if (ec)
+                return;
+            observability::warn(
+                "Reload is not supported yet; restart crmsync to apply configuration changes.");
+            hangup.async_wait(on_hangup);
+        };
+    hangup.async_wait(on_hangup);
     asio::signal_set signals(ioc, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code& ec, int sig) {
         if (ec)
             return;
         observability::info("Shutting down.", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
         stopping = true;
+        hangup.cancel();
         for (auto& t : timers)
             t.cancel();
         force_stop.expires_after(settings.grace);
@@ -137,6 +150,7 @@ void run_forever(asio::io_context& ioc,
                 }
                 if (--running == 0) {
                     signals.cancel();
+                    hangup.cancel();
                     force_stop.cancel();
                 }
             });

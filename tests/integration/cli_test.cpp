@@ -233,6 +233,21 @@ TEST_F(cli_sync, run_syncs_on_schedule_and_stops_cleanly_on_sigterm) {
     }
     EXPECT_EQ(mkto_.leads().size(), 7u);
 
+    // SIGHUP must not end the daemon (its default action would).
+    ::kill(pid, SIGHUP);
+    const auto read_log = [&log] {
+        std::ifstream in(log);
+        std::stringstream text;
+        text << in.rdbuf();
+        return text.str();
+    };
+    const auto hup_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (read_log().find("Reload is not supported") == std::string::npos &&
+           std::chrono::steady_clock::now() < hup_deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_NE(read_log().find("Reload is not supported"), std::string::npos);
+
     const auto t0 = std::chrono::steady_clock::now();
     ::kill(pid, SIGTERM);
     int status = 0;
@@ -240,11 +255,9 @@ TEST_F(cli_sync, run_syncs_on_schedule_and_stops_cleanly_on_sigterm) {
     EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
     ASSERT_TRUE(WIFEXITED(status));
     EXPECT_EQ(WEXITSTATUS(status), 0);
-    std::ifstream in(log);
-    std::stringstream text;
-    text << in.rdbuf();
-    EXPECT_NE(text.str().find("Shutting down."), std::string::npos) << text.str();
-    EXPECT_NE(text.str().find("Stopped."), std::string::npos) << text.str();
+    const auto text = read_log();
+    EXPECT_NE(text.find("Shutting down."), std::string::npos) << text;
+    EXPECT_NE(text.find("Stopped."), std::string::npos) << text;
 }
 
 }  // namespace
