@@ -191,6 +191,26 @@ TEST_F(cli_sync, once_syncs_logs_a_summary_and_status_reports_it) {
     EXPECT_EQ(r.exit_code, 0) << r.out;
 }
 
+TEST_F(cli_sync, mapping_doc_prints_the_dictionary_as_markdown_or_csv) {
+    write_main("fake-sf-secret");
+    auto r = run("mapping-doc -c " + config(), env_);
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_NE(r.out.find("## contacts"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("| `email` | `Email` | `trim`, `lower` | yes |  |  |"), std::string::npos)
+        << r.out;
+    r = run("mapping-doc --format csv --stream contacts -c " + config(), env_);
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_EQ(r.out,
+              "stream,destination_field,source_fields,transforms,required,key,description\r\n"
+              "contacts,sfdcContactId,Id,,true,true,stream key (destination.key)\r\n"
+              "contacts,email,Email,trim > lower,true,false,\r\n"
+              "contacts,lastName,LastName,,false,false,\r\n");
+    EXPECT_EQ(run("mapping-doc --format xml -c " + config(), env_).exit_code, 2);
+    EXPECT_EQ(run("mapping-doc --stream nope -c " + config(), env_).exit_code, 2);
+    r = run("help mapping-doc");
+    EXPECT_NE(r.out.find("not listed yet"), std::string::npos) << r.out;
+}
+
 TEST_F(cli_sync, refused_credentials_exit_3_without_printing_the_secret) {
     write_main("definitely-wrong-secret");
     const auto r = run("once -c " + config(), env_);

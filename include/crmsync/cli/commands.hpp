@@ -27,5 +27,6 @@ void add_once(CLI::App& app, context& ctx);
 void add_validate(CLI::App& app, context& ctx);
 void add_status(CLI::App& app, context& ctx);
 void add_errors(CLI::App& app, context& ctx);
+void add_mapping_doc(CLI::App& app, context& ctx);
 
 }  // namespace crmsync::cli
