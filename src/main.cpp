@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
     crmsync::cli::add_validate(app, ctx);
     crmsync::cli::add_status(app, ctx);
     crmsync::cli::add_errors(app, ctx);
+    crmsync::cli::add_preview(app, ctx);
     crmsync::cli::add_mapping_doc(app, ctx);
 
     std::string help_topic;
