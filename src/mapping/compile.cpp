@@ -259,6 +259,9 @@ private:
             }
         }
         read_map(m, f, info);
+        // Listed after map, where it acts, so the data dictionary reads in evaluation order.
+        if (f.fallback)
+            info.transforms.push_back(fmt::format("default: {}", describe_value(*f.fallback)));
         if (auto v = m.boolean("required"))
             f.required = info.required = *v;
         if (auto v = m.string("description"))
@@ -494,7 +497,12 @@ private:
         if (table.unmapped == detail::unmapped_policy::use_default && !f.fallback) {
             r_.problem(*unmapped_key, "'unmapped: default' needs the field's 'default' value");
         }
-        info.transforms.push_back(fmt::format("map({})", table.entries.size()));
+        // The policy is shown only when it is not the default (reject), as admins write it.
+        info.transforms.push_back(table.unmapped == detail::unmapped_policy::reject
+                                      ? fmt::format("map({})", table.entries.size())
+                                      : fmt::format("map({}, unmapped: {})",
+                                                    table.entries.size(),
+                                                    unmapped_policies.name(table.unmapped)));
         f.map = std::move(table);
     }
 

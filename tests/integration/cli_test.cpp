@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <signal.h>
 #include <spawn.h>
 #include <sstream>
@@ -158,6 +159,17 @@ mappings: mappings/*.yaml
     std::string env_;
 };
 
+// The JSON lines preview prints (logs go to stderr, interleaved by run()).
+std::vector<nlohmann::json> preview_lines(const std::string& out) {
+    std::vector<nlohmann::json> lines;
+    std::istringstream in(out);
+    for (std::string line; std::getline(in, line);) {
+        if (line.starts_with(R"({"record_id":)"))
+            lines.push_back(nlohmann::json::parse(line));
+    }
+    return lines;
+}
+
 TEST_F(cli_sync, once_syncs_logs_a_summary_and_status_reports_it) {
     const auto past = timestamp{system_now() - std::chrono::minutes(10)};
     for (int i = 0; i < 12; ++i) {
@@ -182,6 +194,14 @@ TEST_F(cli_sync, once_syncs_logs_a_summary_and_status_reports_it) {
     EXPECT_EQ(j["streams"][0]["synced_total"], 12);
     EXPECT_EQ(j["streams"][0]["open_errors"]["validation"], 1);
 
+    // With a state, preview starts from its watermark (read only): the overlap window re-reads
+    // the 13 records, and the state is left as it was.
+    r = run("preview --stream contacts --limit 20 -c " + config(), env_);
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_EQ(preview_lines(r.out).size(), 13u) << r.out;
+    r = run("status --json -c " + config(), env_);
+    EXPECT_EQ(nlohmann::json::parse(r.out), j) << r.out;
+
     r = run("errors list --json -c " + config(), env_);
     EXPECT_EQ(r.exit_code, 0) << r.out;
     const auto e = nlohmann::json::parse(r.out);
@@ -189,6 +209,80 @@ TEST_F(cli_sync, once_syncs_logs_a_summary_and_status_reports_it) {
     EXPECT_EQ(e["errors"][0]["code"], "REQUIRED_MISSING");
     r = run(fmt::format("errors show {} -c {}", e["errors"][0]["id"].get<long>(), config()), env_);
     EXPECT_EQ(r.exit_code, 0) << r.out;
+}
+
+TEST_F(cli_sync, preview_prints_payloads_and_rejections_sends_nothing_and_moves_no_watermark) {
+    const auto past = timestamp{system_now() - std::chrono::minutes(10)};
+    const auto anne =
+        sf_.insert("Contact", {{"LastName", "Durand"}, {"Email", "  Anne@Example.COM "}}, past);
+    const auto nomail = sf_.insert("Contact", {{"LastName", "NoMail"}}, past);
+    sf_.insert("Contact", {{"LastName", "Third"}, {"Email", "third@example.com"}}, past);
+    write_main("fake-sf-secret");
+
+    auto r = run("preview --stream contacts --limit 2 --trace -c " + config(), env_);
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    auto lines = preview_lines(r.out);
+    ASSERT_EQ(lines.size(), 2u) << "--limit 2: " << r.out;
+    std::map<std::string, nlohmann::json> by_id;
+    for (const auto& l : lines)
+        by_id[l["record_id"].get<std::string>()] = l;
+    ASSERT_EQ(by_id.count(anne), 1u) << r.out;
+    ASSERT_EQ(by_id.count(nomail), 1u) << r.out;
+    const auto& sent = by_id[anne];
+    EXPECT_EQ(sent["action"], "send");
+    EXPECT_EQ(sent["payload"],
+              (nlohmann::json{
+                  {"sfdcContactId", anne}, {"email", "anne@example.com"}, {"lastName", "Durand"}}));
+    EXPECT_EQ(sent["trace"]["email"], nlohmann::json::array({"Email"}));
+    EXPECT_EQ(sent["trace"]["sfdcContactId"], nlohmann::json::array({"Id"}));
+    const auto& refused = by_id[nomail];
+    EXPECT_EQ(refused["action"], "reject");
+    EXPECT_FALSE(refused.contains("payload"));
+    EXPECT_EQ(refused["rejection"]["category"], "validation");
+    EXPECT_EQ(refused["rejection"]["code"], "REQUIRED_MISSING");
+
+    // --id reads exactly those records; without --trace there is no trace.
+    r = run("preview --stream contacts --id " + anne + " -c " + config(), env_);
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    lines = preview_lines(r.out);
+    ASSERT_EQ(lines.size(), 1u) << r.out;
+    EXPECT_EQ(lines[0]["record_id"], anne);
+    EXPECT_FALSE(lines[0].contains("trace"));
+
+    // Nothing reached Marketo and no state was written.
+    EXPECT_TRUE(mkto_.push_calls().empty());
+    EXPECT_TRUE(mkto_.leads().empty());
+    EXPECT_FALSE(fs::exists(dir_ / "state.db"));
+    r = run("status --json -c " + config(), env_);
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_TRUE(j["streams"][0]["watermark"].is_null()) << r.out;
+    EXPECT_TRUE(j["streams"][0]["last_run"].is_null()) << r.out;
+
+    EXPECT_EQ(run("preview --stream nope -c " + config(), env_).exit_code, 2);
+    EXPECT_EQ(run("preview -c " + config(), env_).exit_code, 2) << "--stream is required";
+    EXPECT_EQ(run("preview --stream contacts --id not-an-id -c " + config(), env_).exit_code, 2);
+    EXPECT_EQ(run("preview --stream contacts --limit 0 -c " + config(), env_).exit_code, 2);
+}
+
+TEST_F(cli_sync, mapping_doc_prints_the_dictionary_as_markdown_or_csv) {
+    write_main("fake-sf-secret");
+    auto r = run("mapping-doc -c " + config(), env_);
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_NE(r.out.find("## contacts"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("| `email` | `Email` | `trim`, `lower` | yes |  |  |"), std::string::npos)
+        << r.out;
+    r = run("mapping-doc --format csv --stream contacts -c " + config(), env_);
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_EQ(r.out,
+              "stream,destination_field,source_fields,transforms,required,key,description\r\n"
+              "contacts,sfdcContactId,Id,,true,true,stream key (destination.key)\r\n"
+              "contacts,email,Email,trim > lower,true,false,\r\n"
+              "contacts,lastName,LastName,,false,false,\r\n");
+    EXPECT_EQ(run("mapping-doc --format xml -c " + config(), env_).exit_code, 2);
+    EXPECT_EQ(run("mapping-doc --stream nope -c " + config(), env_).exit_code, 2);
+    r = run("help mapping-doc");
+    EXPECT_NE(r.out.find("not listed yet"), std::string::npos) << r.out;
 }
 
 TEST_F(cli_sync, refused_credentials_exit_3_without_printing_the_secret) {

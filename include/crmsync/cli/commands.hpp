@@ -27,5 +27,7 @@ void add_once(CLI::App& app, context& ctx);
 void add_validate(CLI::App& app, context& ctx);
 void add_status(CLI::App& app, context& ctx);
 void add_errors(CLI::App& app, context& ctx);
+void add_preview(CLI::App& app, context& ctx);
+void add_mapping_doc(CLI::App& app, context& ctx);
 
 }  // namespace crmsync::cli

@@ -74,6 +74,12 @@ result<std::string> changed_since(const window_query& q) {
         soql += fmt::format("SystemModstamp >= {} AND ", q.from->to_soql_literal());
     soql +=
         fmt::format("SystemModstamp < {} ORDER BY SystemModstamp, Id", q.before.to_soql_literal());
+    if (q.limit) {
+        // LIMIT 0 would read nothing and look like an empty window.
+        if (*q.limit == 0)
+            return make_failure(errc::config_invalid, "a query limit must be at least 1");
+        soql += fmt::format(" LIMIT {}", *q.limit);
+    }
     return soql;
 }
 

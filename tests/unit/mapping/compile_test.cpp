@@ -63,6 +63,21 @@ fields:
     EXPECT_EQ(email.where.column, 5);
 }
 
+TEST(compile, field_info_lists_the_unmapped_policy_and_the_field_default_where_they_act) {
+    const auto c = compile_text(R"(
+fields:
+  - to: salutation
+    from: Salutation
+    transform: trim
+    map: { "Mr.": Monsieur }
+    unmapped: default
+    default: Madame
+)");
+    ASSERT_EQ(c.problems, lines{});
+    EXPECT_EQ(c.plan->destination_fields()[1].transforms,
+              (std::vector<std::string>{"trim", "map(1, unmapped: default)", "default: Madame"}));
+}
+
 TEST(compile, duplicate_destination_points_at_the_first) {
     EXPECT_EQ(compile_text(R"(
 fields:

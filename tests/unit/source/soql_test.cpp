@@ -36,6 +36,24 @@ TEST(soql, window_is_inclusive_below_exclusive_above_and_keeps_the_stream_condit
               "ORDER BY SystemModstamp, Id");
 }
 
+TEST(soql, a_limit_comes_after_the_order_and_must_be_positive) {
+    window_query w{.object = "Contact",
+                   .columns = {"Email"},
+                   .where = "Email != null",
+                   .from = std::nullopt,
+                   .before = at("2026-11-23T10:00:00Z"),
+                   .limit = 10};
+    const auto q = changed_since(w);
+    ASSERT_TRUE(q);
+    EXPECT_EQ(*q,
+              "SELECT Id, SystemModstamp, Email FROM Contact WHERE (Email != null) AND "
+              "SystemModstamp < 2026-11-23T10:00:00Z ORDER BY SystemModstamp, Id LIMIT 10");
+    w.limit = 0;
+    const auto zero = changed_since(w);
+    ASSERT_FALSE(zero);
+    EXPECT_EQ(zero.error().code, errc::config_invalid);
+}
+
 TEST(soql, rejects_names_that_could_inject) {
     for (const char* bad :
          {"Email FROM User--", "Email,Name", "1Email", "", "Account..Name", "Name."}) {

@@ -23,12 +23,15 @@ struct window_query {
     std::string where;                 // the stream's own condition, may be empty
     std::optional<timestamp> from;     // inclusive lower bound; none: initial load
     timestamp before;                  // exclusive upper bound
+    // At most this many records (preview); none: the whole window. The daemon never limits:
+    // it pages through nextRecordsUrl instead, so a limit cannot hide a change.
+    std::optional<std::size_t> limit;
 };
 
 // A SOQL field name or relationship path (Account.Name); rejects anything that could inject.
 bool is_field_name(std::string_view name);
 
-// errc::config_invalid when the object or a column is not a valid SOQL name.
+// errc::config_invalid when the object or a column is not a valid SOQL name, or the limit is 0.
 result<std::string> changed_since(const window_query& q);
 
 // SELECT ... WHERE Id IN ('...') for errors retry and preview --id.

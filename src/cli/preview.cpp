@@ -1,0 +1,188 @@
+// crmsync preview --stream NAME [--limit N] [--id ID]... [--trace]: a dry run (SPEC §2). Reads
+// records from the CRM as the next cycle would, maps them with today's mapping, and prints one
+// JSON line per record saying what would be sent. It sends nothing and writes no state: the
+// watermark is only read, and only when the state database already exists.
+//
+// --diff (SPEC §2) is not offered yet: it needs reads of the destination's current records.
+
+#include "crmsync/daemon/runtime.hpp"
+#include "crmsync/daemon/stream_cycle.hpp"
+#include "crmsync/source/salesforce/soql.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "common.hpp"
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <iostream>
+
+namespace crmsync::cli {
+namespace {
+
+namespace asio = boost::asio;
+// Ordered so the payload keeps the field order the sink sends and the trace the plan's order.
+using ordered_json = nlohmann::ordered_json;
+
+struct preview_options {
+    std::string stream;
+    std::size_t limit = 10;
+    std::vector<std::string> ids;
+    bool trace = false;
+};
+
+// An exception escaping the coroutine is a bug (STYLE.md convention 5): report it, as once does.
+failure from_exception(std::exception_ptr e) {
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+        return make_failure(errc::state_failed, std::string("internal error: ") + ex.what());
+    } catch (...) {
+        return make_failure(errc::state_failed, "internal error");
+    }
+}
+
+// One output line: what the stream cycle would do with this record.
+ordered_json describe(const daemon::stream_runtime& s, const record& r, bool trace) {
+    ordered_json line = {{"record_id", r.id}};
+    if (r.is_deleted || s.plan->skip(r)) {
+        line["action"] = "skip";
+    } else {
+        auto mapped = s.plan->apply(r);
+        if (const auto* why = std::get_if<rejected>(&mapped)) {
+            line["action"] = "reject";
+            line["rejection"] = {{"category", to_string(why->category)},
+                                 {"code", why->code},
+                                 {"message", why->message}};
+        } else {
+            line["action"] = "send";
+            // Exactly what the destination would receive (nulls included: they clear fields).
+            line["payload"] = ordered_json::parse(s.sink->to_json(std::get<payload>(mapped)));
+        }
+    }
+    if (trace) {
+        ordered_json t = ordered_json::object();
+        for (const auto& f : s.plan->destination_fields())
+            t[f.destination] = f.sources;
+        line["trace"] = std::move(t);
+    }
+    return line;
+}
+
+// The watermark the next cycle would start from, read without writing anything. A missing
+// database means no cycle ever ran: the window starts at the beginning, as the first run's.
+result<std::optional<state::watermark>> read_watermark(const config::config& cfg,
+                                                       const std::string& stream) {
+    std::error_code ec;
+    if (!std::filesystem::exists(cfg.state_path, ec))
+        return std::optional<state::watermark>{};
+    auto store = open_state(cfg);
+    if (!store)
+        return make_failure(errc::state_failed, "cannot open the state to read the watermark");
+    return store->load_watermark(stream);
+}
+
+// The query a cycle starting now would send, cut to --limit; or the records --id names.
+result<std::string> preview_query(const daemon::stream_runtime& s,
+                                  const preview_options& o,
+                                  const std::optional<state::watermark>& wm,
+                                  sys_ms now) {
+    const auto& cfg = *s.cfg;
+    if (!o.ids.empty())
+        return source::salesforce::by_ids(cfg.source.object, s.plan->source_columns(), o.ids);
+    const auto w = daemon::compute_window(wm, cfg.source.overlap, cfg.source.settle, now);
+    return source::salesforce::changed_since({.object = cfg.source.object,
+                                              .columns = s.plan->source_columns(),
+                                              .where = cfg.source.where,
+                                              .from = w.from,
+                                              .before = w.before,
+                                              .limit = o.limit});
+}
+
+asio::awaitable<result<void>> fetch_and_print(daemon::stream_runtime& s,
+                                              std::string soql,
+                                              bool trace) {
+    auto page = co_await s.source->query(soql, *s.columns);
+    for (;;) {
+        if (!page)
+            co_return page.error();
+        for (const auto& r : page->records)
+            std::cout << describe(s, r, trace).dump() << '\n';
+        if (!page->next_records_url)
+            break;
+        page = co_await s.source->next(*page->next_records_url, *s.columns);
+    }
+    std::cout.flush();
+    co_return result<void>{};
+}
+
+outcome run_preview(const std::string& config_path, const preview_options& o) {
+    auto loaded = load_config(config_path);
+    if (!loaded)
+        return outcome::bad_config;
+    std::vector<daemon::compiled_stream> chosen;
+    for (auto& s : loaded->streams) {
+        if (s.cfg.name == o.stream)
+            chosen.push_back(std::move(s));
+    }
+    if (chosen.empty()) {
+        std::cerr << fmt::format("crmsync: no stream named '{}' in {}\n", o.stream, config_path);
+        return outcome::bad_config;
+    }
+    start_logging(loaded->cfg);
+    auto wm = read_watermark(loaded->cfg, o.stream);
+    if (!wm) {
+        std::cerr << "crmsync: " << wm.error().message() << '\n';
+        return outcome::runtime_failure;
+    }
+    asio::io_context ioc;
+    // Only the previewed stream is built: no other destination session is created.
+    auto rt = daemon::runtime::build(ioc.get_executor(), loaded->cfg, std::move(chosen), {});
+    if (!rt) {
+        std::cerr << "crmsync: " << rt.error().message() << '\n';
+        return outcome::bad_config;
+    }
+    auto* s = (*rt)->find(o.stream);
+    const auto soql = preview_query(*s, o, *wm, (*rt)->opts().now());
+    if (!soql) {
+        // A malformed --id is bad usage, not a runtime failure.
+        std::cerr << "crmsync: " << soql.error().message() << '\n';
+        return outcome::bad_config;
+    }
+    result<void> done = make_failure(errc::cancelled, "preview did not finish");
+    asio::co_spawn(
+        ioc, fetch_and_print(*s, *soql, o.trace), [&](std::exception_ptr e, result<void> r) {
+            done = e ? result<void>(from_exception(e)) : std::move(r);
+        });
+    ioc.run();
+    if (!done) {
+        std::cerr << fmt::format("crmsync: preview {}: {}\n", o.stream, done.error().message());
+        return outcome_of(done.error());
+    }
+    return outcome::ok;
+}
+
+}  // namespace
+
+void add_preview(CLI::App& app, context& ctx) {
+    auto* cmd = app.add_subcommand(
+        "preview",
+        "Dry run: fetch records from the CRM, map them, and print what would be sent as one JSON "
+        "line per record (action send, reject or skip). Sends nothing, moves no watermark");
+    auto o = std::make_shared<preview_options>();
+    cmd->add_option("--stream", o->stream, "The stream to preview")->required();
+    auto* limit = cmd->add_option("--limit",
+                                  o->limit,
+                                  "At most this many records from the next cycle's window, "
+                                  "oldest change first (default 10)")
+                      ->check(CLI::PositiveNumber);
+    cmd->add_option("--id", o->ids, "Preview this CRM record id instead (repeatable)")
+        ->excludes(limit);
+    cmd->add_flag("--trace", o->trace, "Add each destination field's source field(s)");
+    cmd->callback(
+        [&ctx, o] { ctx.action = [&ctx, o]() { return run_preview(ctx.config_path, *o); }; });
+}
+
+}  // namespace crmsync::cli
