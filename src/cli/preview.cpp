@@ -5,6 +5,7 @@
 //
 // --diff (SPEC §2) is not offered yet: it needs reads of the destination's current records.
 
+#include "crmsync/core/hash.hpp"
 #include "crmsync/daemon/runtime.hpp"
 #include "crmsync/daemon/stream_cycle.hpp"
 #include "crmsync/source/salesforce/soql.hpp"
@@ -18,6 +19,7 @@
 
 #include <filesystem>
 #include <iostream>
+#include <map>
 
 namespace crmsync::cli {
 namespace {
@@ -33,31 +35,29 @@ struct preview_options {
     bool trace = false;
 };
 
-// An exception escaping the coroutine is a bug (STYLE.md convention 5): report it, as once does.
-failure from_exception(std::exception_ptr e) {
-    try {
-        std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-        return make_failure(errc::state_failed, std::string("internal error: ") + ex.what());
-    } catch (...) {
-        return make_failure(errc::state_failed, "internal error");
-    }
-}
-
 // One output line: what the stream cycle would do with this record.
-ordered_json describe(const daemon::stream_runtime& s, const record& r, bool trace) {
+// `known` is the digest stored for this record by the last cycle, if any: an equal digest means
+// the cycle would count the record unchanged and send nothing, exactly as stream_cycle does.
+ordered_json describe(const daemon::stream_runtime& s,
+                      const record& r,
+                      const std::optional<digest>& known,
+                      bool trace) {
     ordered_json line = {{"record_id", r.id}};
     if (r.is_deleted || s.plan->skip(r)) {
         line["action"] = "skip";
     } else {
         auto mapped = s.plan->apply(r);
+        const auto fingerprint = std::holds_alternative<payload>(mapped)
+                                     ? payload_digest(std::get<payload>(mapped))
+                                     : payload_digest(payload{r.columns});
+        const bool unchanged = known && *known == fingerprint;
         if (const auto* why = std::get_if<rejected>(&mapped)) {
-            line["action"] = "reject";
+            line["action"] = unchanged ? "unchanged" : "reject";
             line["rejection"] = {{"category", to_string(why->category)},
                                  {"code", why->code},
                                  {"message", why->message}};
         } else {
-            line["action"] = "send";
+            line["action"] = unchanged ? "unchanged" : "send";
             // Exactly what the destination would receive (nulls included: they clear fields).
             line["payload"] = ordered_json::parse(s.sink->to_json(std::get<payload>(mapped)));
         }
@@ -71,17 +71,25 @@ ordered_json describe(const daemon::stream_runtime& s, const record& r, bool tra
     return line;
 }
 
-// The watermark the next cycle would start from, read without writing anything. A missing
-// database means no cycle ever ran: the window starts at the beginning, as the first run's.
-result<std::optional<state::watermark>> read_watermark(const config::config& cfg,
-                                                       const std::string& stream) {
+// The state the next cycle would start from (watermark, digests), opened only to read. A
+// missing database means no cycle ever ran: preview does not create one, and the window starts
+// at the beginning, as the first run's.
+struct existing_state {
+    std::unique_ptr<state::store> store;  // null: no database yet
+    std::optional<state::watermark> watermark;
+};
+
+result<existing_state> read_state(const config::config& cfg, const std::string& stream) {
     std::error_code ec;
     if (!std::filesystem::exists(cfg.state_path, ec))
-        return std::optional<state::watermark>{};
+        return existing_state{};
     auto store = open_state(cfg);
     if (!store)
         return make_failure(errc::state_failed, "cannot open the state to read the watermark");
-    return store->load_watermark(stream);
+    auto wm = store->load_watermark(stream);
+    if (!wm)
+        return wm.error();
+    return existing_state{std::move(store), *wm};
 }
 
 // The query a cycle starting now would send, cut to --limit; or the records --id names.
@@ -102,14 +110,29 @@ result<std::string> preview_query(const daemon::stream_runtime& s,
 }
 
 asio::awaitable<result<void>> fetch_and_print(daemon::stream_runtime& s,
+                                              state::store* store,
                                               std::string soql,
                                               bool trace) {
     auto page = co_await s.source->query(soql, *s.columns);
     for (;;) {
         if (!page)
             co_return page.error();
-        for (const auto& r : page->records)
-            std::cout << describe(s, r, trace).dump() << '\n';
+        std::map<std::string, digest> known;
+        if (store) {
+            std::vector<std::string> ids;
+            for (const auto& r : page->records)
+                ids.push_back(r.id);
+            auto d = store->load_digests(s.cfg->name, ids);
+            if (!d)
+                co_return d.error();
+            known = std::move(*d);
+        }
+        for (const auto& r : page->records) {
+            const auto k = known.find(r.id);
+            const auto digest_of =
+                k == known.end() ? std::optional<digest>{} : std::optional<digest>{k->second};
+            std::cout << describe(s, r, digest_of, trace).dump() << '\n';
+        }
         if (!page->next_records_url)
             break;
         page = co_await s.source->next(*page->next_records_url, *s.columns);
@@ -132,9 +155,9 @@ outcome run_preview(const std::string& config_path, const preview_options& o) {
         return outcome::bad_config;
     }
     start_logging(loaded->cfg);
-    auto wm = read_watermark(loaded->cfg, o.stream);
-    if (!wm) {
-        std::cerr << "crmsync: " << wm.error().message() << '\n';
+    auto st = read_state(loaded->cfg, o.stream);
+    if (!st) {
+        std::cerr << "crmsync: " << st.error().message() << '\n';
         return outcome::runtime_failure;
     }
     asio::io_context ioc;
@@ -145,17 +168,18 @@ outcome run_preview(const std::string& config_path, const preview_options& o) {
         return outcome::bad_config;
     }
     auto* s = (*rt)->find(o.stream);
-    const auto soql = preview_query(*s, o, *wm, (*rt)->opts().now());
+    const auto soql = preview_query(*s, o, st->watermark, (*rt)->opts().now());
     if (!soql) {
         // A malformed --id is bad usage, not a runtime failure.
         std::cerr << "crmsync: " << soql.error().message() << '\n';
         return outcome::bad_config;
     }
     result<void> done = make_failure(errc::cancelled, "preview did not finish");
-    asio::co_spawn(
-        ioc, fetch_and_print(*s, *soql, o.trace), [&](std::exception_ptr e, result<void> r) {
-            done = e ? result<void>(from_exception(e)) : std::move(r);
-        });
+    asio::co_spawn(ioc,
+                   fetch_and_print(*s, st->store.get(), *soql, o.trace),
+                   [&](std::exception_ptr e, result<void> r) {
+                       done = e ? result<void>(failure_from_exception(e)) : std::move(r);
+                   });
     ioc.run();
     if (!done) {
         std::cerr << fmt::format("crmsync: preview {}: {}\n", o.stream, done.error().message());
@@ -170,7 +194,8 @@ void add_preview(CLI::App& app, context& ctx) {
     auto* cmd = app.add_subcommand(
         "preview",
         "Dry run: fetch records from the CRM, map them, and print what would be sent as one JSON "
-        "line per record (action send, reject or skip). Sends nothing, moves no watermark");
+        "line per record (action send, unchanged, reject or skip). Sends nothing, moves no "
+        "watermark");
     auto o = std::make_shared<preview_options>();
     cmd->add_option("--stream", o->stream, "The stream to preview")->required();
     auto* limit = cmd->add_option("--limit",

@@ -78,6 +78,16 @@ failure make_failure(errc e, std::string detail) {
     return f;
 }
 
+failure failure_from_exception(std::exception_ptr e) {
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+        return make_failure(errc::state_failed, std::string("internal error: ") + ex.what());
+    } catch (...) {
+        return make_failure(errc::state_failed, "internal error");
+    }
+}
+
 void throw_exception_from_error(const failure& f, const boost::source_location&) {
     throw std::runtime_error(f.message());
 }

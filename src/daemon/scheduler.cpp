@@ -18,22 +18,6 @@
 
 namespace crmsync::daemon {
 namespace asio = boost::asio;
-namespace {
-
-// Exceptions escaping a cycle are bugs (STYLE.md convention 5): turn them into a failure that
-// is reported, never swallowed.
-failure from_exception(std::exception_ptr e) {
-    try {
-        std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-        return make_failure(errc::state_failed, std::string("internal error: ") + ex.what());
-    } catch (...) {
-        return make_failure(errc::state_failed, "internal error");
-    }
-}
-
-}  // namespace
-
 std::vector<stream_result> run_once(asio::io_context& ioc,
                                     runtime& rt,
                                     state::store& store,
@@ -66,7 +50,7 @@ std::vector<stream_result> run_once(asio::io_context& ioc,
                 co_return result<void>{};
             },
             [&, i](std::exception_ptr e, result<void> r) {
-                results[i].outcome = e ? result<void>(from_exception(e)) : std::move(r);
+                results[i].outcome = e ? result<void>(failure_from_exception(e)) : std::move(r);
                 if (--remaining == 0)
                     signals.cancel();
             });
@@ -146,7 +130,7 @@ void run_forever(asio::io_context& ioc,
                 if (e) {
                     observability::error(
                         "Stream loop ended by an internal error.",
-                        {{"stream", name}, {"error", from_exception(e).message()}});
+                        {{"stream", name}, {"error", failure_from_exception(e).message()}});
                 }
                 if (--running == 0) {
                     signals.cancel();

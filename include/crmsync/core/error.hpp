@@ -6,6 +6,7 @@
 #include <boost/system/result.hpp>
 
 #include <chrono>
+#include <exception>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -53,6 +54,10 @@ struct failure {
 };
 
 failure make_failure(errc e, std::string detail = {});
+
+// An exception that escaped a coroutine is a bug (STYLE.md convention 5): this turns it into a
+// failure to report, so it is never swallowed.
+failure failure_from_exception(std::exception_ptr e);
 
 // Lets boost::system::result<T, failure>::value() throw on a failure (only tests do that).
 [[noreturn]] void throw_exception_from_error(const failure& f, const boost::source_location& loc);
