@@ -3,6 +3,7 @@
 #include "crmsync/config/load.hpp"
 #include "crmsync/mapping/plan.hpp"
 #include "crmsync/observability/log.hpp"
+#include "crmsync/source/salesforce/auth.hpp"
 #include "crmsync/source/salesforce/soql.hpp"
 
 #include <fmt/format.h>
@@ -18,6 +19,15 @@ namespace {
 void check_streams(const config::config& cfg,
                    const std::vector<daemon::compiled_stream>& streams,
                    config::diagnostics& problems) {
+    for (const auto& [name, src] : cfg.sources) {
+        if (src.auth.flow != config::auth_flow::jwt_bearer)
+            continue;
+        // The loader proved the file readable; parse it too, so `validate` (ExecStartPre)
+        // rejects a key that is not an RSA private key instead of the first token request.
+        if (auto key = source::salesforce::signing_key::load(src.auth.private_key_file); !key) {
+            problems.add(src.where, fmt::format("source {}: {}", name, key.error().message()));
+        }
+    }
     for (const auto& cs : streams) {
         const auto& s = cs.cfg;
         for (const auto& c : cs.plan->source_columns()) {
@@ -52,12 +62,6 @@ void check_streams(const config::config& cfg,
         if (s.source.converted) {
             problems.add(s.where,
                          fmt::format("stream {}: 'converted' is not supported yet", s.name));
-        }
-        const auto src = cfg.sources.find(s.source.from);
-        if (src != cfg.sources.end() && src->second.auth.flow == config::auth_flow::jwt_bearer) {
-            problems.add(
-                src->second.where,
-                fmt::format("source {}: the jwt_bearer flow is not supported yet", src->first));
         }
     }
 }

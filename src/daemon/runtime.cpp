@@ -31,8 +31,8 @@ result<std::unique_ptr<runtime>> runtime::build(boost::asio::any_io_executor ex,
     for (const auto& [name, src] : cfg.sources) {
         auto& client = rt->http_clients_.emplace_back(
             std::make_unique<http::client>(ex, http::tls_options{.ca_file = src.ca_file}));
-        rt->sources_[name] =
-            std::make_unique<source::salesforce::client>(*client, src, retry_for("salesforce"));
+        rt->sources_[name] = std::make_unique<source::salesforce::client>(
+            *client, src, retry_for("salesforce"), rt->opts_.now);
     }
     for (const auto& [name, dst] : cfg.destinations) {
         if (dst.kind != config::destination_kind::marketo)

@@ -18,6 +18,11 @@ std::int64_t ms_since(steady::time_point t0) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - t0).count();
 }
 
+// "1234/15000", so the summary line shows how close the org is to its api_budget (SPEC §4).
+std::string api_usage_text(const std::optional<source::salesforce::api_usage>& u) {
+    return u ? fmt::format("{}/{}", u->used, u->limit) : std::string{};
+}
+
 // Records waiting to be sent, and everything else decided since the last commit.
 struct pending_batch {
     std::vector<payload> payloads;
@@ -289,7 +294,8 @@ asio::awaitable<result<cycle_summary>> run_cycle(stream_runtime& s,
         .batches = sum.batches,
         .duration_ms = ms_since(t0),
         .watermark = sum.watermark ? sum.watermark->modstamp.to_iso() : std::string{},
-        .error = error});
+        .error = error,
+        .api_usage = api_usage_text(s.source->usage())});
     if (!r)
         co_return r.error();
     co_return sum;

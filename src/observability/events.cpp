@@ -46,6 +46,8 @@ void emit(const stream_run_finished& e) {
               {"watermark", e.watermark}};
     if (!e.error.empty())
         f["error"] = e.error;
+    if (!e.api_usage.empty())
+        f["api_usage"] = e.api_usage;
     log(e.status == "ok" ? level::info : level::error, "Stream run finished.", f);
 }
 

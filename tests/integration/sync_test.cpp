@@ -10,6 +10,7 @@
 #include "fake_marketo.hpp"
 #include "fake_salesforce.hpp"
 #include "manual_clock.hpp"
+#include "rsa_test_key.hpp"
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -56,7 +57,15 @@ protected:
 
     void TearDown() override { fs::remove_all(dir_); }
 
+    // `sf_auth_` replaces the client_credentials auth map and `api_budget_` adds the key, so
+    // tests can switch flows or budgets without a second config template.
     void write_config(const std::string& sf_secret = "fake-sf-secret") {
+        const std::string auth = sf_auth_.empty() ? fmt::format(
+                                                        "{{ flow: client_credentials, client_id: "
+                                                        "fake-sf-client, client_secret: \"{}\" }}",
+                                                        sf_secret)
+                                                  : sf_auth_;
+        const std::string budget = api_budget_.empty() ? "" : "\n    api_budget: " + api_budget_;
         std::ofstream(dir_ / "crmsync.yaml") << fmt::format(R"(
 state: {}/state.db
 log: {{ level: warn, format: json }}
@@ -64,7 +73,7 @@ sources:
   org:
     kind: salesforce
     login_url: {}
-    auth: {{ flow: client_credentials, client_id: fake-sf-client, client_secret: "{}" }}
+    auth: {}{}
 destinations:
   mkto:
     kind: marketo
@@ -75,7 +84,8 @@ mappings: mappings/*.yaml
 )",
                                                             dir_.string(),
                                                             sf_->base_url(),
-                                                            sf_secret,
+                                                            auth,
+                                                            budget,
                                                             mkto_->base_url());
         std::ofstream(dir_ / "mappings" / "contacts.yaml") << R"(
 stream: contacts
@@ -152,6 +162,8 @@ destination:
     std::unique_ptr<fakes::fake_salesforce> sf_;
     std::unique_ptr<fakes::fake_marketo> mkto_;
     fs::path dir_;
+    std::string sf_auth_;     // YAML flow map for sources.org.auth; empty = client_credentials
+    std::string api_budget_;  // sources.org.api_budget; empty = the default (100%)
 };
 
 void expect_ok(const std::vector<daemon::stream_result>& results) {
@@ -400,6 +412,104 @@ TEST_F(sync, daily_quota_reached_pauses_the_stream_and_keeps_the_watermark) {
     advance(1min);
     expect_ok(run_once());
     EXPECT_EQ(mkto_->leads().size(), 5u);
+}
+
+TEST_F(sync, jwt_bearer_flow_signs_in_with_the_private_key_and_syncs) {
+    const testing::rsa_test_key key;
+    // The org verifies assertions with the certificate uploaded to the connected app.
+    sf_ = std::make_unique<fakes::fake_salesforce>(
+        fakes::sf_options{.jwt_public_key_pem = key.public_pem(), .clock = clock_.fn()});
+    const auto key_file = dir_ / "sf-jwt.pem";
+    std::ofstream(key_file) << key.private_pem();
+    sf_auth_ = fmt::format(
+        "{{ flow: jwt_bearer, client_id: fake-sf-client, username: {}, private_key_file: {} }}",
+        sf_->options().username,
+        key_file.string());
+    write_config();
+
+    std::set<std::string> ids;
+    for (int i = 0; i < 3; ++i)
+        ids.insert(contact(i, timestamp{t0}));
+    advance(1min);
+    expect_ok(run_once());
+    EXPECT_EQ(persons_by_crm_id(), ids);
+    EXPECT_EQ(sf_->token_requests(), 1u);
+
+    // An expired session is renewed with a new assertion (exp is now + 3 min on the fake's
+    // clock, so a reused one would be refused by now).
+    sf_->update("Contact", *ids.begin(), {{"FirstName", "Again"}});
+    sf_->expire_tokens();
+    advance(10min);
+    expect_ok(run_once());
+    EXPECT_EQ(mkto_->find("sfdcContactId", *ids.begin()).at(0)["firstName"], "Again");
+}
+
+TEST_F(sync, jwt_signed_by_a_key_the_org_does_not_know_is_auth_rejected) {
+    const testing::rsa_test_key known;
+    const testing::rsa_test_key ours;
+    sf_ = std::make_unique<fakes::fake_salesforce>(
+        fakes::sf_options{.jwt_public_key_pem = known.public_pem(), .clock = clock_.fn()});
+    const auto key_file = dir_ / "sf-jwt.pem";
+    std::ofstream(key_file) << ours.private_pem();
+    sf_auth_ = fmt::format(
+        "{{ flow: jwt_bearer, client_id: fake-sf-client, username: {}, private_key_file: {} }}",
+        sf_->options().username,
+        key_file.string());
+    write_config();
+    contact(0, timestamp{t0});
+    advance(1min);
+    const auto results = run_once();
+    ASSERT_EQ(results.size(), 1u);
+    ASSERT_FALSE(results[0].outcome);
+    EXPECT_EQ(results[0].outcome.error().code, errc::auth_rejected);
+    EXPECT_TRUE(mkto_->leads().empty());
+}
+
+TEST_F(sync, api_budget_spent_by_other_integrations_pauses_before_any_query) {
+    for (int i = 0; i < 5; ++i)
+        contact(i, timestamp{t0});
+    advance(1min);
+    sf_->set_daily_limit(1000);
+    sf_->set_api_usage(150);  // other integrations already used 15% of the day
+    api_budget_ = "10%";
+    write_config();
+    const auto results = run_once();
+    ASSERT_EQ(results.size(), 1u);
+    ASSERT_FALSE(results[0].outcome);
+    EXPECT_EQ(results[0].outcome.error().code, errc::quota_exhausted);
+    EXPECT_NE(results[0].outcome.error().message().find(
+                  "API budget reached: 151 of 1000 daily requests used (budget 10%)"),
+              std::string::npos)
+        << results[0].outcome.error().message();
+    EXPECT_TRUE(sf_->queries().empty()) << "the budget holds before the first query";
+    EXPECT_EQ(records_pushed(), 0u);
+    auto wm = open_store()->load_watermark("contacts");
+    ASSERT_TRUE(wm);
+    EXPECT_FALSE(*wm);
+
+    api_budget_ = "50%";
+    write_config();
+    advance(1min);
+    expect_ok(run_once());
+    EXPECT_EQ(records_pushed(), 5u);
+    EXPECT_LT(sf_->api_usage(), 500);
+}
+
+TEST_F(sync, api_budget_reached_mid_run_stops_reading_at_the_limit) {
+    sf_->set_max_page_size(200);
+    for (int i = 0; i < 1000; ++i)
+        contact(i, timestamp{t0 + std::chrono::milliseconds(i)});
+    advance(1min);
+    sf_->set_daily_limit(1000);
+    sf_->set_api_usage(96);
+    api_budget_ = "10%";  // 100 requests: /limits (97), page 1 (98), 2 (99), 3 (100), then stop
+    write_config();
+    const auto results = run_once();
+    ASSERT_EQ(results.size(), 1u);
+    ASSERT_FALSE(results[0].outcome);
+    EXPECT_EQ(results[0].outcome.error().code, errc::quota_exhausted);
+    EXPECT_EQ(sf_->api_usage(), 100) << "the budget is a ceiling, never crossed";
+    EXPECT_EQ(records_pushed(), 600u) << "pages read before the limit are delivered";
 }
 
 }  // namespace

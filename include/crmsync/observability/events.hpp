@@ -38,6 +38,9 @@ struct stream_run_finished {
     std::int64_t duration_ms = 0;
     std::string watermark;  // ISO-8601, empty when none
     std::string error;
+    // The source org's daily API use as "used/limit" (SPEC §4 api_budget); empty when not known
+    // yet, and the field is then left out of the line.
+    std::string api_usage;
 };
 
 struct api_call_failed {

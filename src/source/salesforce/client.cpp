@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <cmath>
 
 namespace crmsync::source::salesforce {
 namespace asio = boost::asio;
@@ -68,7 +69,8 @@ failure failure_from_response(unsigned status,
     return f;
 }
 
-result<std::string> token_request_body(const config::salesforce_auth& auth) {
+result<std::string> token_request_body(const config::salesforce_auth& auth,
+                                       std::string_view assertion) {
     using config::auth_flow;
     switch (auth.flow) {
         case auth_flow::client_credentials:
@@ -91,18 +93,66 @@ result<std::string> token_request_body(const config::salesforce_auth& auth) {
             return http::form_encode(form);
         }
         case auth_flow::jwt_bearer:
-            return make_failure(errc::config_invalid, "the jwt_bearer flow is not supported yet");
+            if (assertion.empty()) {
+                return make_failure(errc::config_invalid,
+                                    "the jwt_bearer flow needs a signed assertion");
+            }
+            // api-reference §1.2: no client_secret; the signed assertion is the credential.
+            return http::form_encode({{"grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"},
+                                      {"assertion", std::string(assertion)}});
     }
     return make_failure(errc::config_invalid, "unknown auth flow");
 }
 
-client::client(http::client& http, config::source cfg, http::retry_context retry)
-    : http_(http), cfg_(std::move(cfg)), retry_(std::move(retry)) {}
+result<void> check_api_budget(std::string_view source,
+                              const std::optional<api_usage>& usage,
+                              double budget) {
+    if (!usage || usage->limit <= 0)
+        return {};
+    // limit * budget carries binary rounding ("29%" is 0.28999..., so 100 * 0.29 < 29): nudge
+    // it up by far less than one request before flooring, so a whole-number share is not lost.
+    const auto allowed =
+        static_cast<long>(std::floor(static_cast<double>(usage->limit) * budget + 1e-6));
+    if (usage->used < allowed)
+        return {};
+    failure f = make_failure(errc::quota_exhausted,
+                             fmt::format("API budget reached: {} of {} daily requests used "
+                                         "(budget {:g}%)",
+                                         usage->used,
+                                         usage->limit,
+                                         budget * 100));
+    f.context(fmt::format("salesforce {}", source));
+    return f;
+}
+
+client::client(http::client& http, config::source cfg, http::retry_context retry, clock_fn now)
+    : http_(http), cfg_(std::move(cfg)), retry_(std::move(retry)), now_(std::move(now)) {}
+
+result<std::string> client::jwt_assertion() {
+    if (!key_) {
+        // Read once and kept: a refresh then never depends on the file system, and a bad key
+        // surfaces at the first token request. A rotated key file takes effect on reload.
+        auto k = signing_key::load(cfg_.auth.private_key_file);
+        if (!k)
+            return k.error();
+        key_.emplace(std::move(*k));
+    }
+    // A fresh assertion per token request: each is valid for 3 minutes only.
+    return make_jwt(cfg_.auth, *key_, jwt_audience(cfg_.login_url), now_());
+}
 
 asio::awaitable<result<void>> client::authenticate() {
-    auto body = token_request_body(cfg_.auth);
+    const std::string what = fmt::format("salesforce {} token", cfg_.name);
+    std::string assertion;
+    if (cfg_.auth.flow == config::auth_flow::jwt_bearer) {
+        auto a = jwt_assertion();
+        if (!a)
+            co_return with_context(result<void>(a.error()), what);
+        assertion = std::move(*a);
+    }
+    auto body = token_request_body(cfg_.auth, assertion);
     if (!body)
-        co_return body.error();
+        co_return with_context(result<void>(body.error()), what);
     http::request req;
     req.method = boost::beast::http::verb::post;
     req.url = cfg_.login_url + "/services/oauth2/token";
@@ -126,18 +176,42 @@ asio::awaitable<result<void>> client::authenticate() {
         co_return f;
     };
     auto r = co_await http::retry_call<http::response>(retry_, attempt, classify_token, no_refresh);
-    if (!r) {
-        failure f = r.error();
-        f.context(fmt::format("salesforce {} token", cfg_.name));
-        co_return f;
-    }
+    if (!r)
+        co_return with_context(result<void>(r.error()), what);
     auto t = parse_token(r->body);
-    if (!t) {
-        failure f = t.error();
-        f.context(fmt::format("salesforce {} token", cfg_.name));
-        co_return f;
-    }
+    if (!t)
+        co_return with_context(result<void>(t.error()), what);
     token_ = std::move(*t);
+    if (!usage_) {
+        // Sforce-Limit-Info only arrives with an API response, so without this the first query
+        // of a run would go out unchecked against the api_budget (SPEC §4).
+        if (auto l = co_await read_limits(); !l)
+            co_return l;
+    }
+    co_return result<void>{};
+}
+
+asio::awaitable<result<void>> client::read_limits() {
+    const std::string url = fmt::format("/services/data/v{}/limits/", cfg_.api_version);
+    auto op = [this, &url]() { return limits_once(url); };
+    // The token is seconds old; a 401 now is not an expiry worth another token round trip.
+    auto no_refresh = []() -> asio::awaitable<result<void>> { co_return result<void>{}; };
+    auto u = co_await http::retry_call<api_usage>(retry_, op, classify, no_refresh);
+    if (!u) {
+        const failure& f = u.error();
+        if (f.code == errc::auth_rejected || f.code == errc::request_rejected) {
+            // /limits needs "View Setup and Configuration" (api-reference §1.8). Without it the
+            // budget is learnt from the first query's Sforce-Limit-Info instead: that one call
+            // goes unchecked, which beats refusing to sync. Quota and transport failures still
+            // end the call below.
+            co_return result<void>{};
+        }
+        co_return with_context(result<void>(f), fmt::format("limits {}", cfg_.name));
+    }
+    // The resource can lag consumption (api-reference §1.8) while the header on this very
+    // response is current: keep whichever reports more use.
+    if (!usage_ || u->used > usage_->used)
+        usage_ = *u;
     co_return result<void>{};
 }
 
@@ -147,6 +221,8 @@ asio::awaitable<result<http::response>> client::get_once(std::string url) {
         if (!a)
             co_return a.error();
     }
+    if (auto b = check_api_budget(cfg_.name, usage_, cfg_.api_budget); !b)
+        co_return b.error();
     http::request req;
     req.url = url.starts_with("http") ? url : token_->instance_url + url;
     req.headers.emplace_back("Authorization", "Bearer " + token_->access_token);
@@ -166,6 +242,14 @@ asio::awaitable<result<http::response>> client::get_once(std::string url) {
 asio::awaitable<result<void>> client::refresh() {
     token_.reset();
     co_return co_await authenticate();
+}
+
+asio::awaitable<result<api_usage>> client::limits_once(std::string url) {
+    auto r = co_await get_once(std::move(url));
+    if (!r)
+        co_return r.error();
+    // Parsed inside the retry loop: a body garbled on the wire is retried like a page.
+    co_return parse_limits(r->body);
 }
 
 asio::awaitable<result<query_page>> client::fetch_page_once(std::string url,

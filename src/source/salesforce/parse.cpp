@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <charconv>
 
 namespace crmsync::source::salesforce {
@@ -191,6 +192,28 @@ std::optional<api_usage> parse_limit_info(std::string_view header) {
         return u;
     }
     return std::nullopt;
+}
+
+result<api_usage> parse_limits(std::string_view body) {
+    auto j = parse_json(body, "limits");
+    if (!j)
+        return j.error();
+    const auto bad = [](std::string_view what) {
+        return make_failure(errc::bad_response, fmt::format("limits: {}", what));
+    };
+    if (!j->is_object() || !j->contains("DailyApiRequests"))
+        return bad("no DailyApiRequests entry");
+    const json& d = (*j)["DailyApiRequests"];
+    if (!d.is_object() || !d.contains("Max") || !d.contains("Remaining") ||
+        !d["Max"].is_number_integer() || !d["Remaining"].is_number_integer()) {
+        return bad("DailyApiRequests needs integer Max and Remaining");
+    }
+    const long max = d["Max"].get<long>();
+    const long remaining = d["Remaining"].get<long>();
+    if (max < 0 || remaining < 0)
+        return bad("DailyApiRequests holds a negative count");
+    // Remaining can exceed Max briefly after an allocation change; never report negative use.
+    return api_usage{.used = std::max(0L, max - remaining), .limit = max};
 }
 
 }  // namespace crmsync::source::salesforce

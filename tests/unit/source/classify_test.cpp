@@ -87,7 +87,34 @@ TEST(token_request, each_flow_sends_its_fields_and_secrets_only_there) {
               "grant_type=password&client_id=cid&client_secret=s3cr3t&username=u%40example.com&"
               "password=pw%2Btok");
     a.flow = config::auth_flow::jwt_bearer;
-    EXPECT_EQ(token_request_body(a).error().code, errc::config_invalid);
+    EXPECT_EQ(token_request_body(a).error().code, errc::config_invalid);  // no assertion
+    a.client_secret = secret{};
+    EXPECT_EQ(*token_request_body(a, "eyJ.eyJ.sig-_"),
+              "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=eyJ."
+              "eyJ.sig-_");
+}
+
+TEST(api_budget, spent_at_floor_of_limit_times_budget) {
+    EXPECT_TRUE(check_api_budget("org", std::nullopt, 0.1)) << "unknown usage cannot be judged";
+    EXPECT_TRUE(check_api_budget("org", api_usage{.used = 99, .limit = 1000}, 0.1));
+    EXPECT_TRUE(check_api_budget("org", api_usage{.used = 0, .limit = 0}, 0.1))
+        << "a limit of 0 is no limit we can read";
+    const auto spent = check_api_budget("prod_org", api_usage{.used = 100, .limit = 1000}, 0.1);
+    ASSERT_FALSE(spent);
+    EXPECT_EQ(spent.error().code, errc::quota_exhausted);
+    EXPECT_EQ(spent.error().message(),
+              "salesforce prod_org: API budget reached: 100 of 1000 daily requests used "
+              "(budget 10%)");
+    EXPECT_EQ(classify(spent.error()), disposition::fail) << "retrying cannot free budget";
+    EXPECT_FALSE(check_api_budget("org", api_usage{.used = 150, .limit = 1000}, 0.1));
+    EXPECT_TRUE(check_api_budget("org", api_usage{.used = 150, .limit = 1000}, 0.5));
+    // 100 * 0.29 is 28.999... in binary; the share must still be 29 requests.
+    EXPECT_TRUE(check_api_budget("org", api_usage{.used = 28, .limit = 100}, 0.29));
+    EXPECT_FALSE(check_api_budget("org", api_usage{.used = 29, .limit = 100}, 0.29));
+    // floor: 15000 * 0.333 = 4995, so the 4995th request is already over.
+    EXPECT_TRUE(check_api_budget("org", api_usage{.used = 4994, .limit = 15000}, 0.333));
+    EXPECT_FALSE(check_api_budget("org", api_usage{.used = 4995, .limit = 15000}, 0.333));
+    EXPECT_FALSE(check_api_budget("org", api_usage{.used = 15000, .limit = 15000}, 1.0));
 }
 
 }  // namespace

@@ -111,5 +111,19 @@ TEST(parse, limit_info_header) {
     EXPECT_FALSE(parse_limit_info(""));
 }
 
+TEST(parse, limits_resource_gives_daily_api_use) {
+    const auto u = parse_limits(fixture("limits_response_simple_salesforce_test.json"));
+    ASSERT_TRUE(u) << u.error().message();
+    EXPECT_EQ(u->limit, 15000);
+    EXPECT_EQ(u->used, 2);  // Max 15000 - Remaining 14998
+    EXPECT_EQ(parse_limits("not json").error().code, errc::bad_response);
+    EXPECT_EQ(parse_limits("[]").error().code, errc::bad_response);
+    EXPECT_EQ(parse_limits(R"({"DataStorageMB":{"Max":5,"Remaining":5}})").error().code,
+              errc::bad_response);
+    EXPECT_EQ(parse_limits(R"({"DailyApiRequests":{"Max":"15000","Remaining":1}})").error().code,
+              errc::bad_response);
+    EXPECT_EQ(parse_limits(R"({"DailyApiRequests":{"Max":100,"Remaining":120}})")->used, 0);
+}
+
 }  // namespace
 }  // namespace crmsync::source::salesforce

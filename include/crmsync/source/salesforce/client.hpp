@@ -1,12 +1,15 @@
 #pragma once
-// The Salesforce REST client a stream reads through: OAuth (client_credentials, password),
-// query/queryAll with nextRecordsUrl paging, Sforce-Limit-Info tracking, one token refresh on
-// 401 INVALID_SESSION_ID, and backoff on transient failures (SPEC §4).
+// The Salesforce REST client a stream reads through: OAuth (client_credentials, jwt_bearer,
+// refresh_token, password), query/queryAll with nextRecordsUrl paging, Sforce-Limit-Info
+// tracking and the api_budget, one token refresh on 401 INVALID_SESSION_ID, and backoff on
+// transient failures (SPEC §4).
 
 #include "crmsync/config/model.hpp"
+#include "crmsync/core/clock.hpp"
 #include "crmsync/core/error.hpp"
 #include "crmsync/http/client.hpp"
 #include "crmsync/http/disposition.hpp"
+#include "crmsync/source/salesforce/auth.hpp"
 #include "crmsync/source/salesforce/parse.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -23,15 +26,28 @@ http::disposition classify(const failure& f);
 // Pure: turns a non-2xx API response into a failure with the vendor code and context.
 failure failure_from_response(unsigned status, std::string_view body, std::string_view retry_after);
 
-// Pure: the token request form for the configured flow; errc::config_invalid for a flow this
-// build cannot run.
-result<std::string> token_request_body(const config::salesforce_auth& auth);
+// Pure: the token request form for the configured flow. For jwt_bearer, `assertion` is the
+// signed JWT (make_jwt); errc::config_invalid when it is missing.
+result<std::string> token_request_body(const config::salesforce_auth& auth,
+                                       std::string_view assertion = {});
+
+// Pure: errc::quota_exhausted once `usage` reaches floor(limit * budget), the share of the
+// org's daily API allocation this source may spend (SPEC §3 api_budget, §4 "never exceeded").
+// Unknown usage passes: there is nothing to compare yet.
+result<void> check_api_budget(std::string_view source,
+                              const std::optional<api_usage>& usage,
+                              double budget);
 
 class client {
 public:
-    client(http::client& http, config::source cfg, http::retry_context retry);
+    // `now` dates JWT assertions (tests run the fake org on a manual clock).
+    client(http::client& http,
+           config::source cfg,
+           http::retry_context retry,
+           clock_fn now = system_now);
 
     // Obtains a token now (validate --online, start-up); errc::auth_rejected when refused.
+    // After the first token it reads /limits, so the api_budget holds before the first query.
     boost::asio::awaitable<result<void>> authenticate();
 
     // First page of a query (or queryAll, which also returns deleted records).
@@ -42,6 +58,7 @@ public:
     boost::asio::awaitable<result<query_page>> next(const std::string& next_records_url,
                                                     const column_set& columns);
 
+    // The org's daily API usage as last reported (/limits or Sforce-Limit-Info), if known.
     std::optional<api_usage> usage() const noexcept { return usage_; }
     const config::source& settings() const noexcept { return cfg_; }
 
@@ -52,10 +69,15 @@ private:
     boost::asio::awaitable<result<query_page>> fetch_page(std::string url,
                                                           const column_set& columns);
     boost::asio::awaitable<result<void>> refresh();
+    boost::asio::awaitable<result<void>> read_limits();
+    boost::asio::awaitable<result<api_usage>> limits_once(std::string url);
+    result<std::string> jwt_assertion();
 
     http::client& http_;
     config::source cfg_;
     http::retry_context retry_;
+    clock_fn now_;
+    std::optional<signing_key> key_;  // jwt_bearer: read once, at the first token request
     std::optional<token> token_;
     std::optional<api_usage> usage_;
 };

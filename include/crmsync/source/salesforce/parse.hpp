@@ -57,4 +57,8 @@ struct api_usage {
 };
 std::optional<api_usage> parse_limit_info(std::string_view header);
 
+// 200 body of GET /services/data/vXX.X/limits/ (api-reference §1.8): DailyApiRequests
+// {Max, Remaining} as {Max - Remaining, Max}; errc::bad_response when it is missing or bent.
+result<api_usage> parse_limits(std::string_view body);
+
 }  // namespace crmsync::source::salesforce
