@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
     crmsync::cli::add_errors(app, ctx);
     crmsync::cli::add_preview(app, ctx);
     crmsync::cli::add_mapping_doc(app, ctx);
+    crmsync::cli::add_watermark(app, ctx);
 
     std::string help_topic;
     auto* help = app.add_subcommand("help", "Show help for crmsync or one command");

@@ -171,6 +171,34 @@ void add_errors(CLI::App& app, context& ctx) {
             return outcome::ok;
         };
     });
+
+    auto before = std::make_shared<std::string>();
+    auto* purge = cmd->add_subcommand("purge", "Drop entries last seen before a time");
+    purge->add_option("--before", *before, "ISO-8601 time, or an age like 30d")->required();
+    purge->callback([&ctx, before] {
+        ctx.action = [&ctx, before]() -> outcome {
+            // The same reading as --since: "purge --before 30d" drops what is older than 30 days.
+            const auto t = parse_since(*before);
+            if (!t) {
+                std::cerr << fmt::format(
+                    "crmsync: --before '{}' is neither an ISO-8601 time nor an age like 30d\n",
+                    *before);
+                return outcome::bad_config;
+            }
+            outcome why = outcome::ok;
+            auto s = open_session(ctx.config_path, false, why);
+            if (!s)
+                return why;
+            auto n = s->store->purge_errors(*t);
+            if (!n) {
+                std::cerr << "crmsync: " << n.error().message() << '\n';
+                return outcome::runtime_failure;
+            }
+            std::cout << fmt::format(
+                "{} entr{} last seen before {} purged\n", *n, *n == 1 ? "y" : "ies", t->to_iso());
+            return outcome::ok;
+        };
+    });
 }
 
 }  // namespace crmsync::cli

@@ -213,6 +213,62 @@ TEST_F(cli_sync, once_syncs_logs_a_summary_and_status_reports_it) {
     EXPECT_EQ(e["errors"][0]["code"], "REQUIRED_MISSING");
     r = run(fmt::format("errors show {} -c {}", e["errors"][0]["id"].get<long>(), config()), env_);
     EXPECT_EQ(r.exit_code, 0) << r.out;
+
+    // Purging by age keeps today's entry; purging everything up to a minute from now drops it.
+    r = run("errors purge --before 1d -c " + config(), env_);
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_NE(r.out.find("0 entries"), std::string::npos) << r.out;
+    const auto later = timestamp{system_now() + std::chrono::minutes(1)}.to_iso();
+    r = run("errors purge --before " + later + " -c " + config(), env_);
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_NE(r.out.find("1 entry"), std::string::npos) << r.out;
+    EXPECT_EQ(run("errors purge --before yesterday -c " + config(), env_).exit_code, 2);
+}
+
+TEST_F(cli_sync, watermark_reset_replays_every_record_and_set_replays_from_a_time) {
+    const auto old_time = timestamp{system_now() - std::chrono::hours(2)};
+    const auto new_time = timestamp{system_now() - std::chrono::minutes(10)};
+    for (int i = 0; i < 4; ++i)
+        sf_.insert("Contact",
+                   {{"LastName", "Old"}, {"Email", fmt::format("o{}@example.com", i)}},
+                   old_time);
+    for (int i = 0; i < 3; ++i)
+        sf_.insert("Contact",
+                   {{"LastName", "New"}, {"Email", fmt::format("n{}@example.com", i)}},
+                   new_time);
+    write_main("fake-sf-secret");
+    const auto pushed = [this] {
+        std::size_t n = 0;
+        for (const auto& call : mkto_.push_calls())
+            n += call["input"].size();
+        return n;
+    };
+    ASSERT_EQ(run("once -c " + config(), env_).exit_code, 0);
+    ASSERT_EQ(pushed(), 7u);
+    ASSERT_EQ(run("once -c " + config(), env_).exit_code, 0);
+    ASSERT_EQ(pushed(), 7u) << "nothing changed";
+
+    // set: records changed since the time are sent again, older ones are not.
+    auto r =
+        run("watermark set --stream contacts --to " +
+                timestamp{system_now() - std::chrono::minutes(30)}.to_iso() + " -c " + config(),
+            env_);
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    ASSERT_EQ(run("once -c " + config(), env_).exit_code, 0);
+    EXPECT_EQ(pushed(), 10u);
+
+    // reset: everything is read and sent again.
+    r = run("watermark reset --stream contacts -c " + config(), env_);
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    auto st = nlohmann::json::parse(run("status --json -c " + config(), env_).out);
+    EXPECT_TRUE(st["streams"][0]["watermark"].is_null());
+    ASSERT_EQ(run("once -c " + config(), env_).exit_code, 0);
+    EXPECT_EQ(pushed(), 17u);
+
+    EXPECT_EQ(
+        run("watermark set --stream nope --to 2026-01-01T00:00:00Z -c " + config(), env_).exit_code,
+        2);
+    EXPECT_EQ(run("watermark set --stream contacts --to soon -c " + config(), env_).exit_code, 2);
 }
 
 TEST_F(cli_sync, preview_prints_payloads_and_rejections_sends_nothing_and_moves_no_watermark) {

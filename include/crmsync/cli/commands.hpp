@@ -29,5 +29,6 @@ void add_status(CLI::App& app, context& ctx);
 void add_errors(CLI::App& app, context& ctx);
 void add_preview(CLI::App& app, context& ctx);
 void add_mapping_doc(CLI::App& app, context& ctx);
+void add_watermark(CLI::App& app, context& ctx);
 
 }  // namespace crmsync::cli
