@@ -244,6 +244,36 @@ bool valid_api_version(std::string_view v) {
            v.find('.', dot + 1) == std::string_view::npos;
 }
 
+// The name of one entry under `sources:` or `destinations:` (`what` says which): a string of
+// letters, digits, '_' and '-' not used before. Reports what is wrong; nullopt means the entry
+// cannot be read at all (a name that is not a string, or a duplicate).
+template <class Entries>
+std::optional<std::string> entry_name(reader& r,
+                                      const YAML::Node& key,
+                                      std::string_view what,
+                                      const Entries& seen) {
+    if (!key.IsScalar()) {
+        r.problem(key, fmt::format("a {} name must be a string, not {}", what, type_name(key)));
+        return std::nullopt;
+    }
+    std::string name = key.Scalar();
+    if (!detail::is_config_name(name)) {
+        r.problem(
+            key,
+            fmt::format("{} name '{}' may only hold letters, digits, '_' and '-'", what, name));
+    }
+    if (const auto first = seen.find(name); first != seen.end()) {
+        r.problem(key,
+                  fmt::format("duplicate {} '{}'; first at line {}, column {}",
+                              what,
+                              name,
+                              first->second.where.line,
+                              first->second.where.column));
+        return std::nullopt;
+    }
+    return name;
+}
+
 void read_sources(reader& r,
                   const YAML::Node& node,
                   config& cfg,
@@ -256,24 +286,10 @@ void read_sources(reader& r,
     for (auto it = node.begin(); it != node.end(); ++it) {
         const YAML::Node key = it->first;
         const YAML::Node val = it->second;
-        if (!key.IsScalar()) {
-            r.problem(key, fmt::format("a source name must be a string, not {}", type_name(key)));
+        const auto checked = entry_name(r, key, "source", cfg.sources);
+        if (!checked)
             continue;
-        }
-        const std::string name = key.Scalar();
-        if (!detail::is_config_name(name)) {
-            r.problem(
-                key,
-                fmt::format("source name '{}' may only hold letters, digits, '_' and '-'", name));
-        }
-        if (const auto seen = cfg.sources.find(name); seen != cfg.sources.end()) {
-            r.problem(key,
-                      fmt::format("duplicate source '{}'; first at line {}, column {}",
-                                  name,
-                                  seen->second.where.line,
-                                  seen->second.where.column));
-            continue;
-        }
+        const std::string& name = *checked;
         source s;
         s.name = name;
         s.where = r.at(key);
@@ -315,26 +331,10 @@ void read_destinations(reader& r,
     for (auto it = node.begin(); it != node.end(); ++it) {
         const YAML::Node key = it->first;
         const YAML::Node val = it->second;
-        if (!key.IsScalar()) {
-            r.problem(key,
-                      fmt::format("a destination name must be a string, not {}", type_name(key)));
+        const auto checked = entry_name(r, key, "destination", cfg.destinations);
+        if (!checked)
             continue;
-        }
-        const std::string name = key.Scalar();
-        if (!detail::is_config_name(name)) {
-            r.problem(key,
-                      fmt::format("destination name '{}' may only hold letters, digits, '_' and "
-                                  "'-'",
-                                  name));
-        }
-        if (const auto seen = cfg.destinations.find(name); seen != cfg.destinations.end()) {
-            r.problem(key,
-                      fmt::format("duplicate destination '{}'; first at line {}, column {}",
-                                  name,
-                                  seen->second.where.line,
-                                  seen->second.where.column));
-            continue;
-        }
+        const std::string& name = *checked;
         destination d;
         d.name = name;
         d.where = r.at(key);
