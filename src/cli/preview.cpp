@@ -47,10 +47,7 @@ ordered_json describe(const daemon::stream_runtime& s,
         line["action"] = "skip";
     } else {
         auto mapped = s.plan->apply(r);
-        const auto fingerprint = std::holds_alternative<payload>(mapped)
-                                     ? payload_digest(std::get<payload>(mapped))
-                                     : payload_digest(payload{r.columns});
-        const bool unchanged = known && *known == fingerprint;
+        const bool unchanged = known && *known == daemon::fingerprint(r, mapped);
         if (const auto* why = std::get_if<rejected>(&mapped)) {
             line["action"] = unchanged ? "unchanged" : "reject";
             line["rejection"] = {{"category", to_string(why->category)},

@@ -52,7 +52,7 @@ public:
 private:
     asio::awaitable<result<void>> take(const record& r, const std::map<std::string, digest>& known);
     asio::awaitable<result<void>> flush();
-    void reject_preflight(const record& r, const rejected& why);
+    void reject_preflight(const record& r, const rejected& why, const digest& d);
     void reset_batch();
 
     stream_runtime& s_;
@@ -69,15 +69,15 @@ void cycle::reset_batch() {
     batch_.commit.run_id = sum_.run_id;
 }
 
-void cycle::reject_preflight(const record& r, const rejected& why) {
-    // No payload exists for a record the mapping refused; fingerprint its source values so an
-    // unchanged record re-read in the overlap window is not logged again.
+void cycle::reject_preflight(const record& r, const rejected& why, const digest& d) {
+    // `d` fingerprints the source values (see fingerprint()), so an unchanged record re-read in
+    // the overlap window is not logged again.
     state::rejection rej{.record_id = r.id,
                          .category = why.category,
                          .code = why.code,
                          .message = why.message,
                          .payload_json = {},
-                         .payload_digest = payload_digest(payload{r.columns})};
+                         .payload_digest = d};
     observability::emit(observability::record_rejected{.stream = s_.cfg->name,
                                                        .object = s_.cfg->source.object,
                                                        .record_id = r.id,
@@ -98,25 +98,16 @@ asio::awaitable<result<void>> cycle::take(const record& r,
         ++sum_.skipped;
     } else {
         auto mapped = s_.plan->apply(r);
-        if (auto* why = std::get_if<rejected>(&mapped)) {
-            const auto d = payload_digest(payload{r.columns});
-            if (seen != known.end() && seen->second == d) {
-                ++sum_.unchanged;
-                ++batch_.commit.unchanged;
-            } else {
-                reject_preflight(r, *why);
-            }
+        const auto d = fingerprint(r, mapped);
+        if (seen != known.end() && seen->second == d) {
+            ++sum_.unchanged;
+            ++batch_.commit.unchanged;
+        } else if (const auto* why = std::get_if<rejected>(&mapped)) {
+            reject_preflight(r, *why, d);
         } else {
-            auto& p = std::get<payload>(mapped);
-            const auto d = payload_digest(p);
-            if (seen != known.end() && seen->second == d) {
-                ++sum_.unchanged;
-                ++batch_.commit.unchanged;
-            } else {
-                batch_.payloads.push_back(std::move(p));
-                batch_.ids.push_back(r.id);
-                batch_.digests.push_back(d);
-            }
+            batch_.payloads.push_back(std::move(std::get<payload>(mapped)));
+            batch_.ids.push_back(r.id);
+            batch_.digests.push_back(d);
         }
     }
     if (batch_.payloads.size() >= s_.sink->max_batch())
@@ -229,6 +220,12 @@ asio::awaitable<result<void>> cycle::run() {
 }
 
 }  // namespace
+
+digest fingerprint(const record& r, const mapping::map_result& mapped) {
+    if (const auto* p = std::get_if<payload>(&mapped))
+        return payload_digest(*p);
+    return payload_digest(payload{r.columns});
+}
 
 window compute_window(const std::optional<state::watermark>& wm,
                       std::chrono::milliseconds overlap,

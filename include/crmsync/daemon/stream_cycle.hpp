@@ -8,6 +8,7 @@
 
 #include "crmsync/core/clock.hpp"
 #include "crmsync/core/error.hpp"
+#include "crmsync/core/hash.hpp"
 #include "crmsync/daemon/runtime.hpp"
 #include "crmsync/state/store.hpp"
 
@@ -40,6 +41,10 @@ window compute_window(const std::optional<state::watermark>& wm,
                       std::chrono::milliseconds overlap,
                       std::chrono::milliseconds settle,
                       sys_ms now);
+
+// Pure: what the state keeps per record to recognise it unchanged: the digest of its mapped
+// payload, or, when the mapping rejected it (no payload exists), of its source values.
+digest fingerprint(const record& r, const mapping::map_result& mapped);
 
 // Runs the cycle and logs its summary line. The failure, if any, is the first one that stopped
 // the cycle (after retries), with context.

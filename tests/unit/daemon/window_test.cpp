@@ -34,3 +34,20 @@ TEST(window, zero_overlap_still_rereads_the_watermark_second) {
 
 }  // namespace
 }  // namespace crmsync::daemon
+
+namespace crmsync::daemon {
+namespace {
+
+TEST(fingerprint, payload_when_mapped_source_values_when_rejected) {
+    record r;
+    r.id = "003A";
+    r.columns = {value::string("A@Example.com")};
+    const payload p{{value::string("a@example.com")}};
+    EXPECT_EQ(fingerprint(r, p), payload_digest(p));
+    const mapping::map_result refused = rejected{category::validation, "REQUIRED_MISSING", "x"};
+    EXPECT_EQ(fingerprint(r, refused), payload_digest(payload{r.columns}));
+    EXPECT_NE(fingerprint(r, refused), fingerprint(r, p));
+}
+
+}  // namespace
+}  // namespace crmsync::daemon
