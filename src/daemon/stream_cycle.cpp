@@ -276,6 +276,11 @@ asio::awaitable<result<cycle_summary>> run_cycle(stream_runtime& s,
     if (auto fin = store.finish_run(*run_id, timestamp{now()}, status, counts, error); !fin && r) {
         r = fin.error();
     }
+    // About a week of history at a one-minute interval: enough for audits, bounded for a daemon
+    // that runs for months.
+    constexpr std::int64_t runs_kept_per_stream = 10'000;
+    if (auto trimmed = store.trim_runs(cfg.name, runs_kept_per_stream); !trimmed && r)
+        r = trimmed.error();
     observability::emit(observability::stream_run_finished{
         .stream = cfg.name,
         .object = cfg.source.object,

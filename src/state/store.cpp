@@ -458,6 +458,30 @@ result<void> store::finish_run(std::int64_t run_id,
     return tx->commit();
 }
 
+result<std::int64_t> store::trim_runs(std::string_view stream, std::int64_t keep) {
+    auto& db = impl_->db;
+    const std::string op = fmt::format("trim runs of {}", stream);
+    auto tx = transaction::begin(db, transaction::mode::immediate, op);
+    if (!tx)
+        return tx.error();
+    std::int64_t trimmed = 0;
+    {
+        // runs_by_stream (stream, id) serves both the OFFSET scan and the delete.
+        auto s = db.cached(op,
+                           "DELETE FROM runs WHERE stream = ?1 AND id <= (SELECT id FROM runs "
+                           "WHERE stream = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)");
+        if (!s)
+            return s.error();
+        (*s)->bind_text(1, stream).bind_int(2, std::max<std::int64_t>(keep, 1));
+        if (auto r = (*s)->run(op); !r)
+            return r.error();
+        trimmed = db.changes();
+    }
+    if (auto r = tx->commit(); !r)
+        return r.error();
+    return trimmed;
+}
+
 // ---- error log ----------------------------------------------------------------------------
 
 result<std::vector<error_entry>> store::list_errors(const error_filter& f) {

@@ -138,6 +138,9 @@ public:
                             std::string_view status,
                             const run_counts& counts,
                             std::string_view error);
+    // Drops all but the newest `keep` runs of a stream; returns how many went. Run history is
+    // for `status` and audits, so a daemon polling every minute must not grow it forever.
+    result<std::int64_t> trim_runs(std::string_view stream, std::int64_t keep);
 
     // Newest (last_seen) first.
     result<std::vector<error_entry>> list_errors(const error_filter& f);

@@ -643,5 +643,31 @@ TEST(store_open, two_stores_share_one_file) {
     EXPECT_EQ((*daemon)->load_watermark("contacts").value(), std::nullopt);
 }
 
+TEST_F(store_test, trim_runs_keeps_the_newest_runs_of_that_stream_only) {
+    std::vector<std::int64_t> contacts;
+    for (int i = 0; i < 5; ++i)
+        contacts.push_back(store_->begin_run("contacts", at_ms(1000 + i)).value());
+    const auto leads = store_->begin_run("leads", at_ms(2000)).value();
+    store_->begin_run("leads", at_ms(2001)).value();
+    // A rejection logged by a run that is trimmed away stays in the error log.
+    batch_commit b;
+    b.stream = "contacts";
+    b.run_id = contacts.front();
+    b.rejected = {reject("003A", category::validation)};
+    commit(b);
+
+    EXPECT_EQ(store_->trim_runs("contacts", 2).value(), 3);
+    EXPECT_EQ(store_->trim_runs("contacts", 2).value(), 0);
+    // keep is at least 1: the run in progress is never dropped.
+    EXPECT_EQ(store_->trim_runs("leads", 0).value(), 1);
+
+    const auto st = store_->status({"contacts", "leads"}).value();
+    ASSERT_TRUE(st[0].last_run);
+    EXPECT_EQ(st[0].last_run->id, contacts.back());
+    ASSERT_TRUE(st[1].last_run);
+    EXPECT_GT(st[1].last_run->id, leads);
+    EXPECT_EQ(store_->list_errors({}).value().size(), 1u);
+}
+
 }  // namespace
 }  // namespace crmsync::state
