@@ -61,6 +61,9 @@ private:
     cycle_control control_;
     cycle_summary sum_;
     pending_batch batch_;
+    // The stored watermark as this run last knew it (see batch_commit::read_from).
+    std::optional<state::watermark> read_from_;
+    bool superseded_ = false;
 };
 
 void cycle::reset_batch() {
@@ -149,9 +152,18 @@ asio::awaitable<result<void>> cycle::flush() {
         ++sum_.batches;
     }
     c.new_watermark = batch_.last;
+    c.read_from = read_from_;
     // The destination acknowledged the batch: only now may the watermark pass its records.
-    if (auto r = store_.commit_batch(c); !r)
-        co_return r.error();
+    auto effect = store_.commit_batch(c);
+    if (!effect)
+        co_return effect.error();
+    if (*effect == state::commit_effect::watermark_superseded) {
+        superseded_ = true;
+        observability::emit(observability::watermark_superseded{.stream = s_.cfg->name,
+                                                                .object = s_.cfg->source.object});
+    } else if (!read_from_ || *read_from_ < *batch_.last) {
+        read_from_ = batch_.last;  // the store only moves forwards, and so does this copy
+    }
     sum_.created += c.created;
     sum_.updated += c.updated;
     sum_.rejected += static_cast<std::int64_t>(rejected_by_sink);
@@ -177,6 +189,7 @@ asio::awaitable<result<void>> cycle::run() {
     if (!wm)
         co_return wm.error();
     sum_.watermark = *wm;
+    read_from_ = *wm;
     const auto w = compute_window(*wm, cfg.source.overlap, cfg.source.settle, now_());
     auto soql = source::salesforce::changed_since({.object = cfg.source.object,
                                                    .columns = s_.plan->source_columns(),
@@ -209,6 +222,10 @@ asio::awaitable<result<void>> cycle::run() {
         // needed sending (a restart then re-reads at most one page).
         if (auto f = co_await flush(); !f)
             co_return f.error();
+        // An operator moved the watermark: what this run would read next is no longer what
+        // they asked for. The next run starts from their point.
+        if (superseded_)
+            break;
         if (control_.stopping && control_.stopping->load()) {
             co_return make_failure(errc::cancelled, "stopped by signal");
         }

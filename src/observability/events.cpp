@@ -69,4 +69,9 @@ void emit(const stream_failed& e) {
            {"error", e.what.message()}});
 }
 
+void emit(const watermark_superseded& e) {
+    warn("Watermark moved by an operator during the run; the next run starts from it.",
+         {{"stream", e.stream}, {"object", e.object}});
+}
+
 }  // namespace crmsync::observability

@@ -264,7 +264,7 @@ result<void> store::forget_all_digests(std::string_view stream) {
 
 // ---- the batch commit ---------------------------------------------------------------------
 
-result<void> store::commit_batch(const batch_commit& batch) {
+result<commit_effect> store::commit_batch(const batch_commit& batch) {
     auto& db = impl_->db;
     const std::string op = fmt::format("commit batch of {}", batch.stream);
     const std::int64_t now_ms = to_ms(impl_->now());
@@ -275,7 +275,16 @@ result<void> store::commit_batch(const batch_commit& batch) {
     if (!tx)
         return tx.error();
 
-    if (batch.new_watermark) {
+    auto effect = commit_effect::applied;
+    if (batch.read_from) {
+        auto current = read_watermark(db, op, batch.stream);
+        if (!current)
+            return current.error();
+        if (*current != *batch.read_from)
+            effect = commit_effect::watermark_superseded;
+    }
+
+    if (batch.new_watermark && effect == commit_effect::applied) {
         // Only forwards, compared as (SystemModstamp, Id) like the source's ORDER BY and
         // watermark's operator<=>. Batches of a stream commit in order, so an older watermark
         // here can only come from a bug elsewhere (say, a retried batch committing after its
@@ -295,7 +304,7 @@ result<void> store::commit_batch(const batch_commit& batch) {
             .bind_text(3, batch.new_watermark->id)
             .bind_int(4, now_ms);
         if (auto r = (*s)->run(fmt::format("{}: move watermark", op)); !r)
-            return r;
+            return r.error();
     }
 
     constexpr std::string_view upsert_digest =
@@ -315,7 +324,7 @@ result<void> store::commit_batch(const batch_commit& batch) {
                 .bind_blob(3, d.payload_digest)
                 .bind_int(4, now_ms);
             if (auto r = (*s)->run(rop); !r)
-                return r;
+                return r.error();
         }
         // Delivered now, so whatever was rejected before is resolved: this is how
         // `errors retry` (and a fix in the CRM) empties the log.
@@ -324,7 +333,7 @@ result<void> store::commit_batch(const batch_commit& batch) {
             return s.error();
         (*s)->bind_text(1, batch.stream).bind_text(2, d.record_id);
         if (auto r = (*s)->run(rop); !r)
-            return r;
+            return r.error();
     }
 
     for (const auto& rej : batch.rejected) {
@@ -340,7 +349,7 @@ result<void> store::commit_batch(const batch_commit& batch) {
                 .bind_blob(3, rej.payload_digest)
                 .bind_int(4, now_ms);
             if (auto r = (*s)->run(rop); !r)
-                return r;
+                return r.error();
         }
         // One open entry per record: a repeated rejection refreshes it and counts the attempt.
         auto s = db.cached(
@@ -367,7 +376,7 @@ result<void> store::commit_batch(const batch_commit& batch) {
             (*s)->bind_null(8);  // committed outside a run (a test, a one-off tool)
         }
         if (auto r = (*s)->run(rop); !r)
-            return r;
+            return r.error();
     }
 
     {
@@ -387,9 +396,11 @@ result<void> store::commit_batch(const batch_commit& batch) {
             .bind_int(4, batch.unchanged)
             .bind_int(5, static_cast<std::int64_t>(batch.rejected.size()));
         if (auto r = (*s)->run(fmt::format("{}: add totals", op)); !r)
-            return r;
+            return r.error();
     }
-    return tx->commit();
+    if (auto r = tx->commit(); !r)
+        return r.error();
+    return effect;
 }
 
 // ---- runs ---------------------------------------------------------------------------------

@@ -57,10 +57,18 @@ struct stream_failed {
     failure what;
 };
 
+// `watermark set/reset` ran while this stream was reading: the run ends early and the next
+// one starts from the operator's point.
+struct watermark_superseded {
+    std::string stream;
+    std::string object;
+};
+
 void emit(const batch_sent& e);
 void emit(const record_rejected& e);
 void emit(const stream_run_finished& e);
 void emit(const api_call_failed& e);
 void emit(const stream_failed& e);
+void emit(const watermark_superseded& e);
 
 }  // namespace crmsync::observability

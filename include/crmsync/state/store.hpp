@@ -58,7 +58,14 @@ struct batch_commit {
     std::vector<rejection> rejected;
     std::int64_t run_id = 0;
     std::int64_t created = 0, updated = 0, unchanged = 0;
+    // Where the run that read this batch found the watermark (load_watermark at its start,
+    // then its own commits). When set and the stored watermark differs, an operator moved it
+    // (`watermark set/reset`) during the run: the deliveries are still recorded, but the
+    // watermark stays where the operator put it instead of being carried forward again.
+    std::optional<std::optional<watermark>> read_from;
 };
+
+enum class commit_effect { applied, watermark_superseded };
 
 struct error_entry {
     std::int64_t id = 0;
@@ -130,7 +137,7 @@ public:
     result<void> forget_all_digests(std::string_view stream);
 
     // Never moves the watermark backwards (set_watermark can).
-    result<void> commit_batch(const batch_commit& batch);
+    result<commit_effect> commit_batch(const batch_commit& batch);
 
     result<std::int64_t> begin_run(std::string_view stream, timestamp now);
     result<void> finish_run(std::int64_t run_id,

@@ -126,6 +126,40 @@ TEST_F(store_test, commit_batch_never_moves_the_watermark_backwards) {
     EXPECT_EQ(store_->load_watermark("contacts").value(), (watermark{at_ms(2001), ""}));
 }
 
+// A run that read from one watermark must not carry it past an operator's `watermark set` or
+// `reset` made while it ran: that would silently undo the backfill the operator asked for.
+TEST_F(store_test, commit_batch_leaves_a_watermark_an_operator_moved_during_the_run) {
+    const watermark before{at_ms(5000), "003E"};
+    ASSERT_TRUE(store_->set_watermark("contacts", before));
+
+    batch_commit b;
+    b.stream = "contacts";
+    b.read_from = before;
+    b.new_watermark = watermark{at_ms(6000), "003F"};
+    EXPECT_EQ(store_->commit_batch(b).value(), commit_effect::applied);
+    EXPECT_EQ(store_->load_watermark("contacts").value(), b.new_watermark);
+
+    const watermark operator_point{at_ms(1000), ""};
+    ASSERT_TRUE(store_->set_watermark("contacts", operator_point));
+    b.read_from = watermark{at_ms(6000), "003F"};  // what the run still believes
+    b.new_watermark = watermark{at_ms(7000), "003G"};
+    b.delivered = {{"003G", make_digest(7)}};
+    EXPECT_EQ(store_->commit_batch(b).value(), commit_effect::watermark_superseded);
+    EXPECT_EQ(store_->load_watermark("contacts").value(), operator_point);
+    // The delivery itself is still recorded.
+    EXPECT_EQ(store_->load_digests("contacts", {"003G"}).value().at("003G"), make_digest(7));
+
+    // After a reset there is no row at all; the stale run must not create one either.
+    ASSERT_TRUE(store_->set_watermark("contacts", std::nullopt));
+    EXPECT_EQ(store_->commit_batch(b).value(), commit_effect::watermark_superseded);
+    EXPECT_EQ(store_->load_watermark("contacts").value(), std::nullopt);
+
+    // A run that started from "no watermark" and still finds none moves it as usual.
+    b.read_from = std::optional<watermark>{};
+    EXPECT_EQ(store_->commit_batch(b).value(), commit_effect::applied);
+    EXPECT_EQ(store_->load_watermark("contacts").value(), b.new_watermark);
+}
+
 TEST_F(store_test, set_watermark_can_move_back_and_reset) {
     batch_commit b;
     b.stream = "contacts";
