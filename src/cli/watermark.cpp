@@ -3,8 +3,8 @@
 //
 // Both also forget the stream's payload digests: a backfill is asked for because the
 // destination lacks data, so records must be sent again even when their mapped payload did not
-// change. Stop the daemon first: its next commit never moves a watermark backwards and would
-// put it back past the point set here.
+// change. A running daemon notices at its next commit (the stored watermark is no longer the
+// one its run read from), keeps the point set here and starts its next run from it.
 
 #include "common.hpp"
 #include <fmt/format.h>
@@ -56,7 +56,7 @@ void add_watermark(CLI::App& app, context& ctx) {
     cmd->require_subcommand(1);
 
     auto set_o = std::make_shared<watermark_options>();
-    auto* set = cmd->add_subcommand("set", "Move the watermark to a time (stop the daemon first)");
+    auto* set = cmd->add_subcommand("set", "Move the watermark to a time");
     set->add_option("--stream", set_o->stream, "Stream name")->required();
     set->add_option("--to", set_o->to, "ISO-8601 time, e.g. 2026-11-01T00:00:00Z")->required();
     set->callback([&ctx, set_o] {
