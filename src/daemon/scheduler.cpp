@@ -1,5 +1,6 @@
 #include "crmsync/daemon/scheduler.hpp"
 
+#include "crmsync/daemon/notify.hpp"
 #include "crmsync/daemon/stream_cycle.hpp"
 #include "crmsync/observability/log.hpp"
 
@@ -70,6 +71,7 @@ void run_forever(asio::io_context& ioc,
     std::mt19937_64 rng{std::random_device{}()};
 
     asio::steady_timer force_stop(ioc);
+    notifier notify(ioc);
     // SIGHUP's default action would end the daemon; until reload exists, say so and go on.
     asio::signal_set hangup(ioc, SIGHUP);
     std::function<void(const boost::system::error_code&, int)> on_hangup =
@@ -87,6 +89,7 @@ void run_forever(asio::io_context& ioc,
             return;
         observability::info("Shutting down.", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
         stopping = true;
+        notify.stopping();
         hangup.cancel();
         for (auto& t : timers)
             t.cancel();
@@ -108,7 +111,7 @@ void run_forever(asio::io_context& ioc,
             std::uniform_int_distribution<long>(0, std::max<long>(0, every.count() / 10))(rng));
         asio::co_spawn(
             ioc,
-            [&s, &store, &rt, &stopping, &timer, first]() -> asio::awaitable<void> {
+            [&s, &store, &rt, &stopping, &timer, &notify, first]() -> asio::awaitable<void> {
                 auto delay = first;
                 while (!stopping) {
                     timer.expires_after(delay);
@@ -118,7 +121,9 @@ void run_forever(asio::io_context& ioc,
                     const auto started = std::chrono::steady_clock::now();
                     // The cycle logs its own summary and failure lines; the loop just goes on,
                     // so a failing stream retries at its next interval without blocking others.
-                    (void)co_await run_cycle(s, store, rt.opts().now, {.stopping = &stopping});
+                    const auto r =
+                        co_await run_cycle(s, store, rt.opts().now, {.stopping = &stopping});
+                    notify.stream_ran(s.cfg->name, r);
                     const auto spent = std::chrono::steady_clock::now() - started;
                     delay =
                         std::max(std::chrono::milliseconds{0},
@@ -136,10 +141,12 @@ void run_forever(asio::io_context& ioc,
                     signals.cancel();
                     hangup.cancel();
                     force_stop.cancel();
+                    notify.stopping();
                 }
             });
     }
     observability::info("Started.", {{"streams", rt.streams().size()}});
+    notify.ready();
     ioc.restart();
     ioc.run();
     observability::info("Stopped.");

@@ -5,14 +5,18 @@
 #include "fake_salesforce.hpp"
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <array>
 #include <cstdio>
+#include <cstring>
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sstream>
@@ -152,6 +156,30 @@ mappings: mappings/*.yaml
                           sf_.base_url(),
                           mkto_.base_url()));
         env_ = "CRMSYNC_TEST_SF_SECRET=" + sf_secret;
+    }
+
+    // Starts `crmsync run` in the background with stderr (the logs) to `log`; -1 if it failed.
+    pid_t spawn_run(const std::string& log, std::vector<std::string> extra_env = {}) {
+        std::vector<std::string> args{CRMSYNC_BINARY, "run", "-c", config()};
+        std::vector<char*> argv;
+        for (auto& a : args)
+            argv.push_back(a.data());
+        argv.push_back(nullptr);
+        std::vector<std::string> env_strings{env_, "PATH=/usr/bin:/bin"};
+        env_strings.insert(env_strings.end(), extra_env.begin(), extra_env.end());
+        std::vector<char*> envp;
+        for (auto& e : env_strings)
+            envp.push_back(e.data());
+        envp.push_back(nullptr);
+        posix_spawn_file_actions_t actions;
+        posix_spawn_file_actions_init(&actions);
+        posix_spawn_file_actions_addopen(
+            &actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        pid_t pid = 0;
+        const int rc =
+            posix_spawn(&pid, CRMSYNC_BINARY, &actions, nullptr, argv.data(), envp.data());
+        posix_spawn_file_actions_destroy(&actions);
+        return rc == 0 ? pid : -1;
     }
 
     fakes::fake_salesforce sf_;
@@ -362,23 +390,8 @@ TEST_F(cli_sync, run_syncs_on_schedule_and_stops_cleanly_on_sigterm) {
     }
     write_main("fake-sf-secret");
     const auto log = (dir_ / "run.log").string();
-    const std::string secret_env = env_;
-    std::vector<std::string> args{CRMSYNC_BINARY, "run", "-c", config()};
-    std::vector<char*> argv;
-    for (auto& a : args)
-        argv.push_back(a.data());
-    argv.push_back(nullptr);
-    std::vector<std::string> env_strings{secret_env, "PATH=/usr/bin:/bin"};
-    std::vector<char*> envp;
-    for (auto& e : env_strings)
-        envp.push_back(e.data());
-    envp.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    pid_t pid = 0;
-    ASSERT_EQ(posix_spawn(&pid, CRMSYNC_BINARY, &actions, nullptr, argv.data(), envp.data()), 0);
-    posix_spawn_file_actions_destroy(&actions);
+    const pid_t pid = spawn_run(log);
+    ASSERT_GT(pid, 0);
 
     // The first cycle starts within a tenth of the 1m interval; wait for its effect, bounded.
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
@@ -412,6 +425,78 @@ TEST_F(cli_sync, run_syncs_on_schedule_and_stops_cleanly_on_sigterm) {
     const auto text = read_log();
     EXPECT_NE(text.find("Shutting down."), std::string::npos) << text;
     EXPECT_NE(text.find("Stopped."), std::string::npos) << text;
+}
+
+// systemd's side of sd_notify(3): a unix datagram socket at NOTIFY_SOCKET, one message per
+// datagram.
+class notify_socket {
+public:
+    explicit notify_socket(const fs::path& path) {
+        fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
+        bound_ = fd_ >= 0 && ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    }
+    ~notify_socket() { ::close(fd_); }
+    bool bound() const { return bound_; }
+
+    // The first message received so far or within `limit` that starts with `prefix`; empty if
+    // none came.
+    std::string wait_for(std::string_view prefix, std::chrono::seconds limit) {
+        const auto deadline = std::chrono::steady_clock::now() + limit;
+        for (;;) {
+            for (const auto& m : messages_) {
+                if (m.starts_with(prefix))
+                    return m;
+            }
+            if (std::chrono::steady_clock::now() >= deadline)
+                return {};
+            pollfd p{fd_, POLLIN, 0};
+            if (::poll(&p, 1, 100) == 1) {
+                std::array<char, 4096> buf{};
+                const auto n = ::recv(fd_, buf.data(), buf.size(), 0);
+                if (n > 0)
+                    messages_.emplace_back(buf.data(), static_cast<std::size_t>(n));
+            }
+        }
+    }
+
+private:
+    int fd_ = -1;
+    bool bound_ = false;
+    std::vector<std::string> messages_;
+};
+
+TEST_F(cli_sync, run_tells_systemd_ready_status_watchdog_and_stopping) {
+    const auto past = timestamp{system_now() - std::chrono::minutes(10)};
+    for (int i = 0; i < 3; ++i) {
+        sf_.insert(
+            "Contact",
+            {{"LastName", fmt::format("L{}", i)}, {"Email", fmt::format("n{}@example.com", i)}},
+            past);
+    }
+    write_main("fake-sf-secret");
+    const auto socket_path = dir_ / "notify";
+    notify_socket systemd(socket_path);
+    ASSERT_TRUE(systemd.bound()) << socket_path;
+    // WatchdogSec=1 as systemd passes it: the daemon must ping at least every 500 ms.
+    const pid_t pid = spawn_run((dir_ / "run.log").string(),
+                                {"NOTIFY_SOCKET=" + socket_path.string(), "WATCHDOG_USEC=1000000"});
+    ASSERT_GT(pid, 0);
+
+    EXPECT_EQ(systemd.wait_for("READY=1", std::chrono::seconds(20)), "READY=1");
+    EXPECT_EQ(systemd.wait_for("WATCHDOG=1", std::chrono::seconds(20)), "WATCHDOG=1");
+    // The first cycle starts within a tenth of the 1m interval.
+    EXPECT_EQ(systemd.wait_for("STATUS=", std::chrono::seconds(20)),
+              "STATUS=contacts: read 3, created 3, updated 0, rejected 0");
+
+    ::kill(pid, SIGTERM);
+    EXPECT_EQ(systemd.wait_for("STOPPING=1", std::chrono::seconds(10)), "STOPPING=1");
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 }  // namespace
