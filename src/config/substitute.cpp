@@ -7,7 +7,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <iterator>
 #include <system_error>
 
 namespace crmsync::config {
@@ -54,7 +53,16 @@ bool read_secret_file(const std::filesystem::path& path, std::string& out, std::
             fmt::format("cannot read '{}' for ${{file:}}: {}", path.string(), std::strerror(errno));
         return false;
     }
-    out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    // The size check above sees regular files only: /dev/zero or a pipe must not be read
+    // without end (the mapping-loader fuzzer's `${file:/dev/zero}` ran out of memory).
+    out.resize(max_file_bytes + 1);
+    in.read(out.data(), static_cast<std::streamsize>(out.size()));
+    out.resize(static_cast<std::size_t>(in.gcount()));
+    if (out.size() > max_file_bytes) {
+        out.clear();
+        problem = fmt::format("'{}' for ${{file:}} is larger than 1 MiB", path.string());
+        return false;
+    }
     if (in.bad()) {
         problem = fmt::format("cannot read '{}' for ${{file:}}: read failed", path.string());
         return false;

@@ -251,12 +251,12 @@ private:
 
         if (const YAML::Node* n = m.find("transform"))
             read_steps(*n, m.path("transform"), f, info);
-        if (auto v = m.scalar("default")) {
-            if (v->is_null()) {
-                r_.problem(*m.find("default"), "'default: ~' has no effect; remove it");
-            } else {
-                f.fallback = std::move(*v);
-            }
+        // map_view::find treats a null value as absent, so `default: ~` (or `default:`) is
+        // caught through its key.
+        if (const YAML::Node* k = m.key_node("default"); k && !m.find("default")) {
+            r_.problem(*k, "'default: ~' has no effect; remove it");
+        } else if (auto v = m.scalar("default")) {
+            f.fallback = std::move(*v);
         }
         read_map(m, f, info);
         // Listed after map, where it acts, so the data dictionary reads in evaluation order.
@@ -477,6 +477,12 @@ private:
             auto key = r_.text(from, "map key");
             if (!key)
                 continue;
+            if (key->empty()) {
+                r_.problem(from,
+                           "map key \"\" is never looked up (null and \"\" are not "
+                           "translated); use 'default' to fill them");
+                continue;
+            }
             if (const auto first = seen.find(*key); first != seen.end()) {
                 r_.problem(from,
                            fmt::format("'{}' appears twice in the map; first at line {}, "

@@ -14,6 +14,10 @@ constexpr std::array<std::string_view, 8> names{
 bool is_space(char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
 }
+// A UTF-8 continuation byte is 10xxxxxx; every other byte starts a code point.
+bool is_continuation(char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) == 0x80;
+}
 bool is_upper(char c) {
     return c >= 'A' && c <= 'Z';
 }
@@ -102,8 +106,7 @@ void collapse_spaces(std::string& s) {
 void truncate(std::string& s, std::size_t code_points) {
     std::size_t seen = 0;
     for (std::size_t i = 0; i < s.size(); ++i) {
-        // A UTF-8 continuation byte is 10xxxxxx; every other byte starts a code point.
-        if ((static_cast<unsigned char>(s[i]) & 0xC0) == 0x80)
+        if (is_continuation(s[i]))
             continue;
         if (seen == code_points) {
             s.resize(i);
@@ -139,10 +142,16 @@ std::optional<date_format> date_format::compile(std::string_view format, std::st
             std::string known;
             for (char k : directives)
                 known += fmt::format("{}%{}", known.empty() ? "" : " ", k);
+            // Quote the whole character after '%': half of a UTF-8 sequence in a message is
+            // an invalid string in a terminal or a JSON log.
+            std::size_t end = i + 1;
+            while (end < format.size() && is_continuation(format[end]))
+                ++end;
+            const std::string_view shown = format.substr(i, end - i);
             return fail(
                 fmt::format("unknown directive '%{}' in date format '{}'; expected one "
                             "of: {}",
-                            d,
+                            shown,
                             format,
                             known));
         }

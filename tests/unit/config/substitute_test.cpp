@@ -77,6 +77,14 @@ TEST_F(substitute_test, file_content_loses_one_trailing_newline) {
     EXPECT_EQ(substitute("<${file:bare}>", dir_.path()).text, "<v>");
 }
 
+TEST_F(substitute_test, an_endless_file_is_cut_off_at_1_mib) {
+    // Regression (mapping-loader fuzzer): /dev/zero has no size to check up front and was
+    // read until memory ran out.
+    const auto s = substitute("${file:/dev/zero}", dir_.path());
+    EXPECT_FALSE(s.ok());
+    EXPECT_EQ(s.problem, "'/dev/zero' for ${file:} is larger than 1 MiB");
+}
+
 TEST_F(substitute_test, unreadable_file_names_the_path_never_a_value) {
     const auto missing = (dir_.path() / "nope").string();
     EXPECT_EQ(substitute("${file:" + missing + "}", dir_.path()).problem,

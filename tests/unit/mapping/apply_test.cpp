@@ -86,6 +86,121 @@ TEST(apply, each_transform) {
     }
 }
 
+// null (Salesforce sent null), "" and absent (a field the row does not carry, which the source
+// hands over as null) through every input and every step. `out` is the mapped value, or
+// empty `code` says the record maps; a non-empty `code` is the expected rejection.
+struct edge_case {
+    std::string entry;
+    std::map<std::string, value> row;
+    value out;
+    std::string code;
+};
+
+TEST(apply, null_empty_and_absent_through_every_input_and_step) {
+    const auto null = value::null();
+    for (const auto& c : std::initializer_list<edge_case>{
+             // from: null stays null, "" stays "", through every step.
+             {"{ to: x, from: X, transform: [trim, lower, upper, title, collapse_spaces] }",
+              {{"X", null}},
+              null},
+             {"{ to: x, from: X, transform: [trim, lower, upper, title, collapse_spaces] }",
+              {{"X", str("")}},
+              str("")},
+             {"{ to: x, from: X, transform: [{ truncate: 1 }] }", {}, null},
+             {"{ to: x, from: X, transform: [{ truncate: 1 }] }", {{"X", str("")}}, str("")},
+             {"{ to: x, from: X, transform: [{ date: \"%F\" }] }", {}, null},
+             {"{ to: x, from: X, transform: [{ date: \"%F\" }] }", {{"X", str("")}}, str("")},
+             // Whitespace only is a value for date: trim first to make it "".
+             {"{ to: x, from: X, transform: [{ date: \"%F\" }] }",
+              {{"X", str(" ")}},
+              null,
+              "INVALID_DATE"},
+             {"{ to: x, from: X, transform: [trim, { date: \"%F\" }] }",
+              {{"X", str(" ")}},
+              str("")},
+             {"{ to: x, from: X, transform: [{ date: \"%F\" }] }",
+              {{"X", num("20240501")}},
+              null,
+              "INVALID_DATE"},
+             // The default step fills null and "", not whitespace; later steps run on it.
+             {"{ to: x, from: X, transform: [{ default: d }] }", {}, str("d")},
+             {"{ to: x, from: X, transform: [{ default: d }] }", {{"X", str("")}}, str("d")},
+             {"{ to: x, from: X, transform: [{ default: d }] }", {{"X", str(" ")}}, str(" ")},
+             {"{ to: x, from: X, transform: [trim, { default: d }] }", {{"X", str(" ")}}, str("d")},
+             {"{ to: x, from: X, transform: [{ default: \"\" }] }", {}, str("")},
+             // The field's default: a "" default turns null into "" (no longer clears).
+             {"{ to: x, from: X, default: \"\" }", {}, str("")},
+             {"{ to: x, from: X, default: 0 }", {{"X", str("")}}, num("0")},
+             {"{ to: x, from: X, default: d, required: true }", {{"X", str("")}}, str("d")},
+             {"{ to: x, from: X, default: \"\", required: true }", {}, null, "REQUIRED_MISSING"},
+             // constant: the three empties are distinct.
+             {"{ to: x, constant: ~ }", {}, null},
+             {"{ to: x, constant: }", {}, null},
+             {"{ to: x, constant: \"\" }", {}, str("")},
+             {"{ to: x, constant: \"\", default: d }", {}, str("d")},
+             {"{ to: x, constant: ~, transform: [upper] }", {}, null},
+             {"{ to: x, constant: \" a \", transform: [trim, upper] }", {}, str("A")},
+             {"{ to: x, constant: ~, required: true }", {}, null, "REQUIRED_MISSING"},
+             // concat: null and "" parts add nothing; no field value at all gives null.
+             {"{ to: x, concat: [A, { literal: \"-\" }, B] }", {{"A", str("")}}, null},
+             {"{ to: x, concat: [A, { literal: \"-\" }, B] }", {{"A", str("a")}}, str("a-")},
+             {"{ to: x, concat: [A, { literal: \"-\" }, B] }", {{"B", str(" ")}}, str("- ")},
+             {"{ to: x, concat: [A, { literal: \"\" }, B] }",
+              {{"A", str("é")}, {"B", str("日")}},
+              str("é日")},
+             {"{ to: x, concat: [A, B], default: none }", {}, str("none")},
+             // coalesce: whitespace wins (it is a value); all-absent is null, any "" is "".
+             {"{ to: x, coalesce: [A, B] }", {{"A", str(" ")}, {"B", str("b")}}, str(" ")},
+             {"{ to: x, coalesce: [A, B] }", {}, null},
+             {"{ to: x, coalesce: [A, B] }", {{"A", str("")}}, str("")},
+             {"{ to: x, coalesce: [A, B] }", {{"B", str("")}}, str("")},
+             {"{ to: x, coalesce: [A, B] }", {{"A", value::boolean(false)}}, value::boolean(false)},
+             {"{ to: x, coalesce: [A], default: d }", {{"A", str("")}}, str("d")},
+             // map: null and "" are not looked up, whatever the policy.
+             {"{ to: x, from: X, map: { a: b } }", {}, null},
+             {"{ to: x, from: X, map: { a: b } }", {{"X", str("")}}, str("")},
+             {"{ to: x, from: X, map: { a: b }, unmapped: pass }", {{"X", str("")}}, str("")},
+             {"{ to: x, from: X, map: { a: b }, unmapped: default, default: d }", {}, str("d")},
+             // Lookups are exact bytes: case, whitespace and Unicode normalisation matter.
+             {"{ to: x, from: X, map: { a: b } }", {{"X", str("A")}}, null, "UNMAPPED_VALUE"},
+             {"{ to: x, from: X, map: { a: b } }", {{"X", str("a ")}}, null, "UNMAPPED_VALUE"},
+             {"{ to: x, from: X, map: { \"é\": e } }", {{"X", str("é")}}, str("e")},
+             {"{ to: x, from: X, map: { \"é\": e } }",
+              {{"X", str("e\u0301")}},  // e + COMBINING ACUTE: another text
+              null,
+              "UNMAPPED_VALUE"},
+             {"{ to: x, from: X, map: { \"é\": e }, unmapped: pass }",
+              {{"X", str("e\u0301")}},
+              str("e\u0301")},
+             // A map value may be "" or null: default then applies, required then rejects.
+             {"{ to: x, from: X, map: { a: ~ } }", {{"X", str("a")}}, null},
+             {"{ to: x, from: X, map: { a: \"\" }, default: d }", {{"X", str("a")}}, str("d")},
+             {"{ to: x, from: X, map: { a: ~ }, required: true }",
+              {{"X", str("a")}},
+              null,
+              "REQUIRED_MISSING"},
+             {"{ to: x, from: X, map: { a: b }, unmapped: default, default: d }",
+              {{"X", str("z")}},
+              str("d")},
+             // map after truncate sees the cut value.
+             {"{ to: x, from: X, transform: [{ truncate: 2 }], map: { \"日本\": JP } }",
+              {{"X", str("日本語")}},
+              str("JP")},
+         }) {
+        const auto p = one_field(c.entry);
+        ASSERT_NE(p, nullptr) << c.entry;
+        const auto r = run(*p, c.row);
+        if (c.code.empty()) {
+            ASSERT_TRUE(std::holds_alternative<payload>(r))
+                << c.entry << ": rejected " << std::get<rejected>(r).message;
+            EXPECT_EQ(std::get<payload>(r).fields.at(1), c.out) << c.entry;
+        } else {
+            ASSERT_TRUE(std::holds_alternative<rejected>(r)) << c.entry;
+            EXPECT_EQ(std::get<rejected>(r).code, c.code) << c.entry;
+        }
+    }
+}
+
 TEST(apply, from_passes_values_through_with_their_type) {
     const auto p = one_field("{ to: score, from: Lead_Score__c }");
     EXPECT_EQ(mapped(*p, {{"Lead_Score__c", num("12.50")}}), num("12.50"));

@@ -183,6 +183,7 @@ fields:
   - { to: c, from: C, map: { x: 1 }, unmapped: drop }
   - { to: d, from: D, map: [x, y] }
   - { to: e, from: E, map: { x: 1, x: 2 } }
+  - { to: f, from: F, map: { "": blank, x: 1 } }
 )")
                   .problems,
               (lines{
@@ -193,6 +194,30 @@ fields:
                   "m.yaml:5:28: 'fields.d.map' must be a map of CRM value to destination value, "
                   "not a list",
                   "m.yaml:6:36: 'x' appears twice in the map; first at line 6, column 30",
+                  // Regression: a "" key was accepted and silently never used.
+                  "m.yaml:7:30: map key \"\" is never looked up (null and \"\" are not "
+                  "translated); use 'default' to fill them",
+              }));
+}
+
+TEST(compile, a_null_default_is_refused_however_it_is_written) {
+    // Regression: the field's `default: ~` and `default:` were accepted and did nothing, as
+    // map_view::find reads a null value as absent. The step form needs its argument.
+    EXPECT_EQ(compile_text(R"(
+fields:
+  - { to: a, from: A, default: ~ }
+  - { to: b, from: B, default: }
+  - { to: c, from: C, default: null }
+  - { to: d, from: D, transform: [{ default: ~ }] }
+  - { to: e, from: E, default: "" }
+  - { to: f, from: F, default: "~" }
+)")
+                  .problems,
+              (lines{
+                  "m.yaml:2:23: 'default: ~' has no effect; remove it",
+                  "m.yaml:3:23: 'default: ~' has no effect; remove it",
+                  "m.yaml:4:23: 'default: ~' has no effect; remove it",
+                  "m.yaml:5:35: transform 'default' needs an argument: { default: VALUE }",
               }));
 }
 

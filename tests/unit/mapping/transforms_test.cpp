@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
 
 namespace crmsync::mapping {
@@ -63,6 +64,93 @@ TEST(transforms, truncate_counts_code_points_and_never_splits_one) {
            {"日本語", "日本"},  // three bytes each
            {"a😀b", "a😀"}});     // four bytes
     check(to(1), {{"😀😀", "😀"}, {"é", "é"}});
+}
+
+// Edge cases, one table per step. Values reach these functions only when they are not null
+// (plan.cpp skips steps on null), so "" is the empty case here; null and absent are covered
+// in apply_test.cpp.
+
+TEST(transforms, trim_edge_cases) {
+    check(trim,
+          {{"\t", ""},
+           {"\r\n", ""},
+           {"a", "a"},
+           {" a b ", "a b"},                    // inner whitespace is kept
+           {"\u3000a\u3000", "\u3000a\u3000"},  // IDEOGRAPHIC SPACE: not ASCII, kept
+           {"\u200ba", "\u200ba"},              // ZERO WIDTH SPACE: kept
+           {std::string("\0a\0", 3), std::string("\0a\0", 3)},  // NUL is not whitespace
+           {" 日本 ", "日本"}});
+}
+
+TEST(transforms, case_steps_leave_every_non_ascii_byte_alone) {
+    // Documented choice (transforms.hpp): no Unicode case mapping, so no host or locale
+    // dependency; multi-byte sequences come out byte for byte as they went in.
+    check(lower,
+          {{"ΑΒΓ", "ΑΒΓ"},            // Greek capitals stay
+           {"İSTANBUL", "İstanbul"},  // no Turkish dotted-i rule
+           {"ÀÉÎÕÜ ABC", "ÀÉÎÕÜ abc"},
+           {"MÜLLER", "mÜller"},
+           {"\xff\xfe"
+            "AB",
+            "\xff\xfe"
+            "ab"}});  // invalid UTF-8 passes through
+    check(upper,
+          {{"", ""},
+           {"straße", "STRAßE"},  // ß is not raised to SS
+           {"αβγ abc", "αβγ ABC"},
+           {"ñandú", "ñANDú"},
+           {"i\u0307", "I\u0307"}});  // i + COMBINING DOT ABOVE: only the ASCII i changes
+    check(title,
+          {{"ÉLODIE", "Élodie"},  // É is kept as is, the rest of the word is lowered
+           {"élodie", "élodie"},  // é is not raised (no Unicode case mapping)
+           {"ÑANDÚ ÁRBOL", "ÑandÚ Árbol"},
+           {"jean\u00a0pierre", "Jean\u00a0pierre"},  // a non-breaking space does not start a word
+           {"o’neil", "O’neil"},                      // nor does the typographic apostrophe U+2019
+           {"日本 tokyo", "日本 Tokyo"}});
+}
+
+TEST(transforms, title_word_boundaries) {
+    check(title,
+          {{"a", "A"},
+           {"-", "-"},
+           {"'", "'"},
+           {"--jean--pierre--", "--Jean--Pierre--"},
+           {"mary-kate o'hara", "Mary-Kate O'Hara"},
+           {"3RD AVENUE", "3rd Avenue"},          // a digit is the word's first character
+           {"j.r.r. TOLKIEN", "J.r.r. Tolkien"},  // '.' does not start a word
+           {"(JOHN)", "(john)"},
+           {"line\nbreak\ttab", "Line\nBreak\tTab"}});
+}
+
+TEST(transforms, collapse_spaces_edge_cases) {
+    check(collapse_spaces,
+          {{" ", " "},
+           {"\r\n", " "},
+           {"\t\t\t", " "},
+           {"a\r\nb", "a b"},
+           {"a \u00a0 b", "a \u00a0 b"},  // U+00A0 is not ASCII whitespace
+           {"日本  語", "日本 語"}});
+}
+
+TEST(transforms, truncate_edge_cases) {
+    const auto to = [](std::size_t n) { return [n](std::string& s) { truncate(s, n); }; };
+    // 0 is refused by the compiler; the function itself gives "".
+    check(to(0), {{"", ""}, {"abc", ""}, {"é", ""}, {"😀", ""}});
+    check(to(1), {{"", ""}, {"a", "a"}, {"ab", "a"}, {"éa", "é"}, {"日本", "日"}});
+    // A combining mark is its own code point: "é" written e + U+0301 is cut after the e.
+    check(to(1), {{"e\u0301", "e"}});
+    check(to(5), {{"  a  b", "  a  "}, {"日本語", "日本語"}});
+    check(to(static_cast<std::size_t>(-1)), {{"unchanged", "unchanged"}});
+    // Never a partial sequence: every cut of a mixed 1-4 byte text is valid UTF-8 and a
+    // prefix of the input, at a code point boundary.
+    const std::string mixed = "aé日😀b€ß𝄞";
+    const std::vector<std::string> prefixes{
+        "", "a", "aé", "aé日", "aé日😀", "aé日😀b", "aé日😀b€", "aé日😀b€ß", "aé日😀b€ß𝄞"};
+    for (std::size_t n = 0; n < prefixes.size() + 2; ++n) {
+        std::string s = mixed;
+        truncate(s, n);
+        EXPECT_EQ(s, prefixes[std::min(n, prefixes.size() - 1)]) << n;
+    }
 }
 
 TEST(date_format, refuses_formats_that_cannot_be_right) {
@@ -133,6 +221,80 @@ TEST(reformat_date, reads_every_form_salesforce_sends) {
                             "1369082972"}) {
         EXPECT_EQ(reformat_date(bad, f), std::nullopt) << bad;
     }
+}
+
+TEST(reformat_date, edge_cases) {
+    const auto f = *date_format::compile("%FT%T.%s", nullptr);
+    const auto iso = *date_format::compile("%Y-%m-%dT%H:%M:%SZ", nullptr);
+    for (const auto& [in, out] : std::initializer_list<std::pair<const char*, const char*>>{
+             // What Salesforce sends for a dateTime field, and its variants.
+             {"2024-05-01T10:00:00.000+0000", "2024-05-01T10:00:00Z"},
+             {"2024-05-01T10:00:00.000Z", "2024-05-01T10:00:00Z"},
+             {"2024-05-01T10:00:00.5Z", "2024-05-01T10:00:00Z"},          // one fraction digit
+             {"2024-05-01T10:00:00.999999999Z", "2024-05-01T10:00:00Z"},  // digits past ms dropped
+             {"2024-05-01T10:00:00+05:30", "2024-05-01T04:30:00Z"},
+             {"2024-05-01T10:00:00.000+0530", "2024-05-01T04:30:00Z"},
+             {"2024-05-01T01:00:00+02:00", "2024-04-30T23:00:00Z"},  // crosses a month
+             {"2024-12-31T23:30:00-01:00", "2025-01-01T00:30:00Z"},  // crosses a year
+             {"2016-12-31T23:59:60Z", "2017-01-01T00:00:00Z"},       // a leap second
+             // A Salesforce date field, and calendar edges.
+             {"2024-05-01", "2024-05-01T00:00:00Z"},
+             {"2024-02-29", "2024-02-29T00:00:00Z"},
+             {"2000-02-29", "2000-02-29T00:00:00Z"},
+             {"0001-01-01", "0001-01-01T00:00:00Z"},
+             {"9999-12-31", "9999-12-31T00:00:00Z"},
+         }) {
+        EXPECT_EQ(reformat_date(in, iso), out) << in;
+    }
+    EXPECT_EQ(reformat_date("2024-05-01T10:00:00.000+0000", f), "2024-05-01T10:00:00.1714557600");
+
+    for (const char* bad : {
+             "2024-02-30",  // no such day
+             "2023-02-29",  // not a leap year
+             "1900-02-29",  // nor is a century not divisible by 400
+             "2024-13-01",
+             "2024-00-10",
+             "2024-01-00",
+             "2024-04-31",
+             "2024-5-1",  // ISO needs two digits
+             "24-05-01",
+             "+2024-05-01",
+             "2024/05/01",
+             "20240501",     // basic format: not what Salesforce sends
+             " 2024-05-01",  // surrounding whitespace: trim first
+             "2024-05-01 ",
+             "2024-05-01T",
+             "2024-05-01T10:00",     // no seconds
+             "2024-05-01T10:00:00",  // no offset: which time zone?
+             "2024-05-01t10:00:00z",
+             "2024-05-01T10:00:00.Z",       // a dot with no digits
+             "2024-05-01T10:00:00.000+00",  // offset without minutes
+             "2024-05-01T10:00:00.000+000",
+             "2024-05-01T10:00:00.000+00000",
+             "2024-05-01T10:00:00+24:00",
+             "2024-05-01T10:00:00+01:60",
+             "2024-05-01T24:00:00Z",
+             "2024-05-01T10:60:00Z",
+             "2024-05-01T10:00:61Z",
+             "2024-05-01T10:00:00ZZ",
+             "2024-05-01T10:00:00Z junk",
+             "10:00:00.000Z",  // a Salesforce time field is not a date
+             "٢٠٢٤-٠٥-٠١",     // non-ASCII digits
+             "garbage",
+             "-",
+             "\xff\xfe",
+         }) {
+        EXPECT_EQ(reformat_date(bad, iso), std::nullopt) << bad;
+    }
+}
+
+TEST(date_format, names_a_non_ascii_directive_whole) {
+    // The message quotes the whole character after '%', never half of its UTF-8 sequence.
+    std::string problem;
+    EXPECT_FALSE(date_format::compile("%Y-%é", &problem));
+    EXPECT_TRUE(problem.starts_with("unknown directive '%é' in date format '%Y-%é';")) << problem;
+    EXPECT_FALSE(date_format::compile("%😀", &problem));
+    EXPECT_TRUE(problem.starts_with("unknown directive '%😀' in date format '%😀';")) << problem;
 }
 
 TEST(transforms, names_are_listed) {
