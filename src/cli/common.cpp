@@ -54,10 +54,19 @@ void check_streams(const config::config& cfg,
                             s.name,
                             s.destination.object));
         }
-        if (s.source.deletes.mode != config::deletes_mode::ignore) {
+        if (s.source.deletes.mode == config::deletes_mode::remove) {
+            problems.add(
+                s.where,
+                fmt::format("stream {}: 'deletes: delete' (removing the person) is not "
+                            "supported yet; use 'ignore' or '{{ flag: {{ field, value }} }}'",
+                            s.name));
+        } else if (s.source.deletes.mode == config::deletes_mode::flag &&
+                   s.source.deletes.flag_field == s.destination.key.destination) {
             problems.add(s.where,
-                         fmt::format("stream {}: deletes other than 'ignore' are not supported yet",
-                                     s.name));
+                         fmt::format("stream {}: deletes flag field '{}' is the stream key "
+                                     "(destination.key.destination); name another field",
+                                     s.name,
+                                     s.source.deletes.flag_field));
         }
         if (s.source.converted) {
             problems.add(s.where,

@@ -4,6 +4,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
+
 namespace crmsync::daemon {
 
 result<std::unique_ptr<runtime>> runtime::build(boost::asio::any_io_executor ex,
@@ -80,6 +83,39 @@ result<std::unique_ptr<runtime>> runtime::build(boost::asio::any_io_executor ex,
                                        .partition = s.destination.partition};
         sr.sink = std::make_unique<sink::marketo::lead_sink>(
             *dst->second, so, std::move(fields), retry_for("marketo"));
+        if (s.source.deletes.mode == config::deletes_mode::flag) {
+            const auto& cols = cs.plan->source_columns();
+            // The plan always reads the key's source field to fill the key; SOQL names are
+            // case-insensitive and the plan keeps the first spelling it met (mapping::compile).
+            const auto same = [&](const std::string& c) {
+                return std::equal(c.begin(),
+                                  c.end(),
+                                  s.destination.key.source.begin(),
+                                  s.destination.key.source.end(),
+                                  [](char x, char y) {
+                                      return std::tolower(static_cast<unsigned char>(x)) ==
+                                             std::tolower(static_cast<unsigned char>(y));
+                                  });
+            };
+            sr.key_column = static_cast<std::size_t>(std::find_if(cols.begin(), cols.end(), same) -
+                                                     cols.begin());
+            if (sr.key_column == cols.size()) {
+                return make_failure(errc::config_invalid,
+                                    fmt::format("stream {}: key source '{}' is not read",
+                                                s.name,
+                                                s.destination.key.source));
+            }
+            // partitionName is only valid with createOnly/createOrUpdate [MK-LEADS].
+            sink::marketo::sync_options fo{.action = "updateOnly",
+                                           .lookup_field = s.destination.key.destination,
+                                           .partition = {}};
+            sr.flag_sink = std::make_unique<sink::marketo::lead_sink>(
+                *dst->second,
+                fo,
+                std::vector<std::string>{s.destination.key.destination,
+                                         s.source.deletes.flag_field},
+                retry_for("marketo"));
+        }
         rt->streams_.push_back(std::move(sr));
     }
     return rt;

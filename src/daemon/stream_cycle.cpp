@@ -23,11 +23,25 @@ std::string api_usage_text(const std::optional<source::salesforce::api_usage>& u
     return u ? fmt::format("{}/{}", u->used, u->limit) : std::string{};
 }
 
+// Payloads for one sink, with the record id and digest each one stands for.
+struct lane {
+    std::vector<payload> payloads;
+    std::vector<std::string> ids;
+    std::vector<digest> digests;
+
+    void add(payload p, const std::string& id, const digest& d) {
+        payloads.push_back(std::move(p));
+        ids.push_back(id);
+        digests.push_back(d);
+    }
+};
+
 // Records waiting to be sent, and everything else decided since the last commit.
 struct pending_batch {
     std::vector<payload> payloads;
     std::vector<std::string> ids;
     std::vector<digest> digests;
+    lane flags;  // deletes: flag — marks for deleted records, sent updateOnly in their own call
     state::batch_commit commit;
     std::optional<state::watermark> last;  // position of the last record taken into this batch
 
@@ -52,6 +66,8 @@ public:
 private:
     asio::awaitable<result<void>> take(const record& r, const std::map<std::string, digest>& known);
     asio::awaitable<result<void>> flush();
+    asio::awaitable<result<std::size_t>> send_flags();
+    void take_deleted(const record& r, const std::map<std::string, digest>& known);
     void reject_preflight(const record& r, const rejected& why, const digest& d);
     void reset_batch();
 
@@ -97,7 +113,9 @@ asio::awaitable<result<void>> cycle::take(const record& r,
     ++sum_.read;
     batch_.last = state::watermark{r.system_modstamp, r.id};
     const auto seen = known.find(r.id);
-    if (r.is_deleted || s_.plan->skip(r)) {
+    if (r.is_deleted && s_.flag_sink) {
+        take_deleted(r, known);
+    } else if (r.is_deleted || s_.plan->skip(r)) {
         ++sum_.skipped;
     } else {
         auto mapped = s_.plan->apply(r);
@@ -113,9 +131,75 @@ asio::awaitable<result<void>> cycle::take(const record& r,
             batch_.digests.push_back(d);
         }
     }
-    if (batch_.payloads.size() >= s_.sink->max_batch())
+    if (batch_.payloads.size() >= s_.sink->max_batch() ||
+        (s_.flag_sink && batch_.flags.payloads.size() >= s_.flag_sink->max_batch())) {
         co_return co_await flush();
+    }
     co_return result<void>{};
+}
+
+void cycle::take_deleted(const record& r, const std::map<std::string, digest>& known) {
+    const auto& flag = s_.cfg->source.deletes;
+    value key = r.columns.at(s_.key_column);
+    if (key.is_null()) {
+        ++sum_.skipped;  // no key: no person to address
+        return;
+    }
+    payload p{{std::move(key), flag.flag_value}};
+    // The flag field's name is part of the digest, so a mark can never share a digest with the
+    // record's full payload: a record restored from the recycle bin is sent in full again.
+    const auto d =
+        payload_digest(payload{{p.fields[0], value::string(flag.flag_field), flag.flag_value}});
+    if (const auto seen = known.find(r.id); seen != known.end() && seen->second == d) {
+        ++sum_.unchanged;
+        ++batch_.commit.unchanged;
+        return;
+    }
+    batch_.flags.add(std::move(p), r.id, d);
+}
+
+asio::awaitable<result<std::size_t>> cycle::send_flags() {
+    auto& f = batch_.flags;
+    auto& c = batch_.commit;
+    std::size_t rejected_by_sink = 0;
+    if (f.payloads.empty())
+        co_return rejected_by_sink;
+    auto outcomes = co_await s_.flag_sink->push(f.payloads);
+    if (!outcomes)
+        co_return outcomes.error();
+    for (std::size_t i = 0; i < outcomes->size(); ++i) {
+        const auto& o = (*outcomes)[i];
+        if (std::holds_alternative<delivered>(o)) {
+            c.delivered.push_back({f.ids[i], f.digests[i]});
+            ++c.updated;
+            continue;
+        }
+        const auto& why = std::get<rejected>(o);
+        // 1004 "Lead not found" from updateOnly: the record was deleted before it ever reached
+        // the destination, so there is no person to mark — and updateOnly is what kept us from
+        // creating one. Nothing is left to do; the digest is stored so the overlap window does
+        // not ask again.
+        if (why.code == "1004") {
+            c.delivered.push_back({f.ids[i], f.digests[i]});
+            ++sum_.skipped;
+            continue;
+        }
+        observability::emit(observability::record_rejected{.stream = s_.cfg->name,
+                                                           .object = s_.cfg->source.object,
+                                                           .record_id = f.ids[i],
+                                                           .cat = why.category,
+                                                           .code = why.code,
+                                                           .message = why.message});
+        c.rejected.push_back({.record_id = f.ids[i],
+                              .category = why.category,
+                              .code = why.code,
+                              .message = why.message,
+                              .payload_json = s_.flag_sink->to_json(f.payloads[i]),
+                              .payload_digest = f.digests[i]});
+        ++rejected_by_sink;
+    }
+    ++sum_.batches;
+    co_return rejected_by_sink;
 }
 
 asio::awaitable<result<void>> cycle::flush() {
@@ -151,6 +235,10 @@ asio::awaitable<result<void>> cycle::flush() {
         }
         ++sum_.batches;
     }
+    auto flagged = co_await send_flags();
+    if (!flagged)
+        co_return flagged.error();
+    rejected_by_sink += *flagged;
     c.new_watermark = batch_.last;
     c.read_from = read_from_;
     // The destination acknowledged the batch: only now may the watermark pass its records.
@@ -168,12 +256,12 @@ asio::awaitable<result<void>> cycle::flush() {
     sum_.updated += c.updated;
     sum_.rejected += static_cast<std::int64_t>(rejected_by_sink);
     sum_.watermark = batch_.last;
-    if (!batch_.payloads.empty()) {
+    if (const auto sent = batch_.payloads.size() + batch_.flags.payloads.size(); sent != 0) {
         observability::emit(
             observability::batch_sent{.stream = s_.cfg->name,
                                       .object = s_.cfg->source.object,
                                       .batch_id = sum_.batches,
-                                      .sent = batch_.payloads.size(),
+                                      .sent = sent,
                                       .created = static_cast<std::size_t>(c.created),
                                       .updated = static_cast<std::size_t>(c.updated),
                                       .rejected = rejected_by_sink,
@@ -190,17 +278,21 @@ asio::awaitable<result<void>> cycle::run() {
         co_return wm.error();
     sum_.watermark = *wm;
     read_from_ = *wm;
+    // ignore reads through query, which never returns deleted records: no deletes are read.
+    const bool read_deletes = cfg.source.deletes.mode != config::deletes_mode::ignore;
     const auto w = compute_window(*wm, cfg.source.overlap, cfg.source.settle, now_());
     auto soql = source::salesforce::changed_since({.object = cfg.source.object,
                                                    .columns = s_.plan->source_columns(),
                                                    .where = cfg.source.where,
                                                    .from = w.from,
-                                                   .before = w.before});
+                                                   .before = w.before,
+                                                   .limit = std::nullopt,
+                                                   .with_deleted = read_deletes});
     if (!soql)
         co_return soql.error();
     reset_batch();
 
-    auto page = co_await s_.source->query(*soql, *s_.columns);
+    auto page = co_await s_.source->query(*soql, *s_.columns, read_deletes);
     for (;;) {
         if (!page)
             co_return page.error();

@@ -275,6 +275,7 @@ struct fake_salesforce::impl {
     std::map<std::string, cursor> cursors;
     std::deque<std::string> cursor_order;
     std::vector<std::string> queries;
+    std::vector<bool> queries_all;  // per entry of `queries`: received through queryAll
     std::optional<int> max_page;
     fault_script faults;
     std::unique_ptr<testing::loopback_server> server;  // last: stops before the state goes
@@ -997,6 +998,7 @@ struct fake_salesforce::impl {
             return sf_error(400, "MALFORMED_QUERY", "A query string has to be specified");
         }
         queries.push_back(*q);
+        queries_all.push_back(all);
         std::vector<ojson> rows;
         std::size_t total = 0;
         bool count_only = false;
@@ -1724,6 +1726,14 @@ void fake_salesforce::remove(const std::string& object, const std::string& id) {
     impl_->touch(row, std::nullopt);
 }
 
+void fake_salesforce::undelete(const std::string& object, const std::string& id) {
+    std::lock_guard lock(impl_->mu);
+    auto& o = impl_->object_or_throw(object);
+    auto& row = impl_->row_or_throw(o, id);
+    row["IsDeleted"] = false;
+    impl_->touch(row, std::nullopt);
+}
+
 void fake_salesforce::purge(const std::string& object, const std::string& id) {
     std::lock_guard lock(impl_->mu);
     auto& o = impl_->object_or_throw(object);
@@ -1832,6 +1842,12 @@ std::int64_t fake_salesforce::api_calls() const {
 std::size_t fake_salesforce::token_requests() const {
     std::lock_guard lock(impl_->mu);
     return impl_->token_requests;
+}
+
+std::size_t fake_salesforce::query_all_calls() const {
+    std::lock_guard lock(impl_->mu);
+    return static_cast<std::size_t>(
+        std::count(impl_->queries_all.begin(), impl_->queries_all.end(), true));
 }
 
 std::vector<std::string> fake_salesforce::queries() const {

@@ -124,6 +124,8 @@ public:
                 std::optional<timestamp> modstamp = std::nullopt);
     // Soft delete: IsDeleted = true, SystemModstamp = now; visible to queryAll only.
     void remove(const std::string& object, const std::string& id);
+    // Restored from the recycle bin: IsDeleted = false, SystemModstamp = now.
+    void undelete(const std::string& object, const std::string& id);
     // Hard delete (emptied recycle bin): gone from queryAll too.
     void purge(const std::string& object, const std::string& id);
     // The record as the REST API renders it (all fields), or nothing.
@@ -148,6 +150,7 @@ public:
     std::int64_t api_calls() const;            // REST API calls this fake counted, ever
     std::size_t token_requests() const;        // POSTs to the token endpoint (any outcome)
     std::vector<std::string> queries() const;  // every SOQL string received, decoded, in order
+    std::size_t query_all_calls() const;       // how many of those came through queryAll
     // Salesforce may return fewer rows than batchSize [SF-QUERYOPTS]; cap pages at `rows`.
     void set_max_page_size(std::optional<int> rows);
 

@@ -118,6 +118,45 @@ fields:
     EXPECT_NE(r.out.find("did you mean 'transform'"), std::string::npos) << r.out;
 }
 
+TEST_F(cli, validate_refuses_deletes_delete_and_a_flag_on_the_key_but_accepts_a_flag) {
+    write("crmsync.yaml", R"(state: /tmp/x.db
+sources:
+  org: { kind: salesforce, login_url: https://login.salesforce.com, auth: { flow: client_credentials, client_id: x, client_secret: y } }
+destinations:
+  mkto: { kind: marketo, base_url: https://1-2-3.mktorest.com, client_id: a, client_secret: b }
+mappings: mappings/*.yaml
+)");
+    const auto stream = [](const std::string& name, const std::string& deletes) {
+        return fmt::format(R"(stream: {}
+source: {{ from: org, object: Contact, deletes: {} }}
+destination:
+  to: mkto
+  key: {{ source: Id, destination: sfdcContactId }}
+fields:
+  - {{ to: email, from: Email }}
+)",
+                           name,
+                           deletes);
+    };
+    write("mappings/a.yaml", stream("removed", "delete"));
+    write("mappings/b.yaml", stream("on_key", "{ flag: { field: sfdcContactId, value: true } }"));
+    auto r = run("validate -c " + config());
+    EXPECT_EQ(r.exit_code, 2) << r.out;
+    EXPECT_NE(r.out.find("stream removed: 'deletes: delete' (removing the person) is not "
+                         "supported yet"),
+              std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("stream on_key: deletes flag field 'sfdcContactId' is the stream key"),
+              std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("2 problems found"), std::string::npos) << r.out;
+
+    fs::remove(dir_ / "mappings" / "a.yaml");
+    write("mappings/b.yaml", stream("flagged", "{ flag: { field: crmDeleted, value: true } }"));
+    r = run("validate -c " + config());
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+}
+
 TEST_F(cli, a_missing_config_file_exits_2) {
     const auto r = run("validate -c " + (dir_ / "nope.yaml").string());
     EXPECT_EQ(r.exit_code, 2);

@@ -87,15 +87,17 @@ mappings: mappings/*.yaml
                                                             auth,
                                                             budget,
                                                             mkto_->base_url());
+        const std::string deletes = deletes_.empty() ? "" : ", deletes: " + deletes_;
         std::ofstream(dir_ / "mappings" / "contacts.yaml") << R"(
 stream: contacts
-source: { from: org, object: Contact, where: "Email != null", settle: 30s, overlap: 5m }
+source: { from: org, object: Contact, where: "Email != null", settle: 30s, overlap: 5m)"
+                                                           << deletes << R"( }
 destination:
   to: mkto
   object: lead
   action: createOrUpdate
   key: { source: Id, destination: sfdcContactId }
-)" << mapping_fields;
+)" << mapping_fields << extra_fields_;
     }
 
     // One `crmsync once`, as the CLI runs it, with a short backoff so retry budgets end fast.
@@ -162,8 +164,10 @@ destination:
     std::unique_ptr<fakes::fake_salesforce> sf_;
     std::unique_ptr<fakes::fake_marketo> mkto_;
     fs::path dir_;
-    std::string sf_auth_;     // YAML flow map for sources.org.auth; empty = client_credentials
-    std::string api_budget_;  // sources.org.api_budget; empty = the default (100%)
+    std::string sf_auth_;       // YAML flow map for sources.org.auth; empty = client_credentials
+    std::string api_budget_;    // sources.org.api_budget; empty = the default (100%)
+    std::string deletes_;       // the stream's source.deletes; empty = the default (ignore)
+    std::string extra_fields_;  // more `fields:` entries after mapping_fields
 };
 
 void expect_ok(const std::vector<daemon::stream_result>& results) {
@@ -510,6 +514,119 @@ TEST_F(sync, api_budget_reached_mid_run_stops_reading_at_the_limit) {
     EXPECT_EQ(results[0].outcome.error().code, errc::quota_exhausted);
     EXPECT_EQ(sf_->api_usage(), 100) << "the budget is a ceiling, never crossed";
     EXPECT_EQ(records_pushed(), 600u) << "pages read before the limit are delivered";
+}
+
+}  // namespace
+}  // namespace crmsync
+
+namespace crmsync {
+namespace {
+
+constexpr const char* flag_deletes = "{ flag: { field: crmDeleted, value: true } }";
+
+TEST_F(sync, a_deleted_contact_is_flagged_with_one_update_only_call_and_never_again) {
+    deletes_ = flag_deletes;
+    write_config();
+    std::vector<std::string> ids;
+    for (int i = 0; i < 5; ++i)
+        ids.push_back(contact(i, timestamp{t0}));
+    advance(1min);
+    expect_ok(run_once());
+    const auto calls = mkto_->push_calls().size();
+
+    sf_->remove("Contact", ids[2]);
+    advance(1min);
+    expect_ok(run_once());
+    ASSERT_EQ(mkto_->push_calls().size(), calls + 1);
+    const auto last = mkto_->push_calls().back();
+    EXPECT_EQ(last["action"], "updateOnly");
+    EXPECT_EQ(last["lookupField"], "sfdcContactId");
+    EXPECT_EQ(last["input"], json::array({{{"sfdcContactId", ids[2]}, {"crmDeleted", true}}}));
+    const auto person = mkto_->find("sfdcContactId", ids[2]);
+    ASSERT_EQ(person.size(), 1u);
+    EXPECT_EQ(person[0]["crmDeleted"], true);
+    EXPECT_EQ(person[0]["firstName"], "First2") << "the mark leaves the other fields alone";
+    EXPECT_GT(sf_->query_all_calls(), 0u);
+    EXPECT_NE(sf_->queries().back().find("IsDeleted"), std::string::npos);
+
+    // The deleted record is re-read in the overlap window: its stored digest makes it free.
+    advance(1min);
+    expect_ok(run_once());
+    EXPECT_EQ(mkto_->push_calls().size(), calls + 1);
+}
+
+TEST_F(sync, a_contact_deleted_before_it_was_ever_synced_makes_no_person) {
+    deletes_ = flag_deletes;
+    write_config();
+    const auto kept = contact(1, timestamp{t0});
+    const auto gone = contact(2, timestamp{t0});
+    sf_->remove("Contact", gone);
+    advance(1min);
+    expect_ok(run_once());
+    EXPECT_EQ(persons_by_crm_id(), std::set<std::string>{kept});
+    // The mark went out updateOnly in a call of its own, and Marketo's 1004 is not a rejection.
+    std::size_t update_only = 0;
+    for (const auto& call : mkto_->push_calls()) {
+        if (call["action"] == "updateOnly") {
+            ++update_only;
+            EXPECT_EQ(call["input"].size(), 1u);
+        }
+    }
+    EXPECT_EQ(update_only, 1u);
+    auto errors = open_store()->list_errors({});
+    ASSERT_TRUE(errors);
+    EXPECT_TRUE(errors->empty());
+
+    const auto calls = mkto_->push_calls().size();
+    advance(1min);
+    expect_ok(run_once());
+    EXPECT_EQ(mkto_->push_calls().size(), calls) << "a 1004 is settled, not asked again";
+}
+
+TEST_F(sync, a_contact_restored_from_the_recycle_bin_is_sent_in_full_again) {
+    deletes_ = flag_deletes;
+    // Mapping the flag field from IsDeleted too is how a restore clears the mark.
+    extra_fields_ = "  - { to: crmDeleted, from: IsDeleted }\n";
+    write_config();
+    const auto id = contact(3, timestamp{t0});
+    advance(1min);
+    expect_ok(run_once());
+    sf_->remove("Contact", id);
+    advance(1min);
+    expect_ok(run_once());
+    const auto calls = mkto_->push_calls().size();
+
+    sf_->undelete("Contact", id);
+    advance(1min);
+    expect_ok(run_once());
+    ASSERT_EQ(mkto_->push_calls().size(), calls + 1);
+    const auto last = mkto_->push_calls().back();
+    EXPECT_EQ(last["action"], "createOrUpdate");
+    ASSERT_EQ(last["input"].size(), 1u);
+    EXPECT_EQ(last["input"][0]["sfdcContactId"], id);
+    EXPECT_EQ(last["input"][0]["firstName"], "First3");
+    EXPECT_EQ(last["input"][0]["crmDeleted"], false);
+    const auto person = mkto_->find("sfdcContactId", id);
+    ASSERT_EQ(person.size(), 1u);
+    EXPECT_EQ(person[0]["crmDeleted"], false);
+}
+
+TEST_F(sync, with_deletes_ignore_a_deleted_contact_reads_no_deletes_and_sends_nothing) {
+    std::vector<std::string> ids;
+    for (int i = 0; i < 3; ++i)
+        ids.push_back(contact(i, timestamp{t0}));
+    advance(1min);
+    expect_ok(run_once());
+    const auto calls = mkto_->push_calls().size();
+    sf_->remove("Contact", ids[1]);
+    advance(1min);
+    expect_ok(run_once());
+    EXPECT_EQ(mkto_->push_calls().size(), calls);
+    EXPECT_EQ(sf_->query_all_calls(), 0u);
+    for (const auto& q : sf_->queries())
+        EXPECT_EQ(q.find("IsDeleted"), std::string::npos) << q;
+    for (const auto& l : mkto_->leads())
+        EXPECT_FALSE(l.contains("crmDeleted") && l["crmDeleted"] == true);
 }
 
 }  // namespace

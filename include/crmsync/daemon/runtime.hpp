@@ -39,6 +39,10 @@ struct stream_runtime {
     std::shared_ptr<const mapping::plan> plan;
     source::salesforce::client* source = nullptr;
     std::unique_ptr<sink::sink> sink;
+    // deletes: flag — the same destination, but payloads of {key, flag field} sent updateOnly,
+    // so marking a deleted record can never create a person. Null for other modes.
+    std::unique_ptr<sink::sink> flag_sink;
+    std::size_t key_column = 0;  // index of destination.key.source in plan->source_columns()
     std::unique_ptr<source::salesforce::column_set> columns;
 };
 

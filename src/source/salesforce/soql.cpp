@@ -63,7 +63,17 @@ std::vector<std::string> select_list(const std::vector<std::string>& columns) {
 }
 
 result<std::string> changed_since(const window_query& q) {
-    auto head = select_from(q.object, q.columns);
+    auto columns = q.columns;
+    // query leaves IsDeleted false on every row; only queryAll returns deleted ones, and parse
+    // reads the field whenever it is present.
+    const auto is_deleted_column = [](const std::string& c) {
+        return c.size() == 9 && std::equal(c.begin(), c.end(), "isdeleted", [](char x, char y) {
+                   return std::tolower(static_cast<unsigned char>(x)) == y;
+               });
+    };
+    if (q.with_deleted && std::none_of(columns.begin(), columns.end(), is_deleted_column))
+        columns.emplace_back("IsDeleted");
+    auto head = select_from(q.object, columns);
     if (!head)
         return head;
     std::string soql = std::move(*head);

@@ -36,6 +36,23 @@ TEST(soql, window_is_inclusive_below_exclusive_above_and_keeps_the_stream_condit
               "ORDER BY SystemModstamp, Id");
 }
 
+TEST(soql, with_deleted_selects_is_deleted_once) {
+    window_query w{.object = "Contact",
+                   .columns = {"Email"},
+                   .where = {},
+                   .from = std::nullopt,
+                   .before = at("2026-11-23T10:00:00Z")};
+    w.with_deleted = true;
+    EXPECT_EQ(*changed_since(w),
+              "SELECT Id, SystemModstamp, Email, IsDeleted FROM Contact WHERE SystemModstamp < "
+              "2026-11-23T10:00:00Z ORDER BY SystemModstamp, Id");
+    // A mapping that reads IsDeleted itself does not get it twice.
+    w.columns = {"isDeleted", "Email"};
+    EXPECT_EQ(*changed_since(w),
+              "SELECT Id, SystemModstamp, isDeleted, Email FROM Contact WHERE SystemModstamp < "
+              "2026-11-23T10:00:00Z ORDER BY SystemModstamp, Id");
+}
+
 TEST(soql, a_limit_comes_after_the_order_and_must_be_positive) {
     window_query w{.object = "Contact",
                    .columns = {"Email"},

@@ -26,6 +26,8 @@ struct window_query {
     // At most this many records (preview); none: the whole window. The daemon never limits:
     // it pages through nextRecordsUrl instead, so a limit cannot hide a change.
     std::optional<std::size_t> limit;
+    // Also select IsDeleted, for a queryAll that reads soft-deleted records (deletes: flag).
+    bool with_deleted = false;
 };
 
 // A SOQL field name or relationship path (Account.Name); rejects anything that could inject.
