@@ -69,6 +69,12 @@ private:
     asio::awaitable<result<std::size_t>> send_flags();
     void take_deleted(const record& r, const std::map<std::string, digest>& known);
     void reject_preflight(const record& r, const rejected& why, const digest& d);
+    // Logs one rejection and adds it to the batch's commit (the error log row).
+    void log_rejection(const std::string& id,
+                       const rejected& why,
+                       std::string payload_json,
+                       const digest& d,
+                       bool preflight);
     void reset_batch();
 
     stream_runtime& s_;
@@ -88,23 +94,30 @@ void cycle::reset_batch() {
     batch_.commit.run_id = sum_.run_id;
 }
 
-void cycle::reject_preflight(const record& r, const rejected& why, const digest& d) {
-    // `d` fingerprints the source values (see fingerprint()), so an unchanged record re-read in
-    // the overlap window is not logged again.
-    state::rejection rej{.record_id = r.id,
-                         .category = why.category,
-                         .code = why.code,
-                         .message = why.message,
-                         .payload_json = {},
-                         .payload_digest = d};
+void cycle::log_rejection(const std::string& id,
+                          const rejected& why,
+                          std::string payload_json,
+                          const digest& d,
+                          bool preflight) {
     observability::emit(observability::record_rejected{.stream = s_.cfg->name,
                                                        .object = s_.cfg->source.object,
-                                                       .record_id = r.id,
+                                                       .record_id = id,
                                                        .cat = why.category,
                                                        .code = why.code,
                                                        .message = why.message,
-                                                       .preflight = true});
-    batch_.commit.rejected.push_back(std::move(rej));
+                                                       .preflight = preflight});
+    batch_.commit.rejected.push_back({.record_id = id,
+                                      .category = why.category,
+                                      .code = why.code,
+                                      .message = why.message,
+                                      .payload_json = std::move(payload_json),
+                                      .payload_digest = d});
+}
+
+void cycle::reject_preflight(const record& r, const rejected& why, const digest& d) {
+    // `d` fingerprints the source values (see fingerprint()), so an unchanged record re-read in
+    // the overlap window is not logged again. Nothing was sent, so there is no payload.
+    log_rejection(r.id, why, {}, d, true);
     ++sum_.rejected;
 }
 
@@ -184,18 +197,7 @@ asio::awaitable<result<std::size_t>> cycle::send_flags() {
             ++sum_.skipped;
             continue;
         }
-        observability::emit(observability::record_rejected{.stream = s_.cfg->name,
-                                                           .object = s_.cfg->source.object,
-                                                           .record_id = f.ids[i],
-                                                           .cat = why.category,
-                                                           .code = why.code,
-                                                           .message = why.message});
-        c.rejected.push_back({.record_id = f.ids[i],
-                              .category = why.category,
-                              .code = why.code,
-                              .message = why.message,
-                              .payload_json = s_.flag_sink->to_json(f.payloads[i]),
-                              .payload_digest = f.digests[i]});
+        log_rejection(f.ids[i], why, s_.flag_sink->to_json(f.payloads[i]), f.digests[i], false);
         ++rejected_by_sink;
     }
     ++sum_.batches;
@@ -219,18 +221,8 @@ asio::awaitable<result<void>> cycle::flush() {
                 continue;
             }
             const auto& why = std::get<rejected>((*outcomes)[i]);
-            observability::emit(observability::record_rejected{.stream = s_.cfg->name,
-                                                               .object = s_.cfg->source.object,
-                                                               .record_id = batch_.ids[i],
-                                                               .cat = why.category,
-                                                               .code = why.code,
-                                                               .message = why.message});
-            c.rejected.push_back({.record_id = batch_.ids[i],
-                                  .category = why.category,
-                                  .code = why.code,
-                                  .message = why.message,
-                                  .payload_json = s_.sink->to_json(batch_.payloads[i]),
-                                  .payload_digest = batch_.digests[i]});
+            log_rejection(
+                batch_.ids[i], why, s_.sink->to_json(batch_.payloads[i]), batch_.digests[i], false);
             ++rejected_by_sink;
         }
         ++sum_.batches;
