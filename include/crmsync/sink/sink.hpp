@@ -6,6 +6,7 @@
 #include "crmsync/core/error.hpp"
 #include "crmsync/core/outcome.hpp"
 #include "crmsync/core/record.hpp"
+#include "crmsync/sink/schema.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
@@ -27,6 +28,12 @@ public:
 
     virtual boost::asio::awaitable<result<std::vector<record_outcome>>> push(
         std::span<const payload> batch) = 0;
+
+    // The destination object's fields as the destination describes them now (one or two API
+    // calls, retried like any other): preflight, schema drift, `validate --online` and
+    // `mapping-doc` read it. `required` also reflects this stream's own settings, e.g. the
+    // lookup field every record of a Marketo sync must carry.
+    virtual boost::asio::awaitable<result<object_schema>> describe() = 0;
 
     // One record as the destination receives it, for the error log and preview.
     virtual std::string to_json(const payload& p) const = 0;

@@ -2,6 +2,7 @@
 
 #include "crmsync/sink/marketo/result_codes.hpp"
 
+#include "detail_envelope.hpp"
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -70,15 +71,6 @@ void append_record(std::string& out, const std::vector<std::string>& fields, con
     out += '}';
 }
 
-std::string code_text(const json& c) {
-    // [MK-ERR] codes are quoted integer strings; some mocks send numbers.
-    if (c.is_string())
-        return c.get<std::string>();
-    if (c.is_number_integer())
-        return std::to_string(c.get<long>());
-    return {};
-}
-
 }  // namespace
 
 std::string encode_record(const std::vector<std::string>& fields, const payload& p) {
@@ -112,64 +104,10 @@ std::string encode_sync_leads(const sync_options& o,
 
 result<std::vector<record_outcome>> decode_sync_response(std::string_view body,
                                                          std::size_t expected) {
-    const json j = json::parse(body, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) {
-        return make_failure(
-            errc::bad_response,
-            fmt::format("leads.json: body is not a JSON object ({} bytes)", body.size()));
-    }
-    const auto success = j.find("success");
-    if (success == j.end() || !success->is_boolean()) {
-        return make_failure(errc::bad_response, "leads.json: no success flag");
-    }
-    if (!success->get<bool>()) {
-        std::string code, message;
-        if (auto errs = j.find("errors");
-            errs != j.end() && errs->is_array() && !errs->empty() && errs->front().is_object()) {
-            code = code_text(errs->front().value("code", json()));
-            message = errs->front().value("message", "");
-        }
-        failure f =
-            make_failure(code.empty() ? errc::bad_response : classify_response_code(code),
-                         fmt::format("leads.json: {} {}", code.empty() ? "?" : code, message));
-        f.vendor_code = code;
-        return f;
-    }
-    const auto res = j.find("result");
-    if (res == j.end() || !res->is_array() || res->size() != expected) {
-        return make_failure(errc::bad_response,
-                            fmt::format("leads.json: expected {} results, got {}",
-                                        expected,
-                                        res != j.end() && res->is_array() ? res->size() : 0));
-    }
-    std::vector<record_outcome> out;
-    out.reserve(expected);
-    for (const auto& item : *res) {
-        const std::string status = item.is_object() ? item.value("status", "") : "";
-        if (status == "created" || status == "updated") {
-            out.push_back(delivered{status == "created"});
-            continue;
-        }
-        if (status != "skipped") {
-            return make_failure(errc::bad_response,
-                                fmt::format("leads.json: unknown record status '{}'", status));
-        }
-        rejected r;
-        // Docs and examples use a `reasons` array; the swagger schema a singular `reason`.
-        const json* reason = nullptr;
-        if (auto rs = item.find("reasons"); rs != item.end() && rs->is_array() && !rs->empty()) {
-            reason = &rs->front();
-        } else if (auto r1 = item.find("reason"); r1 != item.end() && r1->is_object()) {
-            reason = &*r1;
-        }
-        if (reason && reason->is_object()) {
-            r.code = code_text(reason->value("code", json()));
-            r.message = reason->value("message", "");
-        }
-        r.category = classify_reason_code(r.code);
-        out.push_back(std::move(r));
-    }
-    return out;
+    auto res = detail::read_envelope(body, "leads.json");
+    if (!res)
+        return res.error();
+    return detail::decode_results(*res, expected, "leads.json");
 }
 
 }  // namespace crmsync::sink::marketo

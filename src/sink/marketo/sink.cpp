@@ -1,5 +1,6 @@
 #include "crmsync/sink/marketo/sink.hpp"
 
+#include "crmsync/sink/marketo/describe.hpp"
 #include "crmsync/sink/marketo/result_codes.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -16,8 +17,22 @@ namespace {
 
 // Sync Leads may take up to 90 s server-side [MK-LEADS]; give it a little more.
 constexpr std::chrono::milliseconds push_timeout{100'000};
+// Most lead endpoints time out after 30 s server-side [MK-LEADS].
+constexpr std::chrono::milliseconds describe_timeout{35'000};
 // Renew a minute early so a token never expires between our check and Marketo's.
 constexpr std::chrono::seconds token_margin{60};
+
+// Runs one Marketo call under the retry policy: 601/602 get one new token, transient failures
+// back off (http::retry_call), everything else goes up.
+template <class T, class Op>
+asio::awaitable<result<T>> with_retries(session& s, const http::retry_context& retry, Op op) {
+    auto refresh = [&s]() -> asio::awaitable<result<void>> {
+        s.invalidate_token();
+        co_return co_await s.authenticate();
+    };
+    co_return with_context(co_await http::retry_call<T>(retry, std::move(op), classify, refresh),
+                           fmt::format("marketo {}", s.settings().name));
+}
 
 }  // namespace
 
@@ -83,6 +98,36 @@ asio::awaitable<result<std::string>> session::token() {
     co_return *token_;
 }
 
+asio::awaitable<result<std::string>> session::call(boost::beast::http::verb method,
+                                                   std::string path,
+                                                   std::string body,
+                                                   std::chrono::milliseconds timeout) {
+    auto token = co_await this->token();
+    if (!token)
+        co_return token.error();
+    co_await acquire_slot();
+    http::request req;
+    req.method = method;
+    req.url = cfg_.base_url + path;
+    req.headers.emplace_back("Authorization", "Bearer " + *token);
+    if (!body.empty())
+        req.content_type = "application/json";
+    req.body = std::move(body);
+    req.timeout = timeout;
+    auto r = co_await http_.send(std::move(req));
+    if (!r)
+        co_return r.error();
+    if (r->status != 200) {
+        // [MK-ERR] HTTP-level: 413 payload too large, 414 URI too long, 5xx from the edge.
+        const auto name = path.substr(path.rfind('/') + 1);
+        failure f = make_failure(r->status >= 500 ? errc::transient : errc::request_rejected,
+                                 fmt::format("{}: http {}", name, r->status));
+        f.http_status = r->status;
+        co_return f;
+    }
+    co_return std::move(r->body);
+}
+
 asio::awaitable<void> session::acquire_slot() {
     for (;;) {
         const auto wait = window_.try_acquire(std::chrono::steady_clock::now());
@@ -114,43 +159,49 @@ asio::awaitable<result<void>> lead_sink::authenticate() {
     co_return co_await http::retry_call<void>(retry_, op, classify, no_refresh);
 }
 
-asio::awaitable<result<std::vector<record_outcome>>> lead_sink::push_once(const std::string& body,
-                                                                          std::size_t n) {
-    auto token = co_await session_.token();
-    if (!token)
-        co_return token.error();
-    co_await session_.acquire_slot();
-    http::request req;
-    req.method = boost::beast::http::verb::post;
-    req.url = session_.settings().base_url + "/rest/v1/leads.json";
-    req.headers.emplace_back("Authorization", "Bearer " + *token);
-    req.content_type = "application/json";
-    req.body = body;
-    req.timeout = push_timeout;
-    auto r = co_await session_.http().send(std::move(req));
-    if (!r)
-        co_return r.error();
-    if (r->status != 200) {
-        // [MK-ERR] HTTP-level: 413 payload too large, 414 URI too long, 5xx from the edge.
-        failure f = make_failure(r->status >= 500 ? errc::transient : errc::request_rejected,
-                                 fmt::format("leads.json: http {}", r->status));
-        f.http_status = r->status;
-        co_return f;
-    }
-    co_return decode_sync_response(r->body, n);
-}
-
 asio::awaitable<result<std::vector<record_outcome>>> lead_sink::push(
     std::span<const payload> batch) {
     const std::string body = encode_sync_leads(options_, fields_, batch);
-    auto op = [this, &body, n = batch.size()]() { return push_once(body, n); };
-    auto refresh = [this]() -> asio::awaitable<result<void>> {
-        session_.invalidate_token();
-        co_return co_await session_.authenticate();
+    co_return co_await with_retries<std::vector<record_outcome>>(
+        session_,
+        retry_,
+        [this, &body, n = batch.size()]() -> asio::awaitable<result<std::vector<record_outcome>>> {
+            auto r = co_await session_.call(
+                boost::beast::http::verb::post, "/rest/v1/leads.json", body, push_timeout);
+            if (!r)
+                co_return r.error();
+            co_return decode_sync_response(*r, n);
+        });
+}
+
+asio::awaitable<result<object_schema>> lead_sink::describe() {
+    // The envelope is read inside the retried call: a 601/602 or 606 arrives as HTTP 200.
+    auto fetch = [this]<class T>(const char* path, result<T> (*parse)(std::string_view)) {
+        return with_retries<T>(
+            session_, retry_, [this, path, parse]() -> asio::awaitable<result<T>> {
+                auto body = co_await session_.call(
+                    boost::beast::http::verb::get, path, {}, describe_timeout);
+                if (!body)
+                    co_return body.error();
+                co_return parse(*body);
+            });
     };
-    co_return with_context(
-        co_await http::retry_call<std::vector<record_outcome>>(retry_, op, classify, refresh),
-        fmt::format("marketo {}", session_.settings().name));
+    auto schema = co_await fetch("/rest/v1/leads/describe.json", &parse_lead_describe);
+    if (!schema)
+        co_return schema.error();
+    auto keys = co_await fetch("/rest/v1/leads/describe2.json", &parse_lead_search_fields);
+    if (!keys)
+        co_return keys.error();
+    schema->key_fields = std::move(*keys);
+    // Sync Leads skips a record without its lookup field (1002) when it updates by it
+    // [MK-LEADS]: for this stream the field is as good as required.
+    if (options_.action == "createOrUpdate" || options_.action == "updateOnly") {
+        for (auto& f : schema->fields) {
+            if (f.name == options_.lookup_field)
+                f.required = true;
+        }
+    }
+    co_return schema;
 }
 
 }  // namespace crmsync::sink::marketo

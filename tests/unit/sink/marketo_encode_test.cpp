@@ -2,11 +2,9 @@
 #include "crmsync/sink/marketo/result_codes.hpp"
 #include "crmsync/sink/marketo/sink.hpp"
 
+#include "api_fixture.hpp"
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-
-#include <fstream>
-#include <sstream>
 
 namespace crmsync::sink::marketo {
 namespace {
@@ -14,10 +12,7 @@ namespace {
 using json = nlohmann::json;
 
 std::string fixture(const std::string& name) {
-    std::ifstream in(std::string(CRMSYNC_FIXTURES) + "/marketo/" + name);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+    return testing::api_fixture("marketo", name);
 }
 
 TEST(marketo_encode, sync_leads_body_has_the_documented_shape) {

@@ -35,6 +35,13 @@ public:
     boost::asio::awaitable<result<void>> authenticate();
     // Waits until the call window has room, then counts one call.
     boost::asio::awaitable<void> acquire_slot();
+    // One REST call (`path` under base_url, with its query) with a valid token, counted against
+    // the call window: the HTTP 200 body, whose envelope the caller reads, or the failure
+    // (a non-200 status: errc::transient for 5xx, request_rejected otherwise).
+    boost::asio::awaitable<result<std::string>> call(boost::beast::http::verb method,
+                                                     std::string path,
+                                                     std::string body,
+                                                     std::chrono::milliseconds timeout);
 
     http::client& http() noexcept { return http_; }
     const config::destination& settings() const noexcept { return cfg_; }
@@ -61,12 +68,11 @@ public:
     boost::asio::awaitable<result<void>> authenticate() override;
     boost::asio::awaitable<result<std::vector<record_outcome>>> push(
         std::span<const payload> batch) override;
+    // leads/describe.json for the fields, describe2.json for the lookup fields.
+    boost::asio::awaitable<result<object_schema>> describe() override;
     std::string to_json(const payload& p) const override;
 
 private:
-    boost::asio::awaitable<result<std::vector<record_outcome>>> push_once(const std::string& body,
-                                                                          std::size_t n);
-
     session& session_;
     sync_options options_;
     std::vector<std::string> fields_;

@@ -1,0 +1,87 @@
+#include "crmsync/sink/marketo/describe.hpp"
+
+#include "detail_envelope.hpp"
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace crmsync::sink::marketo {
+namespace {
+
+using json = nlohmann::json;
+
+std::string string_at(const json& o, const char* key) {
+    const auto it = o.find(key);
+    return it != o.end() && it->is_string() ? it->get<std::string>() : std::string{};
+}
+
+bool bool_at(const json& o, const char* key, bool fallback) {
+    const auto it = o.find(key);
+    return it != o.end() && it->is_boolean() ? it->get<bool>() : fallback;
+}
+
+std::optional<std::size_t> length_at(const json& o) {
+    const auto it = o.find("length");
+    if (it == o.end() || !it->is_number_integer() || it->get<long long>() <= 0)
+        return std::nullopt;
+    return static_cast<std::size_t>(it->get<long long>());
+}
+
+}  // namespace
+
+result<object_schema> parse_lead_describe(std::string_view body) {
+    constexpr std::string_view what = "leads/describe.json";
+    auto res = detail::read_envelope(body, what);
+    if (!res)
+        return res.error();
+    object_schema out;
+    out.object = "lead";
+    for (const auto& item : *res) {
+        if (!item.is_object())
+            return make_failure(errc::bad_response,
+                                fmt::format("{}: a field is not an object", what));
+        const auto rest = item.find("rest");
+        if (rest == item.end() || rest->is_null())
+            continue;  // SOAP-only field: not writable through REST [MK-LEADS]
+        field_schema f;
+        if (rest->is_object())
+            f.name = string_at(*rest, "name");
+        if (f.name.empty()) {
+            return make_failure(errc::bad_response,
+                                fmt::format("{}: a field's rest block has no name", what));
+        }
+        f.type = string_at(item, "dataType");
+        f.length = length_at(item);
+        f.read_only = bool_at(*rest, "readOnly", false);
+        if (f.name == "id")
+            out.id_field = f.name;
+        out.fields.push_back(std::move(f));
+    }
+    if (out.fields.empty()) {
+        // Every instance has at least email and id: an empty list is a broken answer, and
+        // taking it at its word would make every mapped field look dropped (schema drift).
+        return make_failure(errc::bad_response, fmt::format("{}: no REST fields", what));
+    }
+    return out;
+}
+
+result<std::vector<std::string>> parse_lead_search_fields(std::string_view body) {
+    constexpr std::string_view what = "leads/describe2.json";
+    auto res = detail::read_envelope(body, what);
+    if (!res)
+        return res.error();
+    if (res->empty() || !res->front().is_object())
+        return make_failure(errc::bad_response, fmt::format("{}: no lead description", what));
+    const auto sf = res->front().find("searchableFields");
+    if (sf == res->front().end() || !sf->is_array())
+        return make_failure(errc::bad_response, fmt::format("{}: no searchableFields", what));
+    std::vector<std::string> out;
+    for (const auto& entry : *sf) {
+        // A compound entry ([a, b]) is a search over several fields together, which a Sync
+        // Leads lookupField (one field) cannot name.
+        if (entry.is_array() && entry.size() == 1 && entry.front().is_string())
+            out.push_back(entry.front().get<std::string>());
+    }
+    return out;
+}
+
+}  // namespace crmsync::sink::marketo
