@@ -14,8 +14,8 @@
 namespace crmsync::config::detail {
 namespace {
 
-constexpr std::array<std::string_view, 6> stream_keys{
-    "stream", "description", "source", "destination", "skip_if", "fields"};
+constexpr std::array<std::string_view, 7> stream_keys{
+    "stream", "description", "source", "destination", "phone_region", "skip_if", "fields"};
 constexpr std::array<std::string_view, 8> source_keys{
     "from", "object", "where", "every", "settle", "overlap", "deletes", "converted"};
 constexpr std::array<std::string_view, 5> destination_keys{
@@ -282,6 +282,8 @@ void read_stream_file(const std::string& file,
         s.fields = *n;
     if (const YAML::Node* n = top.find("skip_if"))
         s.skip_if = *n;
+    if (const YAML::Node* n = top.find("phone_region"))
+        s.phone_region = *n;
     if (!duplicate)
         cfg.streams.push_back(std::move(s));
 }

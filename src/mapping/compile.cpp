@@ -38,10 +38,21 @@ constexpr std::array<std::string_view, 4> input_keys{"from", "coalesce", "consta
 constexpr std::array<std::string_view, 1> literal_keys{"literal"};
 constexpr std::array<std::string_view, 4> condition_keys{"field", "is", "equals", "in"};
 constexpr std::array<std::string_view, 3> condition_ops{"is", "equals", "in"};
+constexpr std::array<std::string_view, 3> phone_keys{"format", "region", "invalid"};
 
-enum class transform_kind { trim, lower, upper, title, collapse_spaces, truncate, date, fallback };
+enum class transform_kind {
+    trim,
+    lower,
+    upper,
+    title,
+    collapse_spaces,
+    truncate,
+    date,
+    phone,
+    fallback
+};
 // Keep in step with transform_names() in transforms.cpp.
-constexpr config::enum_table<transform_kind, 8> transform_kinds{
+constexpr config::enum_table<transform_kind, 9> transform_kinds{
     "transform",
     {{{"trim", transform_kind::trim},
       {"lower", transform_kind::lower},
@@ -50,7 +61,22 @@ constexpr config::enum_table<transform_kind, 8> transform_kinds{
       {"collapse_spaces", transform_kind::collapse_spaces},
       {"truncate", transform_kind::truncate},
       {"date", transform_kind::date},
+      {"phone", transform_kind::phone},
       {"default", transform_kind::fallback}}}};
+
+// libphonenumber's format names, spelt as its API and documentation spell them.
+constexpr config::enum_table<phone_style, 4> phone_styles{
+    "phone format",
+    {{{"E164", phone_style::e164},
+      {"INTERNATIONAL", phone_style::international},
+      {"NATIONAL", phone_style::national},
+      {"RFC3966", phone_style::rfc3966}}}};
+
+constexpr config::enum_table<detail::invalid_phone_policy, 3> invalid_phone_policies{
+    "invalid phone policy",
+    {{{"reject", detail::invalid_phone_policy::reject},
+      {"pass", detail::invalid_phone_policy::pass},
+      {"clear", detail::invalid_phone_policy::clear}}}};
 
 constexpr config::enum_table<detail::unmapped_policy, 3> unmapped_policies{
     "unmapped policy",
@@ -80,6 +106,10 @@ public:
     std::shared_ptr<const plan> run() {
         const std::size_t before = r_.problem_count();
         add_key();
+        if (stream_.phone_region.IsDefined() && !stream_.phone_region.IsNull()) {
+            if (auto region = phone_region(stream_.phone_region, "phone_region"))
+                stream_region_ = std::move(*region);
+        }
         if (!stream_.fields.IsDefined() || stream_.fields.IsNull()) {
             r_.problem(stream_.where,
                        fmt::format("stream '{}' has no 'fields' to map", stream_.name));
@@ -375,7 +405,7 @@ private:
             return;
         }
         const bool takes_arg = *kind == transform_kind::truncate || *kind == transform_kind::date ||
-                               *kind == transform_kind::fallback;
+                               *kind == transform_kind::phone || *kind == transform_kind::fallback;
         if (takes_arg && (!item.IsMap() || arg.IsNull())) {
             r_.problem(item,
                        fmt::format("transform '{}' needs an argument: {{ {}: {} }}",
@@ -383,6 +413,7 @@ private:
                                    name,
                                    *kind == transform_kind::truncate ? "80"
                                    : *kind == transform_kind::date   ? "\"%Y-%m-%d\""
+                                   : *kind == transform_kind::phone  ? "E164"
                                                                      : "VALUE"));
             return;
         }
@@ -438,6 +469,9 @@ private:
                 info.transforms.push_back(fmt::format("date: {}", *t));
                 return;
             }
+            case transform_kind::phone:
+                read_phone(arg, path, f, info);
+                return;
             case transform_kind::fallback: {
                 auto v = r_.scalar(arg, "default");
                 if (!v)
@@ -452,6 +486,68 @@ private:
             }
         }
         info.transforms.push_back(name);
+    }
+
+    // A region code as libphonenumber knows it; "fr" is read as "FR".
+    std::optional<std::string> phone_region(const YAML::Node& n, std::string_view what) {
+        auto t = r_.text(n, what);
+        if (!t)
+            return std::nullopt;
+        std::string region = *t;
+        upper(region);
+        if (!is_phone_region(region)) {
+            r_.problem(n,
+                       fmt::format("unknown phone region '{}'; expected an ISO 3166-1 two-letter "
+                                   "code such as FR, US or GB",
+                                   *t));
+            return std::nullopt;
+        }
+        return region;
+    }
+
+    // { phone: E164 } or { phone: { format: E164, region: FR, invalid: reject } }.
+    void read_phone(const YAML::Node& arg,
+                    const std::string& path,
+                    compiled_field& f,
+                    field_info& info) {
+        detail::op_phone op;
+        op.region = stream_region_;
+        const auto style = [&](const YAML::Node& n) -> bool {
+            const auto t = r_.text(n, "phone");
+            if (!t)
+                return false;
+            const auto s = phone_styles.parse(*t);
+            if (!s) {
+                r_.problem(n, phone_styles.unknown(*t));
+                return false;
+            }
+            op.style = *s;
+            return true;
+        };
+        if (arg.IsMap()) {
+            map_view m(r_, arg, path + ".phone", phone_keys);
+            const std::size_t before = r_.problem_count();
+            if (const YAML::Node* n = m.find("format"))
+                style(*n);
+            if (const YAML::Node* n = m.find("region")) {
+                if (auto region = phone_region(*n, m.path("region")))
+                    op.region = std::move(*region);
+            }
+            if (auto policy = m.choice("invalid", invalid_phone_policies))
+                op.invalid = *policy;
+            if (r_.problem_count() != before)
+                return;
+        } else if (!style(arg)) {
+            return;
+        }
+        // "phone: E164", then what differs from the defaults, as an admin would write it.
+        std::string shown = fmt::format("phone: {}", phone_styles.name(op.style));
+        if (!op.region.empty())
+            shown += fmt::format(", region {}", op.region);
+        if (op.invalid != detail::invalid_phone_policy::reject)
+            shown += fmt::format(", invalid: {}", invalid_phone_policies.name(op.invalid));
+        info.transforms.push_back(std::move(shown));
+        f.steps.push_back(std::move(op));
     }
 
     void read_map(map_view& m, compiled_field& f, field_info& info) {
@@ -600,6 +696,7 @@ private:
     std::map<std::string, std::size_t, std::less<>> column_index_;  // folded name -> column
     std::map<std::string, position, std::less<>> destinations_;     // folded name -> where
     std::string key_field_name_;                                    // folded
+    std::string stream_region_;  // phone_region: what `phone` steps use unless they name one
     std::vector<field_info> info_;
     std::vector<compiled_field> fields_;
     std::size_t key_field_ = 0;

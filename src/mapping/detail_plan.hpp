@@ -25,6 +25,13 @@ struct op_truncate {
 struct op_date {
     date_format format;
 };
+// What a `phone` step does with a text that is not a phone number.
+enum class invalid_phone_policy { reject, pass, clear };
+struct op_phone {
+    phone_style style = phone_style::e164;
+    std::string region;  // empty: numbers must carry their country code
+    invalid_phone_policy invalid = invalid_phone_policy::reject;
+};
 struct op_default {
     value fallback;
 };
@@ -35,6 +42,7 @@ using step = std::variant<op_trim,
                           op_collapse_spaces,
                           op_truncate,
                           op_date,
+                          op_phone,
                           op_default>;
 
 struct in_column {

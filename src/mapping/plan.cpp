@@ -65,7 +65,7 @@ value read_input(const input& in, const record& r) {
         in);
 }
 
-// Runs one step; a rejection only for a date that is not one.
+// Runs one step; a rejection only for a date or phone number that is not one.
 std::optional<rejected> run_step(const step& s, value& v, const compiled_field& f) {
     if (const auto* d = std::get_if<op_default>(&s)) {
         if (v.is_empty())
@@ -102,6 +102,28 @@ std::optional<rejected> run_step(const step& s, value& v, const compiled_field& 
                                               f.sources));
                 }
                 v = value::string(std::move(*out));
+            } else if constexpr (std::is_same_v<T, op_phone>) {
+                if (v.is_empty())
+                    return std::nullopt;
+                auto out = format_phone(v.text(), op.style, op.region);
+                if (auto* number = std::get_if<std::string>(&out)) {
+                    v = value::string(std::move(*number));
+                    return std::nullopt;
+                }
+                switch (op.invalid) {
+                    case invalid_phone_policy::pass:
+                        break;
+                    case invalid_phone_policy::clear:
+                        v = value::null();
+                        break;
+                    case invalid_phone_policy::reject:
+                        return reject("PHONE_INVALID",
+                                      fmt::format("field '{}': {} (from {}) {}",
+                                                  f.name,
+                                                  quoted(v),
+                                                  f.sources,
+                                                  describe(std::get<phone_error>(out))));
+                }
             }
             return std::nullopt;
         },

@@ -8,8 +8,8 @@
 namespace crmsync::mapping {
 namespace {
 
-constexpr std::array<std::string_view, 8> names{
-    "trim", "lower", "upper", "title", "collapse_spaces", "truncate", "date", "default"};
+constexpr std::array<std::string_view, 9> names{
+    "trim", "lower", "upper", "title", "collapse_spaces", "truncate", "date", "phone", "default"};
 
 bool is_space(char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';

@@ -64,6 +64,16 @@ protected:
         std::ofstream(dir_ / name) << text;
     }
     std::string config() const { return (dir_ / "crmsync.yaml").string(); }
+    // A valid main file with source 'org' and Marketo destination 'mkto', for mapping checks.
+    void write_main() {
+        write("crmsync.yaml", R"(state: /tmp/x.db
+sources:
+  org: { kind: salesforce, login_url: https://login.salesforce.com, auth: { flow: client_credentials, client_id: x, client_secret: y } }
+destinations:
+  mkto: { kind: marketo, base_url: https://1-2-3.mktorest.com, client_id: a, client_secret: b }
+mappings: mappings/*.yaml
+)");
+    }
 
     fs::path dir_;
 };
@@ -119,13 +129,7 @@ fields:
 }
 
 TEST_F(cli, validate_refuses_deletes_delete_and_a_flag_on_the_key_but_accepts_a_flag) {
-    write("crmsync.yaml", R"(state: /tmp/x.db
-sources:
-  org: { kind: salesforce, login_url: https://login.salesforce.com, auth: { flow: client_credentials, client_id: x, client_secret: y } }
-destinations:
-  mkto: { kind: marketo, base_url: https://1-2-3.mktorest.com, client_id: a, client_secret: b }
-mappings: mappings/*.yaml
-)");
+    write_main();
     const auto stream = [](const std::string& name, const std::string& deletes) {
         return fmt::format(R"(stream: {}
 source: {{ from: org, object: Contact, deletes: {} }}
@@ -153,6 +157,34 @@ fields:
 
     fs::remove(dir_ / "mappings" / "a.yaml");
     write("mappings/b.yaml", stream("flagged", "{ flag: { field: crmDeleted, value: true } }"));
+    r = run("validate -c " + config());
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+}
+
+TEST_F(cli, validate_checks_phone_regions_and_formats_where_they_are_written) {
+    write_main();
+    const auto mapping = [](const std::string& region, const std::string& format) {
+        return fmt::format(R"(stream: contacts
+phone_region: {}
+source: {{ from: org, object: Contact }}
+destination:
+  to: mkto
+  key: {{ source: Id, destination: sfdcContactId }}
+fields:
+  - {{ to: phone, from: Phone, transform: [{{ phone: {} }}] }}
+)",
+                           region,
+                           format);
+    };
+    write("mappings/contacts.yaml", mapping("FRA", "E.164"));
+    const auto file = (dir_ / "mappings" / "contacts.yaml").string();
+    auto r = run("validate -c " + config());
+    EXPECT_EQ(r.exit_code, 2) << r.out;
+    EXPECT_NE(r.out.find(file + ":2:15: unknown phone region 'FRA'"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(file + ":8:52: unknown phone format 'E.164'; did you mean 'E164'?"),
+              std::string::npos)
+        << r.out;
+    write("mappings/contacts.yaml", mapping("FR", "E164"));
     r = run("validate -c " + config());
     EXPECT_EQ(r.exit_code, 0) << r.out;
 }

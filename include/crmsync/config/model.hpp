@@ -104,6 +104,9 @@ struct stream {
     stream_destination destination;
     YAML::Node fields;   // compiled by mapping::compile (keeps positions)
     YAML::Node skip_if;  // compiled by mapping::compile; null when absent
+    // The region `phone` steps read numbers without a country code in, unless a step names its
+    // own; checked by mapping::compile (which knows libphonenumber's regions). Null when absent.
+    YAML::Node phone_region;
     position where;
 };
 

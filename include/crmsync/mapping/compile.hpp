@@ -17,8 +17,9 @@
 // |             | default apply). e.g. concat: [FirstName, { literal: " " },       |         |
 // |             | LastName]                                                        |         |
 // | transform   | a step or a list of steps, applied in order: trim, lower, upper, | none    |
-// |             | title, collapse_spaces, { truncate: N }, { date: FORMAT }, {     |         |
-// |             | default: V } (see transforms.hpp). Steps on null are no-ops      |         |
+// |             | title, collapse_spaces, { truncate: N }, { date: FORMAT },       |         |
+// |             | { phone: E164 } or { phone: { format, region, invalid } },       |         |
+// |             | { default: V } (see transforms.hpp). Steps on null are no-ops    |         |
 // | map         | picklist translation { CRM value: destination value }, looked up | none    |
 // |             | by exact text after the steps; null and "" are not looked up     |         |
 // | unmapped    | a value missing from map: reject (UNMAPPED_VALUE), pass          | reject  |
@@ -30,6 +31,10 @@
 //
 // Exactly one of from, coalesce, constant and concat. Evaluation order per field:
 // input -> transform steps -> map (with unmapped) -> default -> required.
+//
+// phone: format E164 | INTERNATIONAL | NATIONAL | RFC3966 (default E164); region: the ISO code
+// national numbers are read in (default: the stream's top-level phone_region, else none);
+// invalid: reject (PHONE_INVALID, the default) | pass | clear (null).
 //
 // The stream key (destination.key) always adds the field key.destination, filled from the
 // CRM field key.source and required; no entry may write that field too.

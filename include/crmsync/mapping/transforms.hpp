@@ -16,13 +16,12 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 namespace crmsync::mapping {
 
-// The names accepted in `transform:` lists, in the order messages list them. `phone` is not
-// among them yet: E.164 formatting needs libphonenumber, whose Debian package conflicts with
-// the Boost 1.81 we build against (STYLE.md toolchain note).
+// The names accepted in `transform:` lists, in the order messages list them.
 std::span<const std::string_view> transform_names();
 
 void trim(std::string& s);   // ASCII whitespace (space, \t, \n, \v, \f, \r), both ends
@@ -61,5 +60,33 @@ private:
 // "2013-05-20T20:49:32Z", "2013-05-20T22:49:32+02:00", "2013-05-20") and formats it.
 // Nullopt when the text is not one of those.
 std::optional<std::string> reformat_date(std::string_view text, const date_format& format);
+
+// `phone`: a phone number read by libphonenumber (its metadata decides what is valid) and
+// written in one of its formats. E164 ("+33123456789") has no room for an extension, which is
+// dropped; the other formats keep it (" ext. 12", RFC 3966 ";ext=12").
+enum class phone_style { e164, international, national, rfc3966 };
+
+// Why a text is not a phone number, for the rejection message.
+enum class phone_error {
+    not_a_number,        // no digits to speak of ("n/a", "tbd")
+    no_region,           // no country code, and no region to read it in
+    bad_country_code,    // "+999 ...", or a national number the region cannot read
+    too_short,           // fewer digits than any number of its country
+    too_long,            // more digits than any number of its country
+    invalid_for_region,  // the right length, but in no range of its country ("0000000000")
+};
+std::string_view describe(phone_error e) noexcept;
+
+// True for a region libphonenumber has metadata for: an upper-case ISO 3166-1 alpha-2 code
+// ("FR", "US", "GB"; not "UK", "FRA" or "fr").
+bool is_phone_region(std::string_view region);
+
+// `text` as a phone number in `style`. Numbers without a country code ("01 23 45 67 89") are
+// read as numbers of `region` (empty: none, and they are refused with no_region); numbers
+// with one ("+44 20 7946 0958", or "0044..." with the region's international prefix) keep it.
+// Spaces, dots, dashes and brackets are ignored. Thread-safe.
+std::variant<std::string, phone_error> format_phone(std::string_view text,
+                                                    phone_style style,
+                                                    const std::string& region);
 
 }  // namespace crmsync::mapping

@@ -292,7 +292,7 @@ fields: []
                   "mappings/m.yaml:1:1: missing required key 'source'",
                   "mappings/m.yaml:1:1: missing required key 'destination'",
                   "mappings/m.yaml:2:1: unknown key 'sorce'; did you mean 'source'? expected one "
-                  "of: stream, description, source, destination, skip_if, fields",
+                  "of: stream, description, source, destination, phone_region, skip_if, fields",
               }));
 }
 

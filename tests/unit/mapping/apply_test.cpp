@@ -227,6 +227,81 @@ TEST(apply, invalid_date_is_rejected) {
                           std::string(80, 'x')));
 }
 
+// Compiles a whole mapping snippet (phone_region: and fields:), or fails the test.
+std::shared_ptr<const plan> mapping_of(const std::string& text) {
+    auto c = compile_text(text);
+    EXPECT_EQ(c.problems, std::vector<std::string>{}) << text;
+    return c.plan;
+}
+
+TEST(apply, phone_formats_and_leaves_null_and_empty_alone) {
+    const auto p = one_field(
+        "{ to: phone, from: Phone, transform: [trim, { phone: { format: "
+        "E164, region: FR } }] }");
+    EXPECT_EQ(mapped(*p, {{"Phone", str(" 01 23 45 67 89 ")}}), str("+33123456789"));
+    EXPECT_EQ(mapped(*p, {{"Phone", str("+44 20 7946 0958")}}), str("+442079460958"));
+    EXPECT_EQ(mapped(*p, {{"Phone", str("")}}), str(""));  // empty is not a bad number
+    EXPECT_EQ(mapped(*p, {{"Phone", str("   ")}}), str(""));
+    EXPECT_EQ(mapped(*p, {}), value::null());
+    // A phone number the CRM stores as a number is read by its text, and becomes a string.
+    EXPECT_EQ(mapped(*p, {{"Phone", num("0123456789")}}), str("+33123456789"));
+}
+
+TEST(apply, invalid_phone_is_rejected_naming_field_value_and_reason) {
+    const auto p = one_field("{ to: phone, from: Phone, transform: [{ phone: { region: FR } }] }");
+    for (const auto& [bad, why] : std::initializer_list<std::pair<std::string, std::string>>{
+             {"12", "is too short for a phone number of its country"},
+             {"n/a", "is not a phone number"},
+             {"0000000000", "is not a valid phone number of its country"},
+             {"+999 123 456", "has no valid country code"}}) {
+        const auto r = rejection(*p, {{"Phone", str(bad)}});
+        EXPECT_EQ(r.category, category::validation);
+        EXPECT_EQ(r.code, "PHONE_INVALID");
+        EXPECT_EQ(r.message, fmt::format("field 'phone': '{}' (from Phone) {}", bad, why));
+    }
+}
+
+TEST(apply, invalid_phone_policies_pass_and_clear) {
+    const auto pass = one_field(
+        "{ to: phone, from: Phone, transform: [{ phone: { region: FR, invalid: pass } }] }");
+    EXPECT_EQ(mapped(*pass, {{"Phone", str("n/a")}}), str("n/a"));
+    EXPECT_EQ(mapped(*pass, {{"Phone", str("01 23 45 67 89")}}), str("+33123456789"));
+    const auto clear = one_field(
+        "{ to: phone, from: Phone, transform: [{ phone: { region: FR, invalid: clear } }], "
+        "default: unknown }");
+    // Cleared to null, so the field's default and required apply as to a missing number.
+    EXPECT_EQ(mapped(*clear, {{"Phone", str("n/a")}}), str("unknown"));
+    EXPECT_EQ(mapped(*clear, {{"Phone", str("0612345678")}}), str("+33612345678"));
+    const auto required = one_field(
+        "{ to: phone, from: Phone, transform: [{ phone: { region: FR, invalid: clear } }], "
+        "required: true }");
+    EXPECT_EQ(rejection(*required, {{"Phone", str("12")}}).code, "REQUIRED_MISSING");
+}
+
+TEST(apply, phone_region_of_the_stream_reads_national_numbers) {
+    const auto p = mapping_of(R"(
+phone_region: FR
+fields:
+  - { to: phone, from: Phone, transform: [{ phone: E164 }] }
+  - { to: usPhone, from: US_Phone__c, transform: [{ phone: { region: US } }] }
+)");
+    const auto r =
+        run(*p, {{"Phone", str("01 23 45 67 89")}, {"US_Phone__c", str("(650) 253-0000")}});
+    ASSERT_TRUE(std::holds_alternative<payload>(r));
+    EXPECT_EQ(std::get<payload>(r).fields.at(1), str("+33123456789"));
+    EXPECT_EQ(std::get<payload>(r).fields.at(2), str("+16502530000"));  // the step's own region
+}
+
+TEST(apply, without_a_region_only_international_numbers_pass) {
+    const auto p = one_field("{ to: phone, from: Phone, transform: [{ phone: E164 }] }");
+    EXPECT_EQ(mapped(*p, {{"Phone", str("+33 1 23 45 67 89")}}), str("+33123456789"));
+    const auto r = rejection(*p, {{"Phone", str("01 23 45 67 89")}});
+    EXPECT_EQ(r.code, "PHONE_INVALID");
+    EXPECT_EQ(r.message,
+              "field 'phone': '01 23 45 67 89' (from Phone) has no country code (+NN) and no "
+              "phone region is set to read it in");
+}
+
 TEST(apply, coalesce_takes_the_first_non_empty_in_order) {
     const auto p = one_field("{ to: city, coalesce: [A, B, C], transform: [upper] }");
     EXPECT_EQ(mapped(*p, {{"A", str("paris")}, {"B", str("lyon")}}), str("PARIS"));

@@ -100,13 +100,84 @@ TEST(compile, unknown_transform_suggests_and_lists) {
     EXPECT_EQ(compile_text(R"(
 fields:
   - { to: email, from: Email, transform: [trim, lowr] }
-  - { to: phone, from: Phone, transform: [{ phone: E164 }] }
+  - { to: phone, from: Phone, transform: [{ fone: E164 }] }
 )")
                   .problems,
               (lines{"m.yaml:2:49: unknown transform 'lowr'; did you mean 'lower'? expected one "
-                     "of: trim, lower, upper, title, collapse_spaces, truncate, date, default",
-                     "m.yaml:3:45: unknown transform 'phone'; expected one of: trim, lower, "
-                     "upper, title, collapse_spaces, truncate, date, default"}));
+                     "of: trim, lower, upper, title, collapse_spaces, truncate, date, phone, "
+                     "default",
+                     "m.yaml:3:45: unknown transform 'fone'; did you mean 'phone'? expected one "
+                     "of: trim, lower, upper, title, collapse_spaces, truncate, date, phone, "
+                     "default"}));
+}
+
+TEST(compile, phone_arguments_are_checked) {
+    EXPECT_EQ(compile_text(R"(
+fields:
+  - { to: a, from: A, transform: phone }
+  - { to: b, from: B, transform: [{ phone: E.164 }] }
+  - { to: c, from: C, transform: [{ phone: { format: e164 } }] }
+  - { to: d, from: D, transform: [{ phone: { region: FRA } }] }
+  - { to: e, from: E, transform: [{ phone: { region: UK } }] }
+  - { to: f, from: F, transform: [{ phone: { fromat: E164 } }] }
+  - { to: g, from: G, transform: [{ phone: { invalid: drop } }] }
+  - { to: h, from: H, transform: [{ phone: [E164] }] }
+  - { to: i, from: I, transform: [{ phone: }] }
+)")
+                  .problems,
+              (lines{
+                  "m.yaml:2:34: transform 'phone' needs an argument: { phone: E164 }",
+                  "m.yaml:3:44: unknown phone format 'E.164'; did you mean 'E164'? expected one "
+                  "of: E164, INTERNATIONAL, NATIONAL, RFC3966",
+                  "m.yaml:4:54: unknown phone format 'e164'; did you mean 'E164'? expected one "
+                  "of: E164, INTERNATIONAL, NATIONAL, RFC3966",
+                  "m.yaml:5:54: unknown phone region 'FRA'; expected an ISO 3166-1 two-letter "
+                  "code such as FR, US or GB",
+                  "m.yaml:6:54: unknown phone region 'UK'; expected an ISO 3166-1 two-letter "
+                  "code such as FR, US or GB",
+                  "m.yaml:7:46: unknown key 'fromat' in 'fields.f.transform.phone'; did you "
+                  "mean 'format'? expected one of: format, region, invalid",
+                  "m.yaml:8:55: unknown invalid phone policy 'drop'; expected one of: reject, "
+                  "pass, clear",
+                  "m.yaml:9:44: 'phone' must be a string, not a list",
+                  "m.yaml:10:35: transform 'phone' needs an argument: { phone: E164 }",
+              }));
+}
+
+TEST(compile, field_info_shows_each_phone_step_with_what_it_resolved_to) {
+    const auto c = compile_text(R"(
+phone_region: FR
+fields:
+  - { to: a, from: A, transform: [{ phone: E164 }] }
+  - { to: b, from: B, transform: [{ phone: { format: INTERNATIONAL, region: us } }] }
+  - { to: c, from: C, transform: [{ phone: { invalid: clear } }] }
+)");
+    ASSERT_EQ(c.problems, lines{});
+    const auto& fields = c.plan->destination_fields();
+    EXPECT_EQ(fields[1].transforms, std::vector<std::string>{"phone: E164, region FR"});
+    EXPECT_EQ(fields[2].transforms, std::vector<std::string>{"phone: INTERNATIONAL, region US"});
+    EXPECT_EQ(fields[3].transforms,
+              std::vector<std::string>{"phone: E164, region FR, invalid: clear"});
+    EXPECT_EQ(compile_text("fields:\n  - { to: p, from: P, transform: [{ phone: E164 }] }\n")
+                  .plan->destination_fields()[1]
+                  .transforms,
+              std::vector<std::string>{"phone: E164"});
+}
+
+TEST(compile, phone_region_of_the_stream_is_checked) {
+    EXPECT_EQ(compile_text(R"(
+phone_region: Frankreich
+fields:
+  - { to: phone, from: Phone, transform: [{ phone: E164 }] }
+)")
+                  .problems,
+              lines{"m.yaml:1:15: unknown phone region 'Frankreich'; expected an ISO 3166-1 "
+                    "two-letter code such as FR, US or GB"});
+    // Lower case is read as the code it spells.
+    EXPECT_EQ(compile_text("phone_region: fr\nfields:\n  - { to: p, from: P, transform: [{ "
+                           "phone: E164 }] }\n")
+                  .problems,
+              lines{});
 }
 
 TEST(compile, transform_arguments_are_checked) {

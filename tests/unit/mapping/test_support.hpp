@@ -53,6 +53,8 @@ inline config::stream make_stream(std::string_view text,
             s.fields = it->second;
         if (it->first.Scalar() == "skip_if")
             s.skip_if = it->second;
+        if (it->first.Scalar() == "phone_region")
+            s.phone_region = it->second;
     }
     return s;
 }

@@ -299,10 +299,145 @@ TEST(date_format, names_a_non_ascii_directive_whole) {
 
 TEST(transforms, names_are_listed) {
     const auto names = transform_names();
-    EXPECT_EQ(
-        std::vector<std::string_view>(names.begin(), names.end()),
-        (std::vector<std::string_view>{
-            "trim", "lower", "upper", "title", "collapse_spaces", "truncate", "date", "default"}));
+    EXPECT_EQ(std::vector<std::string_view>(names.begin(), names.end()),
+              (std::vector<std::string_view>{"trim",
+                                             "lower",
+                                             "upper",
+                                             "title",
+                                             "collapse_spaces",
+                                             "truncate",
+                                             "date",
+                                             "phone",
+                                             "default"}));
+}
+
+struct phone_case {
+    std::string in;
+    std::string region;  // "": none
+    phone_style style = phone_style::e164;
+    std::variant<std::string, phone_error> out;
+};
+
+void check_phones(std::initializer_list<phone_case> cases) {
+    for (const auto& c : cases) {
+        const auto got = format_phone(c.in, c.style, c.region);
+        if (const auto* e = std::get_if<phone_error>(&c.out)) {
+            ASSERT_TRUE(std::holds_alternative<phone_error>(got))
+                << "'" << c.in << "' (region '" << c.region << "') gave "
+                << std::get<std::string>(got) << ", expected: " << describe(*e);
+            EXPECT_EQ(std::get<phone_error>(got), *e)
+                << "'" << c.in << "': " << describe(std::get<phone_error>(got));
+        } else {
+            ASSERT_TRUE(std::holds_alternative<std::string>(got))
+                << "'" << c.in << "' (region '" << c.region
+                << "'): " << describe(std::get<phone_error>(got));
+            EXPECT_EQ(std::get<std::string>(got), std::get<std::string>(c.out)) << c.in;
+        }
+    }
+}
+
+TEST(phone, national_numbers_are_read_in_the_region) {
+    check_phones({
+        {"01 23 45 67 89", "FR", phone_style::e164, "+33123456789"},
+        {"0612345678", "FR", phone_style::e164, "+33612345678"},
+        {"(650) 253-0000", "US", phone_style::e164, "+16502530000"},
+        {"020 7946 0958", "GB", phone_style::e164, "+442079460958"},
+        {"02 555 12 12", "BE", phone_style::e164, "+3225551212"},
+        // Read in another region, the same digits are another number, or none.
+        {"0470 12 34 56", "BE", phone_style::e164, "+32470123456"},
+        {"0470 12 34 56", "FR", phone_style::e164, "+33470123456"},
+        {"02 555 12 12", "FR", phone_style::e164, phone_error::invalid_for_region},
+    });
+}
+
+TEST(phone, separators_and_blanks_are_ignored) {
+    check_phones({
+        {"01.23.45.67.89", "FR", phone_style::e164, "+33123456789"},
+        {"01-23-45-67-89", "FR", phone_style::e164, "+33123456789"},
+        {"(0)1 23 45 67 89", "FR", phone_style::e164, "+33123456789"},
+        {"  01 23 45 67 89  ", "FR", phone_style::e164, "+33123456789"},
+        {"01\u00a023\u00a045\u00a067\u00a089", "FR", phone_style::e164, "+33123456789"},
+        // Full-width digits, as some input methods type them.
+        {"\uff10\uff11 23 45 67 89", "FR", phone_style::e164, "+33123456789"},
+    });
+}
+
+TEST(phone, international_numbers_keep_their_country_whatever_the_region) {
+    check_phones({
+        {"+33 1 23 45 67 89", "FR", phone_style::e164, "+33123456789"},
+        {"+33 1 23 45 67 89", "US", phone_style::e164, "+33123456789"},
+        {"+33 1 23 45 67 89", "", phone_style::e164, "+33123456789"},
+        {"+33 (0)1 23 45 67 89", "", phone_style::e164, "+33123456789"},
+        {"+1 (415) 555-0123", "", phone_style::e164, "+14155550123"},
+        {"+44 7911 123456", "FR", phone_style::e164, "+447911123456"},
+        {"tel:+33-1-23-45-67-89", "", phone_style::e164, "+33123456789"},
+        // The region's own international prefix: 00 in France, 011 in the US.
+        {"0033 1 23 45 67 89", "FR", phone_style::e164, "+33123456789"},
+        {"011 44 20 7946 0958", "US", phone_style::e164, "+442079460958"},
+    });
+}
+
+TEST(phone, extensions_are_dropped_by_e164_and_kept_by_the_other_formats) {
+    check_phones({
+        {"+1 650-253-0000 ext. 123", "", phone_style::e164, "+16502530000"},
+        {"+1 650-253-0000 ext. 123", "", phone_style::international, "+1 650-253-0000 ext. 123"},
+        {"+1 650-253-0000 x123", "", phone_style::rfc3966, "tel:+1-650-253-0000;ext=123"},
+        {"+1 650-253-0000 ext. 123", "", phone_style::national, "(650) 253-0000 ext. 123"},
+    });
+}
+
+TEST(phone, each_format) {
+    check_phones({
+        {"01 23 45 67 89", "FR", phone_style::e164, "+33123456789"},
+        {"01 23 45 67 89", "FR", phone_style::international, "+33 1 23 45 67 89"},
+        {"01 23 45 67 89", "FR", phone_style::national, "01 23 45 67 89"},
+        {"01 23 45 67 89", "FR", phone_style::rfc3966, "tel:+33-1-23-45-67-89"},
+    });
+}
+
+TEST(phone, what_is_not_a_number_says_why) {
+    check_phones({
+        {"", "FR", phone_style::e164, phone_error::not_a_number},
+        {"n/a", "FR", phone_style::e164, phone_error::not_a_number},
+        {"abc", "FR", phone_style::e164, phone_error::not_a_number},
+        {"+", "FR", phone_style::e164, phone_error::not_a_number},
+        {"+33", "FR", phone_style::e164, phone_error::not_a_number},
+        {"12", "FR", phone_style::e164, phone_error::too_short},
+        {"+33 1 23", "FR", phone_style::e164, phone_error::too_short},
+        {"01 23 45 67 89 01 23", "FR", phone_style::e164, phone_error::too_long},
+        {"+33 1 23 45 67 89 01 23 45", "", phone_style::e164, phone_error::too_long},
+        {"+999 123 456", "FR", phone_style::e164, phone_error::bad_country_code},
+        // The right length, in no range of the country: the placeholders CRMs are full of.
+        {"0000000000", "FR", phone_style::e164, phone_error::invalid_for_region},
+        {"1234567890", "US", phone_style::e164, phone_error::invalid_for_region},
+        {"555-0100", "US", phone_style::e164, phone_error::invalid_for_region},
+    });
+}
+
+TEST(phone, a_national_number_needs_a_region) {
+    check_phones({
+        {"01 23 45 67 89", "", phone_style::e164, phone_error::no_region},
+        {"(650) 253-0000", "", phone_style::e164, phone_error::no_region},
+    });
+    EXPECT_EQ(describe(phone_error::no_region),
+              "has no country code (+NN) and no phone region is set to read it in");
+}
+
+TEST(phone, regions_are_upper_case_iso_codes_libphonenumber_knows) {
+    for (const char* r : {"FR", "US", "GB", "DE", "BE", "CH", "JP"})
+        EXPECT_TRUE(is_phone_region(r)) << r;
+    for (const char* r : {"", "fr", "UK", "FRA", "France", "ZZ", "001", "XX"})
+        EXPECT_FALSE(is_phone_region(r)) << r;
+}
+
+TEST(phone, every_error_has_a_message) {
+    for (const auto e : {phone_error::not_a_number,
+                         phone_error::no_region,
+                         phone_error::bad_country_code,
+                         phone_error::too_short,
+                         phone_error::too_long,
+                         phone_error::invalid_for_region})
+        EXPECT_FALSE(describe(e).empty());
 }
 
 }  // namespace
