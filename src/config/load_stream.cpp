@@ -221,8 +221,18 @@ void read_destination(reader& r, const YAML::Node& node, const config& cfg, stre
                           fmt::format("'{}' is not a Salesforce field name", *v));
             }
         }
-        if (auto v = k.string("destination", true))
+        if (auto v = k.string("destination", true)) {
+            // Marketo's own lead id addresses existing persons only: lookupField `id` is valid
+            // with updateOnly alone [MK-LEADS], any other action skips every record (1003).
+            if (*v == "id" && target && target->kind == destination_kind::marketo &&
+                d.object == "lead" && d.action != "updateOnly") {
+                r.problem(*k.find("destination"),
+                          fmt::format("key destination 'id' (the Marketo lead id) needs action "
+                                      "updateOnly, not {}",
+                                      d.action));
+            }
             d.key.destination = std::move(*v);
+        }
     }
 }
 

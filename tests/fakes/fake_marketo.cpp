@@ -174,6 +174,11 @@ struct fake_marketo::impl {
     std::vector<mkto_field> schema = standard_fields();
     std::map<std::int64_t, json> persons;
     std::int64_t next_id = 1001;
+    // Lead partitions [MK-LEADS partitionName]: every instance has "Default"; a person lives in
+    // exactly one. `api_partitions` are those the API-only user's role may write (empty: all).
+    std::set<std::string> partitions{"Default"};
+    std::set<std::string> api_partitions;
+    std::map<std::int64_t, std::string> partition_of;
     std::map<std::string, token_info> tokens;
     std::map<std::string, std::string> current_token;  // client_id -> token
     std::deque<sys_ms> window;
@@ -586,8 +591,9 @@ struct fake_marketo::impl {
         return out;
     }
 
-    json create_person(const json& values) {
+    json create_person(const json& values, const std::string& partition = "Default") {
         const std::int64_t id = next_id++;
+        partition_of[id] = partition;
         json p = values;
         p["id"] = id;
         p["createdAt"] = iso_seconds(now());
@@ -620,13 +626,27 @@ struct fake_marketo::impl {
         const std::string lookup = body.value("lookupField", std::string("email"));
         const mkto_field* lookup_field = field(lookup);
         const bool needs_lookup = action == "createOrUpdate" || action == "updateOnly";
+        // partitionName applies to createOnly / createOrUpdate only [MK-LEADS]; otherwise new
+        // persons go to the default partition.
+        std::optional<std::string> partition;
+        if (const auto pn = body.find("partitionName");
+            pn != body.end() && pn->is_string() &&
+            (action == "createOnly" || action == "createOrUpdate")) {
+            partition = pn->get<std::string>();
+        }
 
         ojson result = ojson::array();
         std::vector<json> seen;  // lookup values already handled in this call
         for (const auto& rec : input) {
-            result.push_back(sync_one(rec, action, lookup, lookup_field, needs_lookup, seen));
+            result.push_back(
+                sync_one(rec, action, lookup, lookup_field, needs_lookup, partition, seen));
         }
         return ok(std::move(result));
+    }
+
+    bool partition_writable(const std::string& name) const {
+        return partitions.contains(name) &&
+               (api_partitions.empty() || api_partitions.contains(name));
     }
 
     ojson sync_one(const json& rec,
@@ -634,9 +654,19 @@ struct fake_marketo::impl {
                    const std::string& lookup,
                    const mkto_field* lookup_field,
                    bool needs_lookup,
+                   const std::optional<std::string>& partition,
                    std::vector<json>& seen) {
         if (!rec.is_object())
             return skipped("1003", "Invalid data");
+        const std::string target = partition.value_or("Default");
+        if (action != "updateOnly" && !partition_writable(target)) {
+            // 1008 "Access denied to partition"; 1009 "Partition name must be specified" when
+            // the role cannot write the default partition and none was named [MK-ERR]. That
+            // they come per record is our reading: both are record-level codes.
+            if (partition)
+                return skipped("1008", "Access denied to partition '" + target + "'");
+            return skipped("1009", "Partition name must be specified");
+        }
         // The lookup field itself must exist and be searchable (1006 / 1011 [MK-ERR]); `id` is
         // a lookup for updateOnly only [MK-LEADS].
         if (action != "createDuplicate") {
@@ -700,7 +730,7 @@ struct fake_marketo::impl {
 
         auto created = [&] {
             ojson r = ojson::object();
-            r["id"] = create_person(values);
+            r["id"] = create_person(values, target);
             r["status"] = "created";
             return r;
         };
@@ -727,6 +757,11 @@ struct fake_marketo::impl {
             if (found.empty())
                 return skipped("1004", "Lead not found");
             return updated(found.front());
+        }
+        if (!found.empty() && partition && partition_of[found.front()] != *partition) {
+            // 1010 "Partition update not allowed": the person lives in another partition than
+            // the one the call names [MK-ERR].
+            return skipped("1010", "Partition update not allowed");
         }
         return found.empty() ? created() : updated(found.front());
     }
@@ -872,6 +907,7 @@ struct fake_marketo::impl {
             const auto id = rec["id"].get<std::int64_t>();
             ojson r = ojson::object();
             r["id"] = id;
+            partition_of.erase(id);
             if (persons.erase(id) == 1) {
                 r["status"] = "deleted";
             } else {
@@ -1018,11 +1054,28 @@ std::optional<nlohmann::json> fake_marketo::lead(std::int64_t id) const {
     return it->second;
 }
 
-std::int64_t fake_marketo::add_person(const nlohmann::json& person) {
+std::int64_t fake_marketo::add_person(const nlohmann::json& person, const std::string& partition) {
     std::lock_guard lock(impl_->mu);
     nlohmann::json values = person;
     values.erase("id");
-    return impl_->create_person(values).get<std::int64_t>();
+    impl_->partitions.insert(partition);
+    return impl_->create_person(values, partition).get<std::int64_t>();
+}
+
+void fake_marketo::add_partition(const std::string& name) {
+    std::lock_guard lock(impl_->mu);
+    impl_->partitions.insert(name);
+}
+
+void fake_marketo::set_api_partitions(std::set<std::string> writable) {
+    std::lock_guard lock(impl_->mu);
+    impl_->api_partitions = std::move(writable);
+}
+
+std::string fake_marketo::partition_of(std::int64_t id) const {
+    std::lock_guard lock(impl_->mu);
+    const auto it = impl_->partition_of.find(id);
+    return it == impl_->partition_of.end() ? std::string{} : it->second;
 }
 
 std::vector<nlohmann::json> fake_marketo::push_calls() const {

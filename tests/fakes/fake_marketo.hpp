@@ -28,6 +28,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -97,7 +98,15 @@ public:
     std::optional<nlohmann::json> lead(std::int64_t id) const;
     // Seeds a person as-is (no dedupe, no validation): e.g. two persons with one sfdcContactId,
     // the pre-existing duplicate that makes Sync Leads answer 1007. Returns its id.
-    std::int64_t add_person(const nlohmann::json& person);
+    std::int64_t add_person(const nlohmann::json& person, const std::string& partition = "Default");
+
+    // Lead partitions. Every instance has "Default". Sync Leads with partitionName
+    // (createOnly/createOrUpdate) creates there; a partition that does not exist or the API user
+    // may not write → 1008; no name while the user may not write Default → 1009; updating a person
+    // of another partition → 1010.
+    void add_partition(const std::string& name);
+    void set_api_partitions(std::set<std::string> writable);  // empty: every partition
+    std::string partition_of(std::int64_t id) const;          // empty for an unknown id
 
     // ---- traffic and limits
     // ----------------------------------------------------------------------- Bodies of the Sync

@@ -84,8 +84,12 @@ std::string encode_sync_leads(const sync_options& o,
                               std::span<const payload> batch) {
     std::string out = "{\"action\":";
     append_string(out, o.action);
-    out += ",\"lookupField\":";
-    append_string(out, o.lookup_field);
+    // createDuplicate creates whatever exists [MK-LEADS]: a lookupField would name a dedupe
+    // that does not happen.
+    if (o.action != "createDuplicate") {
+        out += ",\"lookupField\":";
+        append_string(out, o.lookup_field);
+    }
     if (!o.partition.empty()) {
         out += ",\"partitionName\":";
         append_string(out, o.partition);

@@ -529,6 +529,33 @@ TEST_F(load_test, destination_objects_and_actions) {
     }
 }
 
+TEST_F(load_test, the_marketo_lead_id_as_key_needs_update_only) {
+    for (const auto& [destination, problem] :
+         std::initializer_list<std::pair<const char*, const char*>>{
+             {"{ to: marketo, action: updateOnly, key: { destination: id } }", ""},
+             {"{ to: marketo, action: createOrUpdate, key: { destination: id } }",
+              "key destination 'id' (the Marketo lead id) needs action updateOnly, not "
+              "createOrUpdate"},
+             {"{ to: marketo, key: { destination: id } }",
+              "key destination 'id' (the Marketo lead id) needs action updateOnly, not "
+              "createOrUpdate"},
+             {"{ to: marketo, action: createOnly, key: { destination: id } }",
+              "needs action updateOnly, not createOnly"},
+         }) {
+        std::string mapping = minimal("s");
+        const auto at = mapping.find("destination: ");
+        mapping.replace(
+            at, mapping.find('\n', at) - at, std::string("destination: ") + destination);
+        const auto got = problems_with(main_yaml, mapping);
+        if (*problem == 0) {
+            EXPECT_EQ(got, lines{}) << destination;
+        } else {
+            ASSERT_EQ(got.size(), 1u) << destination;
+            EXPECT_TRUE(got[0].ends_with(problem)) << got[0];
+        }
+    }
+}
+
 TEST_F(load_test, deletes_forms) {
     std::string mapping = minimal("s");
     mapping.replace(mapping.find("object: Contact"),

@@ -13,17 +13,23 @@
 
 namespace crmsync::sink::marketo {
 
+// | Name         | Description                                                  | Default        |
+// |--------------|--------------------------------------------------------------|----------------|
+// | action       | createOnly, updateOnly, createOrUpdate, createDuplicate       | createOrUpdate |
+// | lookup_field | the key's destination field: Marketo's dedupe / lookup field  | (required)     |
+// | partition    | partitionName for createOnly / createOrUpdate                 | default        |
 struct sync_options {
     std::string action = "createOrUpdate";
-    std::string lookup_field;  // the key's destination field
-    std::string partition;     // partitionName; empty: default partition
+    std::string lookup_field;
+    std::string partition;  // empty: the default partition
 };
 
 // One record as a JSON object of destination field → value. Nulls are sent as null so a value
 // cleared in the CRM is cleared in Marketo too: the CRM owns the mapped fields.
 std::string encode_record(const std::vector<std::string>& fields, const payload& p);
 
-// POST /rest/v1/leads.json body.
+// POST /rest/v1/leads.json body: action, lookupField (left out for createDuplicate, which does
+// not dedupe), partitionName when set, input.
 std::string encode_sync_leads(const sync_options& o,
                               const std::vector<std::string>& fields,
                               std::span<const payload> batch);
