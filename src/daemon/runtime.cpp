@@ -6,8 +6,42 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 
 namespace crmsync::daemon {
+namespace {
+
+// API call metrics for every exchange of one configured system, and for a Salesforce source
+// the daily quota from each Sforce-Limit-Info header (api-reference §1.1): the share of the
+// org's allocation this source may use (api_budget) and what is left of it.
+void observe_calls(http::client& client,
+                   std::string system,
+                   std::string instance,
+                   std::optional<double> api_budget) {
+    client.observe([system = std::move(system), instance = std::move(instance), api_budget](
+                       const http::exchange_record& x) {
+        observability::emit(
+            observability::api_call{.system = system,
+                                    .instance = instance,
+                                    .method = std::string(boost::beast::http::to_string(x.method)),
+                                    .status = x.res ? x.res->status : 0,
+                                    .error = x.error ? x.error->message() : std::string{},
+                                    .duration_ms = x.duration.count()});
+        if (!x.res || !api_budget)
+            return;
+        if (const auto u =
+                source::salesforce::parse_limit_info(x.res->header("Sforce-Limit-Info"))) {
+            observability::emit(observability::api_quota{
+                .system = system,
+                .instance = instance,
+                .used = static_cast<std::int64_t>(u->used),
+                .limit = static_cast<std::int64_t>(
+                    std::floor(static_cast<double>(u->limit) * *api_budget))});
+        }
+    });
+}
+
+}  // namespace
 
 result<std::unique_ptr<runtime>> runtime::build(boost::asio::any_io_executor ex,
                                                 const config::config& cfg,
@@ -34,6 +68,7 @@ result<std::unique_ptr<runtime>> runtime::build(boost::asio::any_io_executor ex,
     for (const auto& [name, src] : cfg.sources) {
         auto& client = rt->http_clients_.emplace_back(
             std::make_unique<http::client>(ex, http::tls_options{.ca_file = src.ca_file}));
+        observe_calls(*client, "salesforce", name, src.api_budget);
         rt->sources_[name] = std::make_unique<source::salesforce::client>(
             *client, src, retry_for("salesforce"), rt->opts_.now);
     }
@@ -42,6 +77,7 @@ result<std::unique_ptr<runtime>> runtime::build(boost::asio::any_io_executor ex,
             continue;
         auto& client = rt->http_clients_.emplace_back(
             std::make_unique<http::client>(ex, http::tls_options{.ca_file = dst.ca_file}));
+        observe_calls(*client, "marketo", name, std::nullopt);
         rt->sessions_[name] = std::make_unique<sink::marketo::session>(*client, dst);
     }
 

@@ -2,6 +2,8 @@
 
 #include "crmsync/daemon/notify.hpp"
 #include "crmsync/daemon/stream_cycle.hpp"
+#include "crmsync/observability/events.hpp"
+#include "crmsync/observability/health.hpp"
 #include "crmsync/observability/log.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -145,6 +147,11 @@ void run_forever(asio::io_context& ioc,
                 }
             });
     }
+    std::vector<std::string> names;
+    for (const auto& s : rt.streams())
+        names.push_back(s.cfg->name);
+    observability::health().track(names);
+    observability::declare_event_metrics();
     observability::info("Started.", {{"streams", rt.streams().size()}});
     notify.ready();
     ioc.restart();

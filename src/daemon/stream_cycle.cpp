@@ -2,6 +2,7 @@
 
 #include "crmsync/core/hash.hpp"
 #include "crmsync/observability/events.hpp"
+#include "crmsync/observability/health.hpp"
 #include "crmsync/source/salesforce/soql.hpp"
 
 #include <fmt/format.h>
@@ -243,6 +244,7 @@ asio::awaitable<result<void>> cycle::flush() {
                                                                 .object = s_.cfg->source.object});
     } else if (!read_from_ || *read_from_ < *batch_.last) {
         read_from_ = batch_.last;  // the store only moves forwards, and so does this copy
+        observability::health().set_watermark(s_.cfg->name, batch_.last->modstamp.at);
     }
     sum_.created += c.created;
     sum_.updated += c.updated;
@@ -270,6 +272,8 @@ asio::awaitable<result<void>> cycle::run() {
         co_return wm.error();
     sum_.watermark = *wm;
     read_from_ = *wm;
+    if (*wm)
+        observability::health().set_watermark(cfg.name, (*wm)->modstamp.at);
     // ignore reads through query, which never returns deleted records: no deletes are read.
     const bool read_deletes = cfg.source.deletes.mode != config::deletes_mode::ignore;
     const auto w = compute_window(*wm, cfg.source.overlap, cfg.source.settle, now_());
@@ -347,9 +351,14 @@ asio::awaitable<result<cycle_summary>> run_cycle(stream_runtime& s,
     const auto t0 = steady::now();
     const auto& cfg = *s.cfg;
     auto run_id = store.begin_run(cfg.name, timestamp{now()});
-    if (!run_id)
-        co_return with_context(result<cycle_summary>(run_id.error()), "stream " + cfg.name);
+    if (!run_id) {
+        auto failed = with_context(result<cycle_summary>(run_id.error()), "stream " + cfg.name);
+        const failure f = failed.error();
+        observability::health().run_finished(cfg.name, &f, now());
+        co_return failed;
+    }
 
+    observability::health().run_started(cfg.name);
     cycle c(s, store, now, control, *run_id);
     auto r = co_await c.run();
     const auto& sum = c.summary();
@@ -399,6 +408,8 @@ asio::awaitable<result<cycle_summary>> run_cycle(stream_runtime& s,
         .watermark = sum.watermark ? sum.watermark->modstamp.to_iso() : std::string{},
         .error = error,
         .api_usage = api_usage_text(s.source->usage())});
+    const failure ended = r ? failure{} : r.error();
+    observability::health().run_finished(cfg.name, r ? nullptr : &ended, now());
     if (!r)
         co_return r.error();
     co_return sum;

@@ -376,6 +376,7 @@ struct client::impl {
     std::mutex mutex;  // guards idle: send() may run on several threads of one pool
     std::unordered_map<std::string, std::vector<std::unique_ptr<connection>>> idle;
     std::atomic<std::size_t> calls{0};
+    exchange_observer observer;
 
     impl(asio::any_io_executor e, tls_options o) : ex(std::move(e)), opts(std::move(o)) {
         // TLS 1.2 is the floor Salesforce and Marketo require; older versions are broken.
@@ -530,9 +531,24 @@ asio::awaitable<result<response>> client::send(request req) {
     // that is off while the exchange runs, and the caller's own setting is restored after.
     const bool throw_before = co_await asio::this_coro::throw_if_cancelled();
     co_await asio::this_coro::throw_if_cancelled(false);
+    const auto method = req.method;
+    const auto started = clock::now();
     result<response> r = co_await impl_->send(std::move(req));
+    if (impl_->observer) {
+        const failure error = r ? failure{} : r.error();
+        impl_->observer(exchange_record{
+            .method = method,
+            .res = r ? &*r : nullptr,
+            .error = r ? nullptr : &error,
+            .duration =
+                std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - started)});
+    }
     co_await asio::this_coro::throw_if_cancelled(throw_before);
     co_return r;
+}
+
+void client::observe(exchange_observer fn) {
+    impl_->observer = std::move(fn);
 }
 
 asio::awaitable<result<response>> client::impl::send(request req) {

@@ -1,10 +1,96 @@
 #include "crmsync/observability/events.hpp"
 
+#include "crmsync/observability/health.hpp"
 #include "crmsync/observability/log.hpp"
+#include "crmsync/observability/metrics.hpp"
+
+#include <algorithm>
 
 namespace crmsync::observability {
+namespace {
 
 using json = nlohmann::json;
+
+// Every metric an event writes, declared once. The names, types and labels here are the ones
+// docs/operations.md lists; label values come from bounded sets only (configured names,
+// categories, vendor codes, statuses).
+struct event_metrics {
+    registry& r = metrics();
+    counter_family& read =
+        r.counters("crmsync_records_read_total", "Records read from the source.", {"stream"});
+    counter_family& sent = r.counters("crmsync_records_sent_total",
+                                      "Records sent to the destination (in acknowledged batches).",
+                                      {"stream"});
+    counter_family& delivered =
+        r.counters("crmsync_records_delivered_total",
+                   "Records the destination accepted, by result (created or updated).",
+                   {"stream", "result"});
+    counter_family& unchanged =
+        r.counters("crmsync_records_unchanged_total",
+                   "Records not sent because their mapped payload did not change.",
+                   {"stream"});
+    counter_family& skipped =
+        r.counters("crmsync_records_skipped_total",
+                   "Records skipped by skip_if, deletes: ignore, or a delete with nothing to mark.",
+                   {"stream"});
+    counter_family& rejected = r.counters(
+        "crmsync_records_rejected_total",
+        "Records written to the error log, by category and code (ours or the destination's).",
+        {"stream", "category", "code"});
+    counter_family& batches =
+        r.counters("crmsync_batches_total", "Batches acknowledged and committed.", {"stream"});
+    histogram_family& batch_seconds =
+        r.histograms("crmsync_batch_duration_seconds",
+                     "Time from sending a batch to committing it, retries included.",
+                     {"stream"},
+                     latency_buckets());
+    counter_family& runs =
+        r.counters("crmsync_stream_runs_total",
+                   "Stream runs by final status (ok, failed, paused, cancelled).",
+                   {"stream", "status"});
+    counter_family& failures =
+        r.counters("crmsync_stream_failures_total",
+                   "Runs that stopped on a failure, by the state it left the stream in.",
+                   {"stream", "state"});
+    counter_family& retries = r.counters(
+        "crmsync_api_retries_total", "API calls retried after a transient failure.", {"system"});
+    counter_family& superseded =
+        r.counters("crmsync_watermark_superseded_total",
+                   "Runs cut short because an operator moved the watermark.",
+                   {"stream"});
+    counter_family& calls = r.counters(
+        "crmsync_api_calls_total",
+        "HTTP exchanges with a system, by status class (2xx..5xx, or error: no response).",
+        {"system", "instance", "status"});
+    histogram_family& call_seconds = r.histograms("crmsync_api_call_duration_seconds",
+                                                  "Duration of one HTTP exchange.",
+                                                  {"system"},
+                                                  latency_buckets());
+    gauge_family& quota_limit =
+        r.gauges("crmsync_api_quota_limit_calls",
+                 "Daily API calls crmsync may use (Salesforce: the api_budget share).",
+                 {"system", "instance"});
+    gauge_family& quota_left = r.gauges("crmsync_api_quota_remaining_calls",
+                                        "Daily API calls left before the limit, as last reported.",
+                                        {"system", "instance"});
+};
+
+event_metrics& m() {
+    static event_metrics x;
+    return x;
+}
+
+std::string status_class(unsigned status) {
+    if (status < 100 || status > 599)
+        return "error";
+    return std::to_string(status / 100) + "xx";
+}
+
+}  // namespace
+
+void declare_event_metrics() {
+    (void)m();
+}
 
 void emit(const batch_sent& e) {
     info("Batch sent.",
@@ -16,6 +102,12 @@ void emit(const batch_sent& e) {
           {"updated", e.updated},
           {"rejected", e.rejected},
           {"duration_ms", e.duration_ms}});
+    auto& x = m();
+    x.sent.with({e.stream}).inc(static_cast<double>(e.sent));
+    x.delivered.with({e.stream, "created"}).inc(static_cast<double>(e.created));
+    x.delivered.with({e.stream, "updated"}).inc(static_cast<double>(e.updated));
+    x.batches.with({e.stream}).inc();
+    x.batch_seconds.with({e.stream}).observe(static_cast<double>(e.duration_ms) / 1000.0);
 }
 
 void emit(const record_rejected& e) {
@@ -27,6 +119,7 @@ void emit(const record_rejected& e) {
           {"code", e.code},
           {"preflight", e.preflight},
           {"error", e.message}});
+    m().rejected.with({e.stream, std::string(to_string(e.cat)), e.code}).inc();
 }
 
 void emit(const stream_run_finished& e) {
@@ -49,6 +142,11 @@ void emit(const stream_run_finished& e) {
     if (!e.api_usage.empty())
         f["api_usage"] = e.api_usage;
     log(e.status == "ok" ? level::info : level::error, "Stream run finished.", f);
+    auto& x = m();
+    x.read.with({e.stream}).inc(static_cast<double>(e.read));
+    x.unchanged.with({e.stream}).inc(static_cast<double>(e.unchanged));
+    x.skipped.with({e.stream}).inc(static_cast<double>(e.skipped));
+    x.runs.with({e.stream, e.status}).inc();
 }
 
 void emit(const api_call_failed& e) {
@@ -59,6 +157,7 @@ void emit(const api_call_failed& e) {
           {"retry_in_ms", e.retry_in_ms},
           {"code", e.what.vendor_code},
           {"error", e.what.message()}});
+    m().retries.with({e.system}).inc();
 }
 
 void emit(const stream_failed& e) {
@@ -67,11 +166,37 @@ void emit(const stream_failed& e) {
            {"object", e.object},
            {"code", e.what.vendor_code},
            {"error", e.what.message()}});
+    m().failures.with({e.stream, std::string(to_string(state_after(e.what, stream_state::ok)))})
+        .inc();
 }
 
 void emit(const watermark_superseded& e) {
     warn("Watermark moved by an operator during the run; the next run starts from it.",
          {{"stream", e.stream}, {"object", e.object}});
+    m().superseded.with({e.stream}).inc();
+}
+
+void emit(const api_call& e) {
+    json f = {{"system", e.system},
+              {"instance", e.instance},
+              {"method", e.method},
+              {"status", e.status},
+              {"duration_ms", e.duration_ms}};
+    if (!e.error.empty())
+        f["error"] = e.error;
+    debug("API call.", f);
+    auto& x = m();
+    x.calls.with({e.system, e.instance, status_class(e.status)}).inc();
+    x.call_seconds.with({e.system}).observe(static_cast<double>(e.duration_ms) / 1000.0);
+}
+
+void emit(const api_quota& e) {
+    debug("API quota read.",
+          {{"system", e.system}, {"instance", e.instance}, {"used", e.used}, {"limit", e.limit}});
+    auto& x = m();
+    x.quota_limit.with({e.system, e.instance}).set(static_cast<double>(e.limit));
+    x.quota_left.with({e.system, e.instance})
+        .set(static_cast<double>(std::max<std::int64_t>(0, e.limit - e.used)));
 }
 
 }  // namespace crmsync::observability

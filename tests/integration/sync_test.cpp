@@ -4,12 +4,15 @@
 #include "crmsync/config/load.hpp"
 #include "crmsync/daemon/scheduler.hpp"
 #include "crmsync/mapping/plan.hpp"
+#include "crmsync/observability/health.hpp"
+#include "crmsync/observability/metrics.hpp"
 
 #include <boost/asio/io_context.hpp>
 
 #include "fake_marketo.hpp"
 #include "fake_salesforce.hpp"
 #include "manual_clock.hpp"
+#include "prometheus_text.hpp"
 #include "rsa_test_key.hpp"
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -399,6 +402,58 @@ TEST_F(sync, refused_credentials_fail_the_stream_as_auth_rejected) {
     EXPECT_EQ(results[0].outcome.error().code, errc::auth_rejected);
     EXPECT_EQ(results[0].outcome.error().message().find("wrong-secret"), std::string::npos);
     EXPECT_TRUE(mkto_->leads().empty());
+}
+
+// What /readyz and /metrics read: each run sets the stream's health, and the named events and
+// the API call observer count what the run did.
+TEST_F(sync, runs_set_stream_health_and_count_records_and_api_calls) {
+    auto& health = observability::health();
+    health.track({"contacts"});
+    const auto counter = [](const std::string& name,
+                            const std::map<std::string, std::string>& labels) {
+        const auto m = testing::parse_exposition(observability::metrics().render());
+        EXPECT_TRUE(m.problems.empty()) << m.problems.front();
+        return m.value(name, labels).value_or(0);
+    };
+    const std::map<std::string, std::string> stream{{"stream", "contacts"}};
+    const std::map<std::string, std::string> sf_ok{
+        {"system", "salesforce"}, {"instance", "org"}, {"status", "2xx"}};
+    const auto read0 = counter("crmsync_records_read_total", stream);
+    const auto sent0 = counter("crmsync_records_sent_total", stream);
+    const auto calls0 = counter("crmsync_api_calls_total", sf_ok);
+    for (int i = 0; i < 5; ++i)
+        contact(i, timestamp{t0});
+    advance(1min);
+    expect_ok(run_once());
+    auto h = health.snapshot().at(0);
+    EXPECT_EQ(h.state, observability::stream_state::ok);
+    EXPECT_EQ(h.watermark, t0) << "the committed watermark, for the lag gauge";
+    EXPECT_EQ(counter("crmsync_records_read_total", stream) - read0, 5);
+    EXPECT_EQ(counter("crmsync_records_sent_total", stream) - sent0, 5);
+    EXPECT_GE(counter("crmsync_api_calls_total", sf_ok) - calls0, 2) << "token, limits, query";
+    EXPECT_GT(
+        counter("crmsync_api_quota_limit_calls", {{"system", "salesforce"}, {"instance", "org"}}),
+        0)
+        << "from Sforce-Limit-Info";
+
+    contact(9, timestamp{t0 + 30s});
+    advance(1min);
+    mkto_->fail_next("/rest/v1/leads.json", {fakes::fault_spec::vendor("607")});
+    ASSERT_FALSE(run_once()[0].outcome);
+    h = health.snapshot().at(0);
+    EXPECT_EQ(h.state, observability::stream_state::paused);
+    EXPECT_FALSE(health.ready());
+
+    write_config("wrong-secret");
+    ASSERT_FALSE(run_once()[0].outcome);
+    h = health.snapshot().at(0);
+    EXPECT_EQ(h.state, observability::stream_state::auth_failed);
+    EXPECT_EQ(h.reason.find("wrong-secret"), std::string::npos);
+
+    write_config();
+    expect_ok(run_once());
+    EXPECT_TRUE(health.ready());
+    health.track({});
 }
 
 TEST_F(sync, daily_quota_reached_pauses_the_stream_and_keeps_the_watermark) {

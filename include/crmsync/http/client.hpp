@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -62,6 +63,16 @@ struct response {
     std::string_view header(std::string_view name) const;
 };
 
+// What an observer learns of one send(): the method, and either the response or the failure.
+// Never the URL or headers: a query string or an Authorization header may hold credentials.
+struct exchange_record {
+    boost::beast::http::verb method = boost::beast::http::verb::get;
+    const response* res = nullptr;   // null when no response arrived
+    const failure* error = nullptr;  // set when no response arrived
+    std::chrono::milliseconds duration{0};
+};
+using exchange_observer = std::function<void(const exchange_record&)>;
+
 class client {
 public:
     explicit client(boost::asio::any_io_executor ex, tls_options opts = {});
@@ -81,6 +92,10 @@ public:
 
     // Counts completed exchanges, for tests and metrics.
     std::size_t calls() const noexcept;
+
+    // Called once after every send(), on the thread that sent, answered or not (API call
+    // metrics and the daily quota readings; the daemon sets it when it builds the client).
+    void observe(exchange_observer fn);
 
 private:
     struct impl;

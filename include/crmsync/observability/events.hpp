@@ -1,6 +1,8 @@
 #pragma once
 // Named telemetry events (STYLE.md rule 6): one struct per event, one emit() that writes the
-// log line, so the names and fields of a kind of line are decided in one place.
+// log line and increments the event's metrics (metrics.hpp), so the names and fields of a kind
+// of line, and the counters that go with it, are decided in one place. A new event adds its
+// metrics in events.cpp next to its log line, and its rows to docs/operations.md.
 
 #include "crmsync/core/error.hpp"
 #include "crmsync/core/outcome.hpp"
@@ -64,11 +66,41 @@ struct watermark_superseded {
     std::string object;
 };
 
+// One HTTP exchange with a source or destination, answered or not (debug line; counts
+// crmsync_api_calls_total and crmsync_api_call_duration_seconds). Never carries the URL: a
+// query string may hold what the caller did not mean to publish.
+struct api_call {
+    std::string system;    // salesforce | marketo | sfmc
+    std::string instance;  // the source or destination name in the configuration
+    std::string method;    // GET, POST
+    unsigned status = 0;   // HTTP status; 0 when no response arrived
+    std::string error;     // failure message when no response arrived
+    std::int64_t duration_ms = 0;
+};
+
+// What a system reports of its daily quota (debug line; sets crmsync_api_quota_limit_calls and
+// crmsync_api_quota_remaining_calls). `limit` is what crmsync may use: for Salesforce the
+// api_budget share of the org's allocation, for Marketo the daily quota of the instance.
+// Salesforce: emitted by the daemon from every Sforce-Limit-Info header. Marketo: emit it
+// wherever the daily quota is read or counted (stats/usage, the persisted counter).
+struct api_quota {
+    std::string system;
+    std::string instance;
+    std::int64_t used = 0;
+    std::int64_t limit = 0;
+};
+
+// Declares every metric the events write, so /metrics lists each (HELP and TYPE) from the
+// start, before its first event.
+void declare_event_metrics();
+
 void emit(const batch_sent& e);
 void emit(const record_rejected& e);
 void emit(const stream_run_finished& e);
 void emit(const api_call_failed& e);
 void emit(const stream_failed& e);
 void emit(const watermark_superseded& e);
+void emit(const api_call& e);
+void emit(const api_quota& e);
 
 }  // namespace crmsync::observability

@@ -285,6 +285,34 @@ TEST(http_client, closed_port_is_connect_failed) {
     });
 }
 
+TEST(http_client, the_observer_sees_every_exchange_answered_or_not) {
+    loopback_server server([&](const http_request&) { return make_reply(503, "busy"); });
+    unsigned short closed = 0;
+    {
+        asio::io_context ioc;
+        tcp::acceptor a(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+        closed = a.local_endpoint().port();
+    }
+    std::vector<std::pair<unsigned, std::string>> seen;  // status, error
+    run_coroutine([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+        client c(ex);
+        c.observe([&](const exchange_record& x) {
+            EXPECT_EQ(x.res == nullptr, x.error != nullptr);
+            EXPECT_EQ(x.method, bhttp::verb::post);
+            seen.emplace_back(x.res ? x.res->status : 0, x.error ? x.error->message() : "");
+        });
+        request q = get(server, "/x");
+        q.method = bhttp::verb::post;
+        (void)co_await c.send(q);
+        q.url = "http://127.0.0.1:" + std::to_string(closed) + "/";
+        (void)co_await c.send(q);
+    });
+    ASSERT_EQ(seen.size(), 2u);
+    EXPECT_EQ(seen[0].first, 503u);
+    EXPECT_EQ(seen[1].first, 0u);
+    EXPECT_NE(seen[1].second.find("refused"), std::string::npos) << seen[1].second;
+}
+
 TEST(http_client, http_to_a_public_host_is_invalid_url_before_any_io) {
     run_coroutine([&](asio::any_io_executor ex) -> asio::awaitable<void> {
         client c(ex);
