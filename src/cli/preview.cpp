@@ -54,9 +54,19 @@ ordered_json describe(const daemon::stream_runtime& s,
                                  {"code", why->code},
                                  {"message", why->message}};
         } else {
-            line["action"] = unchanged ? "unchanged" : "send";
+            const auto& p = std::get<payload>(mapped);
+            // The cycle checks what it would send against the destination's describe.
+            const auto refused = unchanged || !s.dest_schema.preflight
+                                     ? std::nullopt
+                                     : s.dest_schema.preflight->check(p);
+            line["action"] = unchanged ? "unchanged" : refused ? "reject" : "send";
             // Exactly what the destination would receive (nulls included: they clear fields).
-            line["payload"] = ordered_json::parse(s.sink->to_json(std::get<payload>(mapped)));
+            line["payload"] = ordered_json::parse(s.sink->to_json(p));
+            if (refused) {
+                line["rejection"] = {{"category", to_string(refused->category)},
+                                     {"code", refused->code},
+                                     {"message", refused->message}};
+            }
         }
     }
     if (trace) {
@@ -106,10 +116,11 @@ result<std::string> preview_query(const daemon::stream_runtime& s,
                                               .limit = o.limit});
 }
 
-asio::awaitable<result<void>> fetch_and_print(daemon::stream_runtime& s,
-                                              state::store* store,
-                                              std::string soql,
-                                              bool trace) {
+asio::awaitable<result<void>> fetch_and_print(
+    daemon::stream_runtime& s, state::store* store, std::string soql, bool trace, sys_ms now) {
+    // As the cycle would before sending: preflight needs the destination's describe. A failed
+    // describe is logged and the preview goes on without preflight, as the cycle would.
+    co_await daemon::refresh_destination_schema(s, now);
     auto page = co_await s.source->query(soql, *s.columns);
     for (;;) {
         if (!page)
@@ -173,7 +184,7 @@ outcome run_preview(const std::string& config_path, const preview_options& o) {
     }
     result<void> done = make_failure(errc::cancelled, "preview did not finish");
     asio::co_spawn(ioc,
-                   fetch_and_print(*s, st->store.get(), *soql, o.trace),
+                   fetch_and_print(*s, st->store.get(), *soql, o.trace, (*rt)->opts().now()),
                    [&](std::exception_ptr e, result<void> r) {
                        done = e ? result<void>(failure_from_exception(e)) : std::move(r);
                    });

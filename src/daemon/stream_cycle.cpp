@@ -69,7 +69,13 @@ private:
     asio::awaitable<result<void>> flush();
     asio::awaitable<result<std::size_t>> send_flags();
     void take_deleted(const record& r, const std::map<std::string, digest>& known);
-    void reject_preflight(const record& r, const rejected& why, const digest& d);
+    void reject_preflight(const record& r,
+                          const rejected& why,
+                          const digest& d,
+                          std::string payload_json = {});
+    // The destination describe's verdict on a mapped payload (sink/preflight.hpp); reads the
+    // describe first when this cycle has not yet (daemon/destination_schema.hpp).
+    asio::awaitable<std::optional<rejected>> preflight(const payload& p);
     // Logs one rejection and adds it to the batch's commit (the error log row).
     void log_rejection(const std::string& id,
                        const rejected& why,
@@ -87,6 +93,7 @@ private:
     // The stored watermark as this run last knew it (see batch_commit::read_from).
     std::optional<state::watermark> read_from_;
     bool superseded_ = false;
+    bool described_ = false;  // refresh_destination_schema ran in this cycle
 };
 
 void cycle::reset_batch() {
@@ -115,11 +122,25 @@ void cycle::log_rejection(const std::string& id,
                                       .payload_digest = d});
 }
 
-void cycle::reject_preflight(const record& r, const rejected& why, const digest& d) {
-    // `d` fingerprints the source values (see fingerprint()), so an unchanged record re-read in
-    // the overlap window is not logged again. Nothing was sent, so there is no payload.
-    log_rejection(r.id, why, {}, d, true);
+void cycle::reject_preflight(const record& r,
+                             const rejected& why,
+                             const digest& d,
+                             std::string payload_json) {
+    // `d` is the record's fingerprint(), so an unchanged record re-read in the overlap window is
+    // not logged again. Nothing was sent: a mapping rejection has no payload, a preflight one
+    // keeps the payload that would have been sent.
+    log_rejection(r.id, why, std::move(payload_json), d, true);
     ++sum_.rejected;
+}
+
+asio::awaitable<std::optional<rejected>> cycle::preflight(const payload& p) {
+    if (!described_) {
+        described_ = true;
+        co_await refresh_destination_schema(s_, now_());
+    }
+    if (!s_.dest_schema.preflight)
+        co_return std::nullopt;
+    co_return s_.dest_schema.preflight->check(p);
 }
 
 asio::awaitable<result<void>> cycle::take(const record& r,
@@ -139,6 +160,8 @@ asio::awaitable<result<void>> cycle::take(const record& r,
             ++batch_.commit.unchanged;
         } else if (const auto* why = std::get_if<rejected>(&mapped)) {
             reject_preflight(r, *why, d);
+        } else if (auto refused = co_await preflight(std::get<payload>(mapped))) {
+            reject_preflight(r, *refused, d, s_.sink->to_json(std::get<payload>(mapped)));
         } else {
             batch_.payloads.push_back(std::move(std::get<payload>(mapped)));
             batch_.ids.push_back(r.id);

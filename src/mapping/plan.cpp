@@ -1,6 +1,8 @@
 // Mapping one record: pure, and on the hot path (SPEC §6: our cost per record must stay far
 // below the API's).
 
+#include "crmsync/core/text.hpp"
+
 #include <boost/assert.hpp>
 
 #include "detail_plan.hpp"
@@ -12,11 +14,7 @@ namespace {
 // A CRM value quoted in a rejection message, cut so one huge text field cannot bloat the
 // error log.
 std::string quoted(const value& v) {
-    constexpr std::size_t max_points = 80;
-    std::string s = v.text();
-    const std::size_t size = s.size();
-    truncate(s, max_points);
-    return s.size() < size ? fmt::format("'{}...'", s) : fmt::format("'{}'", s);
+    return quote_excerpt(v.text());
 }
 
 rejected reject(std::string code, std::string message) {

@@ -1,5 +1,7 @@
 #include "crmsync/mapping/transforms.hpp"
 
+#include "crmsync/core/text.hpp"
+
 #include <fmt/format.h>
 
 #include <array>
@@ -104,16 +106,7 @@ void collapse_spaces(std::string& s) {
 }
 
 void truncate(std::string& s, std::size_t code_points) {
-    std::size_t seen = 0;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (is_continuation(s[i]))
-            continue;
-        if (seen == code_points) {
-            s.resize(i);
-            return;
-        }
-        ++seen;
-    }
+    s.resize(prefix_bytes(s, code_points));
 }
 
 std::optional<date_format> date_format::compile(std::string_view format, std::string* problem) {

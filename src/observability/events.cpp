@@ -70,6 +70,10 @@ struct event_metrics {
         r.gauges("crmsync_api_quota_limit_calls",
                  "Daily API calls crmsync may use (Salesforce: the api_budget share).",
                  {"system", "instance"});
+    counter_family& describes =
+        r.counters("crmsync_destination_describes_total",
+                   "Destination describes read for preflight, by result (ok or failed).",
+                   {"stream", "result"});
     gauge_family& quota_left = r.gauges("crmsync_api_quota_remaining_calls",
                                         "Daily API calls left before the limit, as last reported.",
                                         {"system", "instance"});
@@ -197,6 +201,30 @@ void emit(const api_quota& e) {
     x.quota_limit.with({e.system, e.instance}).set(static_cast<double>(e.limit));
     x.quota_left.with({e.system, e.instance})
         .set(static_cast<double>(std::max<std::int64_t>(0, e.limit - e.used)));
+}
+
+void emit(const destination_described& e) {
+    json f = {{"stream", e.stream}, {"object", e.object}, {"fields", e.fields}};
+    m().describes.with({e.stream, "ok"}).inc();
+    if (e.unmapped_required.empty()) {
+        info("Destination described.", f);
+        return;
+    }
+    f["unmapped_required"] = e.unmapped_required;
+    warn(
+        "Destination described; required fields are not mapped, so preflight rejects every "
+        "record.",
+        f);
+}
+
+void emit(const destination_describe_failed& e) {
+    m().describes.with({e.stream, "failed"}).inc();
+    warn(e.have_older ? "Destination describe failed; preflight keeps the last one read."
+                      : "Destination describe failed; records are sent without preflight.",
+         {{"stream", e.stream},
+          {"object", e.object},
+          {"code", e.what.vendor_code},
+          {"error", e.what.message()}});
 }
 
 }  // namespace crmsync::observability

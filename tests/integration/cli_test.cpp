@@ -424,6 +424,32 @@ TEST_F(cli_sync, preview_prints_payloads_and_rejections_sends_nothing_and_moves_
     EXPECT_EQ(run("preview --stream contacts --limit 0 -c " + config(), env_).exit_code, 2);
 }
 
+TEST_F(cli_sync, preview_rejects_what_preflight_would_and_still_sends_nothing) {
+    // An admin's Marketo instance whose lastName holds 5 characters.
+    mkto_.remove_field("lastName");
+    mkto_.add_field({.name = "lastName", .length = 5});
+    const auto past = timestamp{system_now() - std::chrono::minutes(10)};
+    const auto short_name =
+        sf_.insert("Contact", {{"LastName", "Roy"}, {"Email", "roy@example.com"}}, past);
+    const auto long_name =
+        sf_.insert("Contact", {{"LastName", "Durand"}, {"Email", "durand@example.com"}}, past);
+    write_main("fake-sf-secret");
+    const auto r = run("preview --stream contacts -c " + config(), env_);
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    std::map<std::string, nlohmann::json> by_id;
+    for (const auto& l : preview_lines(r.out))
+        by_id[l["record_id"].get<std::string>()] = l;
+    EXPECT_EQ(by_id[short_name]["action"], "send") << r.out;
+    const auto& refused = by_id[long_name];
+    EXPECT_EQ(refused["action"], "reject") << r.out;
+    EXPECT_EQ(refused["rejection"]["code"], "PREFLIGHT_TOO_LONG");
+    EXPECT_EQ(refused["rejection"]["message"],
+              "field 'lastName' holds 6 characters; the destination allows 5: 'Durand'");
+    EXPECT_EQ(refused["payload"]["lastName"], "Durand");  // what would have been sent
+    EXPECT_TRUE(mkto_.push_calls().empty());
+    EXPECT_FALSE(fs::exists(dir_ / "state.db"));
+}
+
 TEST_F(cli_sync, mapping_doc_prints_the_dictionary_as_markdown_or_csv) {
     write_main("fake-sf-secret");
     auto r = run("mapping-doc -c " + config(), env_);

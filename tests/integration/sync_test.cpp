@@ -6,6 +6,7 @@
 #include "crmsync/mapping/plan.hpp"
 #include "crmsync/observability/health.hpp"
 #include "crmsync/observability/metrics.hpp"
+#include "crmsync/sink/sink.hpp"
 
 #include <boost/asio/io_context.hpp>
 
@@ -103,8 +104,17 @@ destination:
 )" << mapping_fields << extra_fields_;
     }
 
-    // One `crmsync once`, as the CLI runs it, with a short backoff so retry budgets end fast.
-    std::vector<daemon::stream_result> run_once() {
+    // A runtime as `crmsync once` builds it, with a short backoff so retry budgets end fast;
+    // tests may adjust its streams before running it, and run it more than once.
+    struct session {
+        boost::asio::io_context ioc;
+        std::unique_ptr<state::store> store;
+        std::unique_ptr<daemon::runtime> rt;
+
+        std::vector<daemon::stream_result> run() { return daemon::run_once(ioc, *rt, *store, {}); }
+    };
+
+    std::unique_ptr<session> make_session() {
         auto loaded = config::load(dir_ / "crmsync.yaml");
         EXPECT_TRUE(loaded.problems.empty()) << loaded.problems.sorted().front().to_string();
         std::vector<daemon::compiled_stream> streams;
@@ -113,16 +123,22 @@ destination:
             EXPECT_TRUE(plan) << loaded.problems.sorted().front().to_string();
             streams.push_back({s, plan});
         }
+        auto out = std::make_unique<session>();
         auto st = state::store::open(loaded.cfg.state_path);
         EXPECT_TRUE(st) << st.error().message();
-        boost::asio::io_context ioc;
+        out->store = std::move(*st);
         daemon::options opts;
         opts.backoff = {.base = 1ms, .cap = 5ms, .max_attempts = 4};
         opts.now = clock_.fn();
-        auto rt = daemon::runtime::build(ioc.get_executor(), loaded.cfg, std::move(streams), opts);
+        auto rt =
+            daemon::runtime::build(out->ioc.get_executor(), loaded.cfg, std::move(streams), opts);
         EXPECT_TRUE(rt) << rt.error().message();
-        return daemon::run_once(ioc, **rt, **st, {});
+        out->rt = std::move(*rt);
+        return out;
     }
+
+    // One `crmsync once`, as the CLI runs it.
+    std::vector<daemon::stream_result> run_once() { return make_session()->run(); }
 
     std::unique_ptr<state::store> open_store() {
         auto st = state::store::open(dir_ / "state.db");
@@ -142,6 +158,26 @@ destination:
                             {"Salutation", salutations[i % 3]},
                             {"Lead_Score__c", i}},
                            at);
+    }
+
+    // CRM fields whose values Marketo's person fields cannot all hold: a long text mapped to
+    // the 255-character `title`, and a legacy text date mapped to the `birthDate` date.
+    void map_preflight_fields() {
+        sf_->add_field("Contact", {.name = "About__c", .type = "textarea", .length = 32000});
+        sf_->add_field("Contact", {.name = "Birth_Text__c", .type = "string", .length = 20});
+        extra_fields_ =
+            "  - { to: title, from: About__c }\n"
+            "  - { to: birthDate, from: Birth_Text__c }\n";
+        write_config();
+    }
+
+    // A contact whose About__c (mapped to title, 255 characters) holds 300.
+    std::string long_text_contact() {
+        return sf_->insert("Contact",
+                           {{"LastName", "Long"},
+                            {"Email", "long@example.com"},
+                            {"About__c", std::string(300, 'x')}},
+                           timestamp{t0});
     }
 
     // Every Sync Leads input record the fake received, across all calls.
@@ -682,6 +718,168 @@ TEST_F(sync, with_deletes_ignore_a_deleted_contact_reads_no_deletes_and_sends_no
         EXPECT_EQ(q.find("IsDeleted"), std::string::npos) << q;
     for (const auto& l : mkto_->leads())
         EXPECT_FALSE(l.contains("crmDeleted") && l["crmDeleted"] == true);
+}
+
+// The ids of every record in a Sync Leads input the fake received.
+std::set<std::string> pushed_ids(const fakes::fake_marketo& mkto) {
+    std::set<std::string> ids;
+    for (const auto& call : mkto.push_calls()) {
+        for (const auto& in : call["input"])
+            ids.insert(in.value("sfdcContactId", ""));
+    }
+    return ids;
+}
+
+TEST_F(sync, preflight_rejects_too_long_and_mistyped_values_before_any_call) {
+    map_preflight_fields();
+    const auto good = contact(0, timestamp{t0});
+    // The fake describes title as a string of 255 characters and birthDate as a date.
+    const auto long_text = long_text_contact();
+    const auto mistyped = sf_->insert(
+        "Contact",
+        {{"LastName", "Typed"}, {"Email", "typed@example.com"}, {"Birth_Text__c", "20/05/2013"}},
+        timestamp{t0});
+    advance(1min);
+    expect_ok(run_once());
+
+    EXPECT_EQ(pushed_ids(*mkto_), std::set<std::string>{good});  // no call spent on the others
+    auto errors = open_store()->list_errors({});
+    ASSERT_TRUE(errors);
+    std::map<std::string, state::error_entry> by_record;
+    for (const auto& e : *errors)
+        by_record[e.record_id] = e;
+    ASSERT_EQ(by_record.size(), 2u);
+    EXPECT_EQ(by_record[long_text].category, category::validation);
+    EXPECT_EQ(by_record[long_text].code, "PREFLIGHT_TOO_LONG");
+    EXPECT_EQ(by_record[long_text].message,
+              "field 'title' holds 300 characters; the destination allows 255: '" +
+                  std::string(40, 'x') + "...'");
+    // Nothing was sent, but the payload that would have been is kept for `errors show`.
+    EXPECT_NE(by_record[long_text].payload_json.find(long_text), std::string::npos);
+    EXPECT_EQ(by_record[mistyped].code, "PREFLIGHT_TYPE");
+    EXPECT_EQ(by_record[mistyped].message,
+              "field 'birthDate': value '20/05/2013' is not a date (YYYY-MM-DD), as its "
+              "destination type date requires");
+
+    // Re-read unchanged in the overlap window: neither sent nor logged again.
+    const auto calls = mkto_->push_calls().size();
+    advance(1min);
+    expect_ok(run_once());
+    EXPECT_EQ(mkto_->push_calls().size(), calls);
+    errors = open_store()->list_errors({});
+    ASSERT_TRUE(errors);
+    for (const auto& e : *errors)
+        EXPECT_EQ(e.attempts, 1) << e.record_id;
+}
+
+TEST_F(sync, a_batch_that_preflight_rejects_whole_costs_no_sync_call) {
+    map_preflight_fields();
+    for (int i = 0; i < 3; ++i) {
+        sf_->insert("Contact",
+                    {{"LastName", fmt::format("Long{}", i)},
+                     {"Email", fmt::format("long{}@example.com", i)},
+                     {"About__c", std::string(256, 'y')}},
+                    timestamp{t0});
+    }
+    advance(1min);
+    expect_ok(run_once());
+    EXPECT_EQ(mkto_->push_calls().size(), 0u);
+    auto st = open_store()->status({"contacts"});
+    ASSERT_TRUE(st);
+    EXPECT_EQ((*st)[0].open_errors_by_category,
+              (std::map<std::string, std::int64_t>{{"validation", 3}}));
+}
+
+// Describes the destination as the real sink does, then marks one field required, as a custom
+// object's dedupe fields or a data extension's required columns are. (Marketo's lead describe
+// marks only the lookup field, which the mapping already requires as the stream key.)
+class requiring_sink final : public sink::sink {
+public:
+    requiring_sink(std::unique_ptr<crmsync::sink::sink> inner, std::string field)
+        : inner_(std::move(inner)), field_(std::move(field)) {}
+
+    std::size_t max_batch() const override { return inner_->max_batch(); }
+    boost::asio::awaitable<result<void>> authenticate() override { return inner_->authenticate(); }
+    boost::asio::awaitable<result<std::vector<record_outcome>>> push(
+        std::span<const payload> batch) override {
+        return inner_->push(batch);
+    }
+    boost::asio::awaitable<result<crmsync::sink::object_schema>> describe() override {
+        auto schema = co_await inner_->describe();
+        if (schema) {
+            for (auto& f : schema->fields)
+                f.required = f.required || f.name == field_;
+        }
+        co_return schema;
+    }
+    std::string to_json(const payload& p) const override { return inner_->to_json(p); }
+
+private:
+    std::unique_ptr<crmsync::sink::sink> inner_;
+    std::string field_;
+};
+
+TEST_F(sync, a_required_destination_field_left_empty_is_rejected_before_sending) {
+    const auto nameless =
+        sf_->insert("Contact", {{"Email", "nameless@example.com"}}, timestamp{t0});
+    const auto named = sf_->insert(
+        "Contact", {{"LastName", "Named"}, {"Email", "named@example.com"}}, timestamp{t0});
+    advance(1min);
+    auto session = make_session();
+    auto& stream = session->rt->streams().at(0);
+    stream.sink = std::make_unique<requiring_sink>(std::move(stream.sink), "lastName");
+    expect_ok(session->run());
+
+    EXPECT_EQ(pushed_ids(*mkto_), std::set<std::string>{named});
+    auto errors = open_store()->list_errors({});
+    ASSERT_TRUE(errors);
+    ASSERT_EQ(errors->size(), 1u);
+    EXPECT_EQ((*errors)[0].record_id, nameless);
+    EXPECT_EQ((*errors)[0].category, category::validation);
+    EXPECT_EQ((*errors)[0].code, "PREFLIGHT_REQUIRED");
+    EXPECT_EQ((*errors)[0].message, "field 'lastName' is required by the destination and is empty");
+}
+
+TEST_F(sync, a_failing_describe_sends_without_preflight_and_does_not_stop_the_stream) {
+    map_preflight_fields();
+    const auto good = contact(0, timestamp{t0});
+    const auto long_text = long_text_contact();
+    // More 503s than the retry budget (4 attempts): the describe fails for this cycle.
+    mkto_->fail_next("/rest/v1/leads/describe.json",
+                     std::vector<fakes::fault_spec>(4, fakes::fault_spec::http(503, "busy")));
+    advance(1min);
+    expect_ok(run_once());
+
+    // Both were sent; Marketo itself refused the long city, as it would without preflight.
+    EXPECT_EQ(pushed_ids(*mkto_), (std::set<std::string>{good, long_text}));
+    auto errors = open_store()->list_errors({});
+    ASSERT_TRUE(errors);
+    ASSERT_EQ(errors->size(), 1u);
+    EXPECT_EQ((*errors)[0].record_id, long_text);
+    EXPECT_EQ((*errors)[0].category, category::validation);
+    EXPECT_FALSE((*errors)[0].code.starts_with("PREFLIGHT")) << (*errors)[0].code;
+}
+
+TEST_F(sync, the_describe_is_read_when_needed_and_again_after_a_quarter_of_an_hour) {
+    const auto id = contact(0, timestamp{t0});
+    auto session = make_session();
+    // A cycle with nothing to send reads no describe.
+    expect_ok(session->run());
+    EXPECT_EQ(mkto_->calls_today(), 0);
+
+    advance(1min);
+    expect_ok(session->run());  // describe.json + describe2.json, then one Sync Leads
+    EXPECT_EQ(mkto_->calls_today(), 3);
+
+    sf_->update("Contact", id, {{"LastName", "Changed"}});
+    advance(1min);
+    expect_ok(session->run());  // the describe read a minute ago is used again
+    EXPECT_EQ(mkto_->calls_today(), 4);
+
+    sf_->update("Contact", id, {{"LastName", "Changed again"}});
+    advance(15min);
+    expect_ok(session->run());
+    EXPECT_EQ(mkto_->calls_today(), 7);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include "crmsync/config/model.hpp"
 #include "crmsync/core/clock.hpp"
+#include "crmsync/daemon/destination_schema.hpp"
 #include "crmsync/http/client.hpp"
 #include "crmsync/http/disposition.hpp"
 #include "crmsync/mapping/plan.hpp"
@@ -44,6 +45,8 @@ struct stream_runtime {
     std::unique_ptr<sink::sink> flag_sink;
     std::size_t key_column = 0;  // index of destination.key.source in plan->source_columns()
     std::unique_ptr<source::salesforce::column_set> columns;
+    // The destination object's describe and the preflight checks built from it.
+    destination_schema dest_schema;
 };
 
 class runtime {

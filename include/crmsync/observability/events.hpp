@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace crmsync::observability {
 
@@ -66,6 +67,24 @@ struct watermark_superseded {
     std::string object;
 };
 
+// A stream read its destination object's describe (for preflight and drift checks). Logged at
+// warn when required destination fields are not mapped: preflight then rejects every record.
+struct destination_described {
+    std::string stream;
+    std::string object;  // the destination object (lead, custom:<apiName>, ...)
+    std::size_t fields = 0;
+    std::vector<std::string> unmapped_required;
+};
+
+// The describe failed after retries; the stream goes on with the last one read (have_older) or
+// without preflight, and tries again next cycle.
+struct destination_describe_failed {
+    std::string stream;
+    std::string object;
+    bool have_older = false;
+    failure what;
+};
+
 // One HTTP exchange with a source or destination, answered or not (debug line; counts
 // crmsync_api_calls_total and crmsync_api_call_duration_seconds). Never carries the URL: a
 // query string may hold what the caller did not mean to publish.
@@ -102,5 +121,7 @@ void emit(const stream_failed& e);
 void emit(const watermark_superseded& e);
 void emit(const api_call& e);
 void emit(const api_quota& e);
+void emit(const destination_described& e);
+void emit(const destination_describe_failed& e);
 
 }  // namespace crmsync::observability

@@ -40,7 +40,8 @@ TEST_F(events, every_metric_is_declared_before_its_first_event) {
                              "crmsync_api_calls_total",
                              "crmsync_api_call_duration_seconds",
                              "crmsync_api_quota_limit_calls",
-                             "crmsync_api_quota_remaining_calls"}) {
+                             "crmsync_api_quota_remaining_calls",
+                             "crmsync_destination_describes_total"}) {
         ASSERT_TRUE(m.families.count(name)) << name;
         EXPECT_FALSE(m.families.at(name).help.empty()) << name;
     }
@@ -119,6 +120,20 @@ TEST_F(events, failures_and_retries_are_counted_by_their_bounded_kind) {
     EXPECT_EQ(
         m.value("crmsync_stream_failures_total", {{"stream", "ev_fail"}, {"state", "failing"}}), 1);
     EXPECT_EQ(m.value("crmsync_watermark_superseded_total", {{"stream", "ev_fail"}}), 1);
+}
+
+TEST_F(events, describes_count_by_result) {
+    emit(destination_described{.stream = "ev_desc", .object = "lead", .fields = 17});
+    emit(destination_described{
+        .stream = "ev_desc", .object = "lead", .fields = 3, .unmapped_required = {"vin"}});
+    emit(destination_describe_failed{.stream = "ev_desc", .what = make_failure(errc::timeout)});
+    const auto m = scrape();
+    EXPECT_EQ(
+        m.value("crmsync_destination_describes_total", {{"stream", "ev_desc"}, {"result", "ok"}}),
+        2);
+    EXPECT_EQ(m.value("crmsync_destination_describes_total",
+                      {{"stream", "ev_desc"}, {"result", "failed"}}),
+              1);
 }
 
 TEST_F(events, api_calls_count_by_status_class_and_quota_sets_what_is_left) {

@@ -1,0 +1,35 @@
+#include "crmsync/core/text.hpp"
+
+#include <fmt/format.h>
+
+namespace crmsync {
+namespace {
+
+bool is_continuation(char c) noexcept {
+    return (static_cast<unsigned char>(c) & 0xC0) == 0x80;
+}
+
+}  // namespace
+
+std::size_t code_points(std::string_view s) noexcept {
+    std::size_t n = 0;
+    for (const char c : s)
+        n += is_continuation(c) ? 0 : 1;
+    return n;
+}
+
+std::size_t prefix_bytes(std::string_view s, std::size_t n) noexcept {
+    std::size_t seen = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (!is_continuation(s[i]) && seen++ == n)
+            return i;
+    }
+    return s.size();
+}
+
+std::string quote_excerpt(std::string_view s, std::size_t max_points) {
+    const std::size_t cut = prefix_bytes(s, max_points);
+    return cut < s.size() ? fmt::format("'{}...'", s.substr(0, cut)) : fmt::format("'{}'", s);
+}
+
+}  // namespace crmsync

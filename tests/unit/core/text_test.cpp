@@ -1,0 +1,32 @@
+#include "crmsync/core/text.hpp"
+
+#include <gtest/gtest.h>
+
+namespace crmsync {
+namespace {
+
+TEST(text, code_points_count_characters_not_bytes) {
+    EXPECT_EQ(code_points(""), 0u);
+    EXPECT_EQ(code_points("abc"), 3u);
+    EXPECT_EQ(code_points("Évian"), 5u);  // É is two bytes
+    EXPECT_EQ(code_points("北京"), 2u);   // three bytes each
+    EXPECT_EQ(code_points("😀x"), 2u);     // four bytes
+}
+
+TEST(text, prefix_bytes_never_splits_a_character) {
+    EXPECT_EQ(prefix_bytes("Évian", 1), 2u);
+    EXPECT_EQ(prefix_bytes("Évian", 0), 0u);
+    EXPECT_EQ(prefix_bytes("北京", 1), 3u);
+    EXPECT_EQ(prefix_bytes("abc", 10), 3u);
+}
+
+TEST(text, quote_excerpt_cuts_long_values) {
+    EXPECT_EQ(quote_excerpt("Lyon"), "'Lyon'");
+    EXPECT_EQ(quote_excerpt(""), "''");
+    EXPECT_EQ(quote_excerpt("abcdef", 3), "'abc...'");
+    EXPECT_EQ(quote_excerpt("ÉÉÉÉ", 2), "'ÉÉ...'");
+    EXPECT_EQ(quote_excerpt("abc", 3), "'abc'");
+}
+
+}  // namespace
+}  // namespace crmsync
