@@ -74,6 +74,12 @@ void run_forever(asio::io_context& ioc,
 
     asio::steady_timer force_stop(ioc);
     notifier notify(ioc);
+    bool others_stopped = false;
+    const auto stop_others = [&] {
+        if (!others_stopped && settings.on_stop)
+            settings.on_stop();
+        others_stopped = true;
+    };
     // SIGHUP's default action would end the daemon; until reload exists, say so and go on.
     asio::signal_set hangup(ioc, SIGHUP);
     std::function<void(const boost::system::error_code&, int)> on_hangup =
@@ -92,6 +98,7 @@ void run_forever(asio::io_context& ioc,
         observability::info("Shutting down.", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
         stopping = true;
         notify.stopping();
+        stop_others();
         hangup.cancel();
         for (auto& t : timers)
             t.cancel();
@@ -144,6 +151,7 @@ void run_forever(asio::io_context& ioc,
                     hangup.cancel();
                     force_stop.cancel();
                     notify.stopping();
+                    stop_others();
                 }
             });
     }

@@ -77,6 +77,13 @@ struct event_metrics {
     gauge_family& quota_left = r.gauges("crmsync_api_quota_remaining_calls",
                                         "Daily API calls left before the limit, as last reported.",
                                         {"system", "instance"});
+    counter_family& admin_requests =
+        r.counters("crmsync_admin_requests_total",
+                   "Requests to the admin endpoint, by path (other: any unknown path) and status.",
+                   {"path", "status"});
+    counter_family& admin_refused =
+        r.counters("crmsync_admin_connections_refused_total",
+                   "Admin connections closed at once because max_connections were open.");
 };
 
 event_metrics& m() {
@@ -225,6 +232,16 @@ void emit(const destination_describe_failed& e) {
           {"object", e.object},
           {"code", e.what.vendor_code},
           {"error", e.what.message()}});
+}
+
+void emit(const admin_request& e) {
+    debug("Admin request.", {{"path", e.path}, {"status", e.status}});
+    m().admin_requests.with({e.path, std::to_string(e.status)}).inc();
+}
+
+void emit(const admin_connection_refused& e) {
+    debug("Admin connection refused: too many open.", {{"open", e.open}});
+    m().admin_refused.with({}).inc();
 }
 
 }  // namespace crmsync::observability

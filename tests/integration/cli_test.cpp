@@ -1,8 +1,11 @@
 // The real crmsync binary: exit codes (SPEC §2), every configuration problem listed with its
 // position, and a sync against the fakes as an operator would run it.
 
+#include "daemon_process.hpp"
 #include "fake_marketo.hpp"
 #include "fake_salesforce.hpp"
+#include "prometheus_text.hpp"
+#include "test_client.hpp"
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
@@ -222,11 +225,21 @@ sources:
 destinations:
   mkto: {{ kind: marketo, base_url: {}, client_id: fake-mkto-client, client_secret: fake-mkto-secret }}
 mappings: mappings/*.yaml
+{}
 )",
                           dir_.string(),
                           sf_.base_url(),
-                          mkto_.base_url()));
+                          mkto_.base_url(),
+                          extra_main_));
         env_ = "CRMSYNC_TEST_SF_SECRET=" + sf_secret;
+    }
+
+    // `crmsync run` on this config, its output read line by line.
+    std::unique_ptr<testing::daemon_process> start_daemon() {
+        return std::make_unique<testing::daemon_process>(
+            CRMSYNC_BINARY,
+            std::vector<std::string>{"run", "-c", config()},
+            std::vector<std::string>{env_});
     }
 
     // Starts `crmsync run` in the background with stderr (the logs) to `log`; -1 if it failed.
@@ -256,6 +269,7 @@ mappings: mappings/*.yaml
     fakes::fake_salesforce sf_;
     fakes::fake_marketo mkto_;
     std::string env_;
+    std::string extra_main_;  // more top-level keys for crmsync.yaml (admin:)
 };
 
 // The JSON lines preview prints (logs go to stderr, interleaved by run()).
@@ -522,6 +536,78 @@ TEST_F(cli_sync, run_syncs_on_schedule_and_stops_cleanly_on_sigterm) {
     const auto text = read_log();
     EXPECT_NE(text.find("Shutting down."), std::string::npos) << text;
     EXPECT_NE(text.find("Stopped."), std::string::npos) << text;
+}
+
+TEST_F(cli_sync, run_serves_health_readiness_and_metrics_on_the_admin_endpoint) {
+    const auto past = timestamp{system_now() - std::chrono::minutes(10)};
+    for (int i = 0; i < 4; ++i) {
+        sf_.insert(
+            "Contact",
+            {{"LastName", fmt::format("L{}", i)}, {"Email", fmt::format("a{}@example.com", i)}},
+            past);
+    }
+    sf_.insert("Contact", {{"LastName", "NoMail"}}, past);  // required email missing
+    extra_main_ = "admin: { listen: \"127.0.0.1:0\" }";
+    write_main("fake-sf-secret");
+    auto d = start_daemon();
+    ASSERT_TRUE(d->started());
+    const auto listening = d->wait_for_log("Admin endpoint listening.");
+    ASSERT_TRUE(listening) << d->output();
+    const std::string base = "http://" + (*listening)["address"].get<std::string>();
+    ASSERT_TRUE(d->wait_for_log("Stream run finished.")) << d->output();
+
+    auto r = fakes::test::request("GET", base + "/healthz");
+    EXPECT_EQ(r.status, 200u) << r.ec.message();
+    EXPECT_EQ(r.body, "ok\n");
+
+    r = fakes::test::request("GET", base + "/readyz");
+    EXPECT_EQ(r.status, 200u) << r.body;
+    const auto ready = r.json();
+    EXPECT_EQ(ready["ready"], true);
+    ASSERT_EQ(ready["streams"].size(), 1u);
+    EXPECT_EQ(ready["streams"][0]["stream"], "contacts");
+    EXPECT_EQ(ready["streams"][0]["state"], "ok");
+    // The fake org, like Salesforce, keeps whole seconds.
+    EXPECT_EQ(ready["streams"][0]["watermark"],
+              timestamp{std::chrono::floor<std::chrono::seconds>(past.at)}.to_iso());
+
+    r = fakes::test::request("GET", base + "/metrics");
+    EXPECT_EQ(r.status, 200u);
+    EXPECT_EQ(r.header("content-type"), "text/plain; version=0.0.4; charset=utf-8");
+    const auto m = testing::parse_exposition(r.body);
+    ASSERT_TRUE(m.problems.empty()) << m.problems.front() << "\n" << r.body;
+    const std::map<std::string, std::string> contacts{{"stream", "contacts"}};
+    EXPECT_EQ(m.value("crmsync_records_read_total", contacts), 5);
+    EXPECT_EQ(m.value("crmsync_records_sent_total", contacts), 4);
+    EXPECT_EQ(
+        m.value("crmsync_records_delivered_total", {{"stream", "contacts"}, {"result", "created"}}),
+        4);
+    EXPECT_EQ(
+        m.value("crmsync_records_rejected_total",
+                {{"stream", "contacts"}, {"category", "validation"}, {"code", "REQUIRED_MISSING"}}),
+        1);
+    EXPECT_EQ(m.value("crmsync_stream_runs_total", {{"stream", "contacts"}, {"status", "ok"}}), 1);
+    EXPECT_EQ(m.value("crmsync_batch_duration_seconds_count", contacts), 1);
+    EXPECT_GE(m.value("crmsync_watermark_lag_seconds", contacts).value_or(-1), 600);
+    EXPECT_EQ(m.value("crmsync_stream_healthy", contacts), 1);
+    EXPECT_GT(m.value("crmsync_api_calls_total",
+                      {{"system", "salesforce"}, {"instance", "org"}, {"status", "2xx"}})
+                  .value_or(0),
+              0);
+    EXPECT_GT(m.value("crmsync_api_calls_total",
+                      {{"system", "marketo"}, {"instance", "mkto"}, {"status", "2xx"}})
+                  .value_or(0),
+              0);
+    EXPECT_GT(
+        m.value("crmsync_api_quota_limit_calls", {{"system", "salesforce"}, {"instance", "org"}})
+            .value_or(0),
+        0);
+    EXPECT_EQ(fakes::test::request("GET", base + "/nope").status, 404u);
+
+    d->signal(SIGTERM);
+    EXPECT_EQ(d->wait_exit(std::chrono::seconds(10)), 0) << d->output();
+    EXPECT_NE(fakes::test::request("GET", base + "/healthz").ec, boost::system::error_code{})
+        << "the endpoint went with the daemon";
 }
 
 // systemd's side of sd_notify(3): a unix datagram socket at NOTIFY_SOCKET, one message per

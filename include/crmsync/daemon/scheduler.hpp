@@ -15,6 +15,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,9 @@ std::vector<stream_result> run_once(boost::asio::io_context& ioc,
 
 struct run_settings {
     std::chrono::milliseconds grace{8'000};  // SIGTERM to forced stop; systemd waits 10 s
+    // Runs once when shutdown begins (SIGTERM/SIGINT, or every stream loop ended): stops what
+    // else keeps the io_context busy, such as the admin server, so run_forever can return.
+    std::function<void()> on_stop;
 };
 
 // Runs until SIGTERM or SIGINT. Returns when every stream loop has ended.

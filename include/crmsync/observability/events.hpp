@@ -109,6 +109,19 @@ struct api_quota {
     std::int64_t limit = 0;
 };
 
+// One request to the admin endpoint (debug line; crmsync_admin_requests_total). `path` is one
+// of /healthz, /readyz, /metrics, or "other", so a scanner cannot grow the label set.
+struct admin_request {
+    std::string path;
+    unsigned status = 0;
+};
+
+// A connection to the admin endpoint closed on accept because max_connections were open
+// (debug line, so a flood cannot flood the journal too; crmsync_admin_connections_refused_total).
+struct admin_connection_refused {
+    std::size_t open = 0;
+};
+
 // Declares every metric the events write, so /metrics lists each (HELP and TYPE) from the
 // start, before its first event.
 void declare_event_metrics();
@@ -123,5 +136,7 @@ void emit(const api_call& e);
 void emit(const api_quota& e);
 void emit(const destination_described& e);
 void emit(const destination_describe_failed& e);
+void emit(const admin_request& e);
+void emit(const admin_connection_refused& e);
 
 }  // namespace crmsync::observability

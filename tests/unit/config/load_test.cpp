@@ -239,6 +239,30 @@ TEST_F(load_test, admin_block_without_listen_uses_the_default) {
     EXPECT_EQ(l.cfg.admin->listen, "127.0.0.1:9464");
 }
 
+TEST_F(load_test, admin_listen_is_host_and_port_and_port_0_picks_a_free_one) {
+    for (const auto& [listen, ok] :
+         std::vector<std::pair<std::string, bool>>{{"127.0.0.1:9464", true},
+                                                   {"[::1]:9464", true},
+                                                   {"localhost:0", true},
+                                                   {"127.0.0.1", false},
+                                                   {":9464", false},
+                                                   {"::1:9464", false},
+                                                   {"127.0.0.1:65536", false},
+                                                   {"127.0.0.1:http", false}}) {
+        std::string text(main_yaml);
+        const auto at = text.find("admin:");
+        text.replace(at, text.find('\n', at) - at, "admin: { listen: \"" + listen + "\" }");
+        write_main(text);
+        write_mapping("contacts.yaml", contacts_yaml);
+        const auto l = load(dir_.path() / "crmsync.yaml");
+        EXPECT_EQ(problems(l).empty(), ok) << listen;
+        if (ok) {
+            ASSERT_TRUE(l.cfg.admin);
+            EXPECT_EQ(l.cfg.admin->listen, listen);
+        }
+    }
+}
+
 TEST_F(load_test, glob_loads_every_match_sorted_by_name) {
     write_main();
     write_mapping("b_leads.yaml", minimal("leads", "Lead"));

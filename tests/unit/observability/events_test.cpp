@@ -1,10 +1,15 @@
 #include "crmsync/observability/events.hpp"
 
+#include "crmsync/observability/health.hpp"
 #include "crmsync/observability/log.hpp"
 #include "crmsync/observability/metrics.hpp"
 
 #include "prometheus_text.hpp"
 #include <gtest/gtest.h>
+
+#include <fstream>
+#include <regex>
+#include <set>
 
 namespace crmsync::observability {
 namespace {
@@ -159,6 +164,40 @@ TEST_F(events, api_calls_count_by_status_class_and_quota_sets_what_is_left) {
     emit(api_quota{.system = "salesforce", .instance = "ev_org", .used = 3500, .limit = 3000});
     m = scrape();
     EXPECT_EQ(m.value("crmsync_api_quota_remaining_calls", q), 0) << "never negative";
+}
+
+}  // namespace
+}  // namespace crmsync::observability
+
+namespace crmsync::observability {
+namespace {
+
+// docs/operations.md lists every metric: a metric added without its row, or a row left behind
+// by a removed metric, fails here.
+TEST(metrics_docs, operations_md_lists_exactly_the_metrics_crmsync_exports) {
+    declare_event_metrics();
+    health();  // registers the collector of the stream gauges
+    const auto exported = testing::parse_exposition(metrics().render());
+    std::ifstream in(std::string(CRMSYNC_SOURCE_DIR) + "/docs/operations.md");
+    ASSERT_TRUE(in) << "docs/operations.md";
+    std::set<std::string> documented;
+    const std::regex row(R"(^\| `(crmsync_[a-z_]+)` \| (counter|gauge|histogram) \|)");
+    std::map<std::string, std::string> types;
+    for (std::string line; std::getline(in, line);) {
+        std::smatch m;
+        if (std::regex_search(line, m, row)) {
+            documented.insert(m[1]);
+            types[m[1]] = m[2];
+        }
+    }
+    for (const auto& [name, family] : exported.families) {
+        EXPECT_TRUE(documented.count(name)) << name << " is exported but not in operations.md";
+        if (documented.count(name)) {
+            EXPECT_EQ(types[name], family.type) << name;
+        }
+    }
+    for (const auto& name : documented)
+        EXPECT_TRUE(exported.families.count(name)) << name << " is documented but not exported";
 }
 
 }  // namespace
