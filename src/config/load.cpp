@@ -77,14 +77,19 @@ constexpr std::array<std::string_view, 7> auth_keys{"flow",
                                                     "password",
                                                     "private_key_file",
                                                     "refresh_token"};
-constexpr std::array<std::string_view, 8> destination_keys{"kind",
-                                                           "base_url",
-                                                           "auth_url",
-                                                           "account_id",
-                                                           "client_id",
-                                                           "client_secret",
-                                                           "limits",
-                                                           "ca_file"};
+constexpr std::array<std::string_view, 10> destination_keys{"kind",
+                                                            "base_url",
+                                                            "auth_url",
+                                                            "account_id",
+                                                            "client_id",
+                                                            "client_secret",
+                                                            "limits",
+                                                            "batch_size",
+                                                            "async_threshold",
+                                                            "ca_file"};
+// Keys only a Marketing Cloud destination takes.
+constexpr std::array<std::string_view, 3> sfmc_only_keys{
+    "account_id", "batch_size", "async_threshold"};
 constexpr std::array<std::string_view, 3> limits_keys{
     "calls_per_20s", "concurrency", "daily_calls"};
 
@@ -355,11 +360,21 @@ void read_destinations(reader& r,
             if (auto v = read_url(m, "auth_url", !marketo))
                 d.auth_url = std::move(*v);
             if (marketo) {
-                if (const YAML::Node* k = m.key_node("account_id")) {
-                    r.problem(*k, "'account_id' applies to sfmc destinations only");
+                for (const auto key : sfmc_only_keys) {
+                    if (const YAML::Node* k = m.key_node(key)) {
+                        r.problem(*k, fmt::format("'{}' applies to sfmc destinations only", key));
+                    }
                 }
-            } else if (auto v = m.string("account_id")) {
-                d.account_id = std::move(*v);
+            } else {
+                if (auto v = m.string("account_id"))
+                    d.account_id = std::move(*v);
+                // The rowset call carries at most 5 MB [SFMC-ROWSET-NEW]; a few hundred rows of
+                // 50 columns stay well under it, more would risk 400s on wide rows.
+                if (auto v = m.integer("batch_size", 1, 500))
+                    d.sfmc.batch_size = static_cast<int>(*v);
+                // 32,000 objects is the async API's hard limit [SFMC-HELP-LIMITS].
+                if (auto v = m.integer("async_threshold", 0, 32'000))
+                    d.sfmc.async_threshold = static_cast<int>(*v);
             }
         }
         if (auto v = m.string("client_id", true))

@@ -49,6 +49,15 @@ struct destination_limits {
     long daily_calls = 50'000;
 };
 
+// Marketing Cloud data-extension writes (api-reference §3.2-3.3).
+struct sfmc_options {
+    // Rows per synchronous rowset call: Salesforce's best practice is at most 50 [SFMC-ROWSET-NEW].
+    int batch_size = 50;
+    // A batch of at least this many rows goes through the async rows API instead (one request,
+    // then status polling); 0 = never. At most 32,000, the async hard limit [SFMC-HELP-LIMITS].
+    int async_threshold = 1000;
+};
+
 struct destination {
     std::string name;
     destination_kind kind = destination_kind::marketo;
@@ -58,6 +67,7 @@ struct destination {
     std::string client_id;
     secret client_secret;
     destination_limits limits;
+    sfmc_options sfmc;  // kind == sfmc only
     std::string ca_file;
     position where;
 };

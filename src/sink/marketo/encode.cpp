@@ -1,5 +1,6 @@
 #include "crmsync/sink/marketo/encode.hpp"
 
+#include "crmsync/sink/json_text.hpp"
 #include "crmsync/sink/marketo/result_codes.hpp"
 
 #include "detail_envelope.hpp"
@@ -11,62 +12,14 @@ namespace {
 
 using json = nlohmann::json;
 
-void append_string(std::string& out, std::string_view s) {
-    out += '"';
-    for (const char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
-        switch (c) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            default:
-                if (c < 0x20) {
-                    out += fmt::format("\\u{:04x}", c);
-                } else {
-                    out += ch;  // UTF-8 passes through; Marketo reads UTF-8
-                }
-        }
-    }
-    out += '"';
-}
-
-void append_value(std::string& out, const value& v) {
-    switch (v.type()) {
-        case value::kind::null:
-            out += "null";
-            break;
-        case value::kind::boolean:
-            out += v.as_bool() ? "true" : "false";
-            break;
-        case value::kind::number:
-            out += v.text();
-            break;
-        case value::kind::string:
-            append_string(out, v.text());
-            break;
-    }
-}
-
 void append_record(std::string& out, const std::vector<std::string>& fields, const payload& p) {
     out += '{';
     for (std::size_t i = 0; i < fields.size() && i < p.fields.size(); ++i) {
         if (i)
             out += ',';
-        append_string(out, fields[i]);
+        append_json_string(out, fields[i]);
         out += ':';
-        append_value(out, p.fields[i]);
+        append_json_value(out, p.fields[i]);
     }
     out += '}';
 }
@@ -83,16 +36,16 @@ std::string encode_sync_leads(const sync_options& o,
                               const std::vector<std::string>& fields,
                               std::span<const payload> batch) {
     std::string out = "{\"action\":";
-    append_string(out, o.action);
+    append_json_string(out, o.action);
     // createDuplicate creates whatever exists [MK-LEADS]: a lookupField would name a dedupe
     // that does not happen.
     if (o.action != "createDuplicate") {
         out += ",\"lookupField\":";
-        append_string(out, o.lookup_field);
+        append_json_string(out, o.lookup_field);
     }
     if (!o.partition.empty()) {
         out += ",\"partitionName\":";
-        append_string(out, o.partition);
+        append_json_string(out, o.partition);
     }
     out += ",\"input\":[";
     bool first = true;

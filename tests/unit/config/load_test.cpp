@@ -378,6 +378,38 @@ TEST_F(load_test, unreadable_secret_file_names_the_path) {
                     "directory"});
 }
 
+TEST_F(load_test, sfmc_destinations_take_batch_size_and_async_threshold) {
+    std::string text(main_yaml);
+    text.replace(
+        text.find("    client_id: sfmc-id"), 0, "    batch_size: 25\n    async_threshold: 0\n");
+    write_main(text);
+    write_mapping("contacts.yaml", contacts_yaml);
+    const auto l = load(dir_.path() / "crmsync.yaml");
+    ASSERT_EQ(problems(l), lines{});
+    const destination& f = l.cfg.destinations.at("sfmc_bu_fr");
+    EXPECT_EQ(f.sfmc.batch_size, 25);
+    EXPECT_EQ(f.sfmc.async_threshold, 0);
+    // Defaults: the documented best practice of 50 rows per call.
+    EXPECT_EQ(l.cfg.destinations.at("marketo").sfmc.batch_size, 50);
+    EXPECT_EQ(l.cfg.destinations.at("marketo").sfmc.async_threshold, 1000);
+}
+
+TEST_F(load_test, sfmc_batch_keys_are_checked_and_refused_on_marketo) {
+    std::string text(main_yaml);
+    text.replace(text.find("    client_id: sfmc-id"),
+                 0,
+                 "    batch_size: 501\n    async_threshold: 32001\n");
+    text.replace(text.find("    limits: { calls_per_20s: 50"), 0, "    batch_size: 10\n");
+    EXPECT_EQ(problems_with(text, contacts_yaml),
+              (lines{
+                  "crmsync.yaml:17:5: 'batch_size' applies to sfmc destinations only",
+                  "crmsync.yaml:23:17: 'destinations.sfmc_bu_fr.batch_size' must be an integer "
+                  "from 1 to 500, not '501'",
+                  "crmsync.yaml:24:22: 'destinations.sfmc_bu_fr.async_threshold' must be an "
+                  "integer from 0 to 32000, not '32001'",
+              }));
+}
+
 TEST_F(load_test, every_problem_is_reported_sorted) {
     write_main(R"(
 state: [x]
