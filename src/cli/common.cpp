@@ -40,13 +40,15 @@ void check_streams(const config::config& cfg,
         const auto dst = cfg.destinations.find(s.destination.to);
         if (dst == cfg.destinations.end())
             continue;  // the loader reported it
-        if (dst->second.kind != config::destination_kind::marketo) {
-            problems.add(
-                s.where,
-                fmt::format("stream {}: destination '{}' is a Marketing Cloud destination, which "
-                            "this build cannot write to yet",
-                            s.name,
-                            s.destination.to));
+        if (dst->second.kind == config::destination_kind::sfmc) {
+            // A rowset upsert cannot update only, so marking a deleted record would create its
+            // row (api-reference §3.2).
+            if (s.source.deletes.mode == config::deletes_mode::flag) {
+                problems.add(s.where,
+                             fmt::format("stream {}: 'deletes: flag' is not supported for data "
+                                         "extensions (a row upsert would create the row)",
+                                         s.name));
+            }
         } else if (s.destination.object != "lead") {
             problems.add(
                 s.where,

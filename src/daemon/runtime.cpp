@@ -41,6 +41,31 @@ void observe_calls(http::client& client,
     });
 }
 
+// A `data_extension:<key>` stream's sink: the key column is filled from the CRM record id (the
+// plan's key field), every other mapped field is a column (api-reference §3.2, §3.5).
+std::unique_ptr<sink::sink> data_extension_sink(sink::sfmc::session& session,
+                                                const config::stream& s,
+                                                const mapping::plan& plan,
+                                                http::retry_context retry,
+                                                const options& opts) {
+    sink::sfmc::de_options o;
+    o.external_key = s.destination.object.substr(std::string_view("data_extension:").size());
+    for (std::size_t i = 0; i < plan.destination_fields().size(); ++i) {
+        o.layout.columns.push_back(plan.destination_fields()[i].destination);
+        o.layout.is_key.push_back(i == plan.key_field());
+    }
+    o.batch_size = session.settings().sfmc.batch_size;
+    o.async_threshold = session.settings().sfmc.async_threshold;
+    o.poll = opts.backoff;  // status polls start at the backoff base and double to its cap
+    o.on_async_resend = [stream = s.name, object = s.destination.object](
+                            const std::string& request_id, const std::string& why) {
+        observability::emit(observability::async_write_resent{
+            .stream = stream, .object = object, .request_id = request_id, .reason = why});
+    };
+    return std::make_unique<sink::sfmc::data_extension_sink>(
+        session, std::move(o), std::move(retry));
+}
+
 }  // namespace
 
 result<std::unique_ptr<runtime>> runtime::build(boost::asio::any_io_executor ex,
@@ -73,11 +98,15 @@ result<std::unique_ptr<runtime>> runtime::build(boost::asio::any_io_executor ex,
             *client, src, retry_for("salesforce"), rt->opts_.now);
     }
     for (const auto& [name, dst] : cfg.destinations) {
-        if (dst.kind != config::destination_kind::marketo)
-            continue;
         auto& client = rt->http_clients_.emplace_back(
             std::make_unique<http::client>(ex, http::tls_options{.ca_file = dst.ca_file}));
-        observe_calls(*client, "marketo", name, std::nullopt);
+        const bool sfmc = dst.kind == config::destination_kind::sfmc;
+        observe_calls(*client, sfmc ? "sfmc" : "marketo", name, std::nullopt);
+        if (sfmc) {
+            rt->sfmc_sessions_[name] =
+                std::make_unique<sink::sfmc::session>(*client, dst, rt->opts_.now);
+            continue;
+        }
         rt->sessions_[name] = std::make_unique<sink::marketo::session>(*client, dst);
     }
 
@@ -94,6 +123,19 @@ result<std::unique_ptr<runtime>> runtime::build(boost::asio::any_io_executor ex,
         }
         sr.source = src->second.get();
         sr.columns = std::make_unique<source::salesforce::column_set>(cs.plan->source_columns());
+        if (const auto bu = rt->sfmc_sessions_.find(s.destination.to);
+            bu != rt->sfmc_sessions_.end()) {
+            // A rowset upsert cannot update only: marking a deleted record would create its row.
+            if (s.source.deletes.mode == config::deletes_mode::flag) {
+                return make_failure(errc::config_invalid,
+                                    fmt::format("stream {}: 'deletes: flag' is not supported for "
+                                                "data extensions",
+                                                s.name));
+            }
+            sr.sink = data_extension_sink(*bu->second, s, *cs.plan, retry_for("sfmc"), rt->opts_);
+            rt->streams_.push_back(std::move(sr));
+            continue;
+        }
         auto dst = rt->sessions_.find(s.destination.to);
         if (dst == rt->sessions_.end()) {
             return make_failure(

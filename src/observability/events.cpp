@@ -244,4 +244,12 @@ void emit(const admin_connection_refused& e) {
     m().admin_refused.with({}).inc();
 }
 
+void emit(const async_write_resent& e) {
+    warn("Async write not readable row by row; resending the batch through the rowset call.",
+         {{"stream", e.stream},
+          {"object", e.object},
+          {"request_id", e.request_id},
+          {"error", e.reason}});
+}
+
 }  // namespace crmsync::observability

@@ -1,8 +1,8 @@
 #pragma once
 // Everything a running configuration needs, built once from it: one HTTP client per system
-// (each may have its own CA file), one Salesforce client per source, one Marketo session per
-// destination (token and call window are per instance), and per stream its compiled plan,
-// column set and sink.
+// (each may have its own CA file), one Salesforce client per source, one Marketo or Marketing
+// Cloud session per destination (token and call window are per instance or business unit), and
+// per stream its compiled plan, column set and sink.
 
 #include "crmsync/config/model.hpp"
 #include "crmsync/core/clock.hpp"
@@ -11,6 +11,7 @@
 #include "crmsync/http/disposition.hpp"
 #include "crmsync/mapping/plan.hpp"
 #include "crmsync/sink/marketo/sink.hpp"
+#include "crmsync/sink/sfmc/sink.hpp"
 #include "crmsync/sink/sink.hpp"
 #include "crmsync/source/salesforce/client.hpp"
 
@@ -69,6 +70,7 @@ private:
     std::vector<std::unique_ptr<http::client>> http_clients_;
     std::map<std::string, std::unique_ptr<source::salesforce::client>> sources_;
     std::map<std::string, std::unique_ptr<sink::marketo::session>> sessions_;
+    std::map<std::string, std::unique_ptr<sink::sfmc::session>> sfmc_sessions_;
     std::vector<compiled_stream> compiled_;
     std::vector<stream_runtime> streams_;
 };

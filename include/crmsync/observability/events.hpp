@@ -48,7 +48,7 @@ struct stream_run_finished {
 
 struct api_call_failed {
     std::string stream;
-    std::string system;  // salesforce | marketo
+    std::string system;  // salesforce | marketo | sfmc
     int attempt = 0;
     std::int64_t retry_in_ms = 0;
     failure what;
@@ -126,6 +126,16 @@ struct admin_connection_refused {
 // start, before its first event.
 void declare_event_metrics();
 
+// A Marketing Cloud async write could not be read row by row (the request failed as a whole,
+// or its results do not line up with the rows sent): the batch goes again through the rowset
+// call, which isolates each bad row. Upserts are idempotent, so nothing is written twice.
+struct async_write_resent {
+    std::string stream;
+    std::string object;
+    std::string request_id;  // empty when the request was refused before it was queued
+    std::string reason;
+};
+
 void emit(const batch_sent& e);
 void emit(const record_rejected& e);
 void emit(const stream_run_finished& e);
@@ -138,5 +148,6 @@ void emit(const destination_described& e);
 void emit(const destination_describe_failed& e);
 void emit(const admin_request& e);
 void emit(const admin_connection_refused& e);
+void emit(const async_write_resent& e);
 
 }  // namespace crmsync::observability

@@ -172,11 +172,11 @@ result<field_page> decode_field_retrieve(unsigned http_status, std::string_view 
             if (const auto n = number(r, "MaxLength"); n && *n > 0)
                 f.length = static_cast<std::size_t>(*n);
         }
-        f.primary_key = flag(r, "IsPrimaryKey");
+        const bool key = flag(r, "IsPrimaryKey");
         // A primary-key column can never be empty, whatever IsRequired says.
-        f.required = flag(r, "IsRequired") || f.primary_key;
-        ordered.emplace_back(number(r, "Ordinal").value_or(static_cast<long>(ordered.size())),
-                             std::move(f));
+        f.required = flag(r, "IsRequired") || key;
+        const long ordinal = number(r, "Ordinal").value_or(static_cast<long>(ordered.size()));
+        ordered.push_back({ordinal, key, std::move(f)});
     }
     std::stable_sort(ordered.begin(), ordered.end(), [](const column& a, const column& b) {
         return a.ordinal < b.ordinal;

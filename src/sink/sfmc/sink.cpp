@@ -250,7 +250,13 @@ asio::awaitable<result<std::vector<record_outcome>>> data_extension_sink::push(
     std::span<const payload> batch) {
     const bool use_async = options_.async_threshold > 0 &&
                            batch.size() >= static_cast<std::size_t>(options_.async_threshold);
-    auto r = use_async ? co_await push_async(batch) : co_await push_rowset(batch);
+    // Not a ?: around the co_awaits: GCC 12 mishandles temporaries of a conditional expression
+    // in a coroutine.
+    result<outcomes> r = make_failure(errc::cancelled);
+    if (use_async)
+        r = co_await push_async(batch);
+    else
+        r = co_await push_rowset(batch);
     co_return with_context(
         std::move(r),
         fmt::format("sfmc {}: data extension {}", session_.settings().name, options_.external_key));
