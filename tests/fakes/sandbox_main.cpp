@@ -1,7 +1,8 @@
-// crmsync-fakes: the sandbox. Fake Salesforce and fake Marketo on loopback ports, seeded with
-// realistic data, until SIGTERM or SIGINT (exit 0).
+// crmsync-fakes: the sandbox. Fake Salesforce, fake Marketo and fake Marketing Cloud on loopback
+// ports, seeded with realistic data, until SIGTERM or SIGINT (exit 0).
 //
-//   crmsync-fakes --sf-port P --mkto-port Q [--contacts N] [--seed S] [--ready-file PATH]
+//   crmsync-fakes --sf-port P --mkto-port Q [--sfmc-port R] [--contacts N] [--seed S]
+//                 [--ready-file PATH]
 //
 // When both servers listen, one JSON line with their base URLs goes to stdout and, atomically
 // (write + rename), to --ready-file, so scripts can wait for the file instead of sleeping.
@@ -23,20 +24,25 @@
 namespace {
 
 constexpr const char* usage_text =
-    R"(usage: crmsync-fakes --sf-port P --mkto-port Q [--contacts N] [--seed S] [--ready-file PATH]
+    R"(usage: crmsync-fakes --sf-port P --mkto-port Q [--sfmc-port R] [--contacts N] [--seed S]
+                     [--ready-file PATH]
 
-Runs a fake Salesforce org and a fake Marketo instance on 127.0.0.1 (port 0 = ephemeral) until
-SIGTERM or SIGINT. Prints {"salesforce": URL, "marketo": URL, ...} as one JSON line when ready.
+Runs a fake Salesforce org, a fake Marketo instance and (with --sfmc-port) a fake Marketing
+Cloud tenant on 127.0.0.1 (port 0 = ephemeral) until SIGTERM or SIGINT. Prints
+{"salesforce": URL, "marketo": URL, "sfmc": URL, ...} as one JSON line when ready.
 
   --sf-port P        Salesforce login host and instance (OAuth token endpoint, REST API)
   --mkto-port Q      Marketo Identity and REST API
+  --sfmc-port R      Marketing Cloud auth, REST and SOAP hosts, with the data extension
+                     CRM_Contacts
   --contacts N       Contacts to seed (default 300)
   --seed S           seed for the generated data (default "sandbox")
   --ready-file PATH  also write the JSON line to PATH once listening
 
 Credentials: Salesforce client_id sandbox-sf-client, client_secret sandbox-sf-secret
 (password flow: sandbox@example.com / sandbox-password); Marketo client_id sandbox-mkto-client,
-client_secret sandbox-mkto-secret.
+client_secret sandbox-mkto-secret; Marketing Cloud client_id sandbox-sfmc-client,
+client_secret sandbox-sfmc-secret, account_id 5100001234.
 )";
 
 std::optional<unsigned long> number(std::string_view text, unsigned long max) {
@@ -63,6 +69,7 @@ int fail(const std::string& message) {
 int main(int argc, char** argv) {
     std::optional<unsigned long> sf_port;
     std::optional<unsigned long> mkto_port;
+    std::optional<unsigned long> sfmc_port;
     crmsync::fakes::seed_options seed;
     std::string ready_file;
     for (int i = 1; i < argc; ++i) {
@@ -82,6 +89,10 @@ int main(int argc, char** argv) {
             mkto_port = number(value, 65535);
             if (!mkto_port)
                 return fail("--mkto-port: not a port: " + std::string(value));
+        } else if (arg == "--sfmc-port") {
+            sfmc_port = number(value, 65535);
+            if (!sfmc_port)
+                return fail("--sfmc-port: not a port: " + std::string(value));
         } else if (arg == "--contacts") {
             const auto n = number(value, 1000000);
             if (!n)
@@ -112,10 +123,18 @@ int main(int argc, char** argv) {
         crmsync::fakes::fake_marketo mkto(
             crmsync::fakes::sandbox_mkto_options(static_cast<unsigned short>(*mkto_port)));
         const auto report = crmsync::fakes::seed_sandbox(sf, mkto, seed);
+        std::optional<crmsync::fakes::fake_sfmc> sfmc;
+        if (sfmc_port) {
+            sfmc.emplace(
+                crmsync::fakes::sandbox_sfmc_options(static_cast<unsigned short>(*sfmc_port)));
+            crmsync::fakes::seed_sfmc(*sfmc);
+        }
 
         nlohmann::ordered_json ready = nlohmann::ordered_json::object();
         ready["salesforce"] = sf.base_url();
         ready["marketo"] = mkto.base_url();
+        if (sfmc)
+            ready["sfmc"] = sfmc->base_url();
         ready["contacts"] = report.contact_ids.size();
         ready["leads"] = report.lead_ids.size();
         ready["marketo_persons"] = mkto.leads().size();

@@ -189,6 +189,24 @@ mkto_options sandbox_mkto_options(unsigned short port) {
     return o;
 }
 
+sfmc_options sandbox_sfmc_options(unsigned short port) {
+    sfmc_options o;
+    o.port = port;
+    o.client_id = sandbox_sfmc_client_id;
+    o.client_secret = sandbox_sfmc_client_secret;
+    o.account_id = sandbox_sfmc_account_id;
+    return o;
+}
+
+void seed_sfmc(fake_sfmc& sfmc) {
+    sfmc.add_data_extension({sandbox_data_extension,
+                             {{.name = "ContactId", .max_length = 18, .primary_key = true},
+                              {.name = "Email", .type = "EmailAddress", .required = true},
+                              {.name = "FirstName", .max_length = 40},
+                              {.name = "LastName", .max_length = 80},
+                              {.name = "City", .max_length = 50}}});
+}
+
 seed_report seed_sandbox(fake_salesforce& sf, fake_marketo& mkto, const seed_options& options) {
     using namespace std::chrono;
     std::mt19937_64 rng(fnv1a(options.seed));

@@ -7,6 +7,7 @@
 
 #include "fake_marketo.hpp"
 #include "fake_salesforce.hpp"
+#include "fake_sfmc.hpp"
 
 #include <cstdint>
 #include <string>
@@ -21,9 +22,18 @@ inline constexpr const char* sandbox_sf_username = "sandbox@example.com";
 inline constexpr const char* sandbox_sf_password = "sandbox-password";
 inline constexpr const char* sandbox_mkto_client_id = "sandbox-mkto-client";
 inline constexpr const char* sandbox_mkto_client_secret = "sandbox-mkto-secret";
+inline constexpr const char* sandbox_sfmc_client_id = "sandbox-sfmc-client";
+inline constexpr const char* sandbox_sfmc_client_secret = "sandbox-sfmc-secret";
+inline constexpr const char* sandbox_sfmc_account_id = "5100001234";
+// The data extension the sandbox's Marketing Cloud stream writes.
+inline constexpr const char* sandbox_data_extension = "CRM_Contacts";
 
 sf_options sandbox_sf_options(unsigned short port = 0);
 mkto_options sandbox_mkto_options(unsigned short port = 0);
+sfmc_options sandbox_sfmc_options(unsigned short port = 0);
+// Creates the sandbox's data extension: ContactId (the CRM id, primary key), Email
+// (EmailAddress, required), FirstName, LastName, City.
+void seed_sfmc(fake_sfmc& sfmc);
 
 struct seed_options {
     int contacts = 300;
