@@ -30,10 +30,10 @@ std::string encode_field_retrieve(std::string_view access_token,
                                   std::string_view continue_id = {});
 
 struct field_page {
-    std::vector<field_schema> fields;  // in the data extension's column order (Ordinal)
+    std::vector<field_schema> fields;     // in the data extension's column order (Ordinal)
     std::vector<std::string> key_fields;  // the IsPrimaryKey columns, in the same order
-    bool more = false;                 // OverallStatus MoreDataAvailable
-    std::string request_id;            // for ContinueRequest
+    bool more = false;                    // OverallStatus MoreDataAvailable
+    std::string request_id;               // for ContinueRequest
 };
 
 // Pure: the reply to a Retrieve. A SOAP fault "Token Expired" or "Login Failed" is
