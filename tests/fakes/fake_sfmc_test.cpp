@@ -1,6 +1,7 @@
 #include "fake_sfmc.hpp"
 
 #include "manual_clock.hpp"
+#include "sandbox_seed.hpp"
 #include "test_client.hpp"
 #include <gtest/gtest.h>
 
@@ -153,6 +154,33 @@ TEST_F(sfmc_test, soap_retrieve_lists_the_columns_and_refuses_expired_tokens) {
         "POST", fake.base_url() + "/Service.asmx", env, {{"Content-Type", "text/xml"}});
     EXPECT_EQ(f.status, 500u);
     EXPECT_NE(f.body.find("<faultstring>Token Expired</faultstring>"), std::string::npos);
+}
+
+TEST(sfmc_sandbox, the_seeded_data_extension_takes_crm_contacts_and_refuses_a_bad_email) {
+    fake_sfmc sandbox{sandbox_sfmc_options()};
+    seed_sfmc(sandbox);
+    const auto t = test::request("POST",
+                                 sandbox.base_url() + "/v2/token",
+                                 json{{"grant_type", "client_credentials"},
+                                      {"client_id", sandbox_sfmc_client_id},
+                                      {"client_secret", sandbox_sfmc_client_secret},
+                                      {"account_id", 5100001234}}
+                                     .dump(),
+                                 {{"Content-Type", "application/json"}});
+    ASSERT_EQ(t.status, 200u);
+    const std::string token = t.json()["access_token"];
+    auto rowset = [&](const std::string& email) {
+        return test::request(
+            "POST",
+            sandbox.base_url() + "/hub/v1/dataevents/key:" + sandbox_data_extension + "/rowset",
+            json::array({{{"keys", {{"ContactId", "0035g0000000004AAA"}}},
+                          {"values", {{"Email", email}, {"City", "Paris"}}}}})
+                .dump(),
+            {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}});
+    };
+    EXPECT_EQ(rowset("not-an-email").status, 400u);
+    EXPECT_EQ(rowset("ann@example.com").status, 200u);
+    EXPECT_EQ(sandbox.rows(sandbox_data_extension).size(), 1u);
 }
 
 }  // namespace
