@@ -273,9 +273,14 @@ TEST_F(sfmc_sync, bad_rows_are_isolated_and_logged_while_their_batch_is_delivere
     const json sent = json::parse(e.payload_json);
     EXPECT_EQ(sent["keys"]["ContactId"], bad_email);
     EXPECT_EQ(sent["values"]["Email"], "not-an-email");
+    // Too long for the column the data extension's describe reports (MaxLength 20): refused by
+    // our own preflight before any call: it was never sent.
     EXPECT_EQ(log.at(long_name).category, category::validation);
-    EXPECT_NE(log.at(long_name).message.find("exceeds its maximum length of 20"),
-              std::string::npos);
+    EXPECT_EQ(log.at(long_name).code, "PREFLIGHT_TOO_LONG");
+    for (const auto& body : mc_->rowset_bodies()) {
+        for (const auto& row : body)
+            EXPECT_NE(row["keys"]["ContactId"], long_name);
+    }
     EXPECT_EQ(log.at(no_email).code, "REQUIRED_MISSING");  // our own preflight, never sent
     EXPECT_EQ(mc_->rows(de_key).size(), 40u);
     for (const auto& id : ids)
@@ -365,7 +370,9 @@ TEST_F(sfmc_sync, refused_credentials_fail_the_run_as_auth_rejected) {
     ASSERT_FALSE(r[0].outcome);
     EXPECT_EQ(r[0].outcome.error().code, make_error_code(errc::auth_rejected));
     EXPECT_EQ(r[0].outcome.error().message().find("wrong-secret"), std::string::npos);
-    EXPECT_EQ(mc_->token_requests(), 1);
+    // One refused token request for the describe that feeds preflight, one for the push:
+    // neither is retried.
+    EXPECT_EQ(mc_->token_requests(), 2);
     EXPECT_TRUE(mc_->rows(de_key).empty());
 }
 
