@@ -7,7 +7,7 @@
 #
 #   bench/run.sh [--records N[,N...]] [--throttled [--throttled-records N]] [--no-peer]
 #                [--mkto-latency MS] [--build-dir DIR] [--no-build] [--work-dir DIR]
-#                [--peer-dir DIR] [--smoke]
+#                [--peer-dir DIR] [--callgrind] [--smoke]
 #
 #   --records 100000,1000000   sizes of the unthrottled runs (default 100000)
 #   --throttled                also a run against Marketo's real limits (100 calls / 20 s,
@@ -21,6 +21,9 @@
 #   --work-dir DIR             logs, state and results (default /tmp/crmsync-bench)
 #   --peer-dir DIR             the peer with node_modules; default WORK/peer, copied from
 #                              ../shared/peer and `npm install`ed on first use
+#   --callgrind                run crmsync under valgrind's callgrind and report its instruction
+#                              count (reproducible on a loaded machine; wall and CPU then
+#                              measure valgrind, not crmsync); profile in WORK/*/crmsync/
 #   --smoke                    fail unless every run delivered every record (the ctest check)
 #
 # Exit status 0 when every run completed and delivered every record.
@@ -37,6 +40,7 @@ build=true
 work_dir=/tmp/crmsync-bench
 peer_dir=
 smoke=false
+callgrind=false
 while [ $# -gt 0 ]; do
     case "$1" in
         --records) records_list=$2; shift ;;
@@ -49,6 +53,7 @@ while [ $# -gt 0 ]; do
         --work-dir) work_dir=$2; shift ;;
         --peer-dir) peer_dir=$2; shift ;;
         --smoke) smoke=true ;;
+        --callgrind) callgrind=true ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
@@ -135,12 +140,14 @@ run_client() {
     start_fakes "$dir" "$n" "$@"
     local status=0
     if [ "$name" = crmsync ]; then
+        local wrapper=()
+        $callgrind && wrapper=(valgrind --tool=callgrind --callgrind-out-file="$dir/callgrind.out")
         CRMSYNC_BENCH_STATE="$dir/state" CRMSYNC_BENCH_SF_URL="$sf_url" \
             CRMSYNC_BENCH_MKTO_URL="$mkto_url" CRMSYNC_BENCH_SF_SECRET=bench-sf-secret \
             CRMSYNC_BENCH_MKTO_SECRET=bench-mkto-secret CRMSYNC_BENCH_DAILY_CALLS=50000 \
             CRMSYNC_BENCH_CALLS_PER_20S="$calls_per_20s" \
             "$measure" --out "$dir/client.rusage" -- \
-            "$crmsync" -c "$repo/bench/config/crmsync.yaml" once >"$dir/client.log" 2>&1 || status=$?
+            "${wrapper[@]}" "$crmsync" -c "$repo/bench/config/crmsync.yaml" once >"$dir/client.log" 2>&1 || status=$?
     else
         (cd "$peer_dir" && SF_LOGIN_URL="$sf_url" MKTO_BASE="$mkto_url" \
             SF_USERNAME=bench@example.com SF_PASSWORD=bench-password \
@@ -230,6 +237,11 @@ for n in "${sizes[@]}"; do
         run_client "$c" "$n" "$label" --mkto-latency "$latency" || failed=1
     done
     report "$label" "$n"
+    if $callgrind; then
+        ir=$(sed -n 's/^summary: //p' "$work_dir/$label/crmsync/callgrind.out")
+        echo "crmsync instructions (callgrind): $ir total, $(( ir / n )) per record" |
+            tee -a "$work_dir/$label/table.md"
+    fi
 done
 
 if $throttled; then

@@ -60,6 +60,82 @@ TEST(parse, query_page_extracts_columns_in_plan_order) {
     EXPECT_EQ(page->records[1].system_modstamp.to_iso(), "2026-11-23T09:00:00.900Z");
 }
 
+// parse_query_page reads pages with simdjson and falls back to reference_query_page (nlohmann)
+// for anything else; both must read every page alike, down to how numbers print and which of
+// two duplicate keys wins.
+TEST(parse, fast_path_reads_every_page_as_the_reference_does) {
+    const column_set cols({"Email",
+                           "Lead_Score__c",
+                           "HasOptedOutOfEmail",
+                           "Account.Name",
+                           "Account.Owner.Name",
+                           "MailingAddress",
+                           "Tags",
+                           "Id"});
+    auto page = [](std::string records, std::string tail = R"("done":true)") {
+        return R"({"totalSize":2,)" + tail + R"(,"records":[)" + records + "]}";
+    };
+    auto rec = [](std::string id, std::string fields) {
+        return R"({"attributes":{"type":"Contact"},"Id":")" + id +
+               R"(","SystemModstamp":"2026-11-23T09:00:00.000+0000")" +
+               (fields.empty() ? "" : "," + fields) + "}";
+    };
+    const std::vector<std::string> bodies = {
+        page(rec("003A", R"("Lead_Score__c":12.50)") + "," + rec("003B", R"("Lead_Score__c":7)")),
+        page(rec("003A", R"("Lead_Score__c":-3)") + "," + rec("003B", R"("Lead_Score__c":0)")),
+        page(rec("003A", R"("Lead_Score__c":-0)") + "," + rec("003B", R"("Lead_Score__c":-0.0)")),
+        page(rec("003A", R"("Lead_Score__c":1e2)") + "," + rec("003B", R"("Lead_Score__c":1E-7)")),
+        page(rec("003A", R"("Lead_Score__c":0.1)") + "," +
+             rec("003B", R"("Lead_Score__c":123456789012345678)")),
+        page(rec("003A", R"("Lead_Score__c":18446744073709551615)") + "," +
+             rec("003B", R"("Lead_Score__c":18446744073709551616)")),
+        page(rec("003A", R"("Lead_Score__c":1.7976931348623157e308)")),
+        page(rec("003A", R"("Email":"\u00e9\ud83d\ude00 \"q\" \\ \t\n")")),
+        page(rec("003A", R"("Email":"a@x.com","Email":"b@x.com")")),
+        page(rec("003A", R"("Account":{"Name":"Acme","Name":"Globex"})") + "," +
+             rec("003B", R"("Account":{"Name":"Acme"},"Account":null)")),
+        page(rec("003A", R"("Account":{"attributes":{},"Name":"Acme","Owner":{"Name":"Ann"}})") +
+             "," + rec("003B", R"("Account":"not an object")")),
+        page(rec("003A", R"("MailingAddress":{"street":"1 Main","city":"Paris","geo":[1,2.5]})")),
+        page(rec("003A", R"("Tags":["b","a"],"HasOptedOutOfEmail":true)") + "," +
+             rec("003B", R"("HasOptedOutOfEmail":false,"Tags":[])")),
+        page(rec("003A", R"("Email":"a@x.com","IsDeleted":true)") + "," +
+             rec("003B", R"("IsDeleted":"yes","Email":"b@x.com")")),
+        page(rec("003A", ""),
+             R"("done":false,"nextRecordsUrl":"/services/data/v61.0/query/01g-2")"),
+        page(rec("003A", ""), R"("done":true,"totalSize":2.5)"),
+        page(rec("003A", ""), R"("done":true,"done":false)"),
+        page(rec("003A", R"("Id":"003Z")")),
+        page(rec("003A", R"("SystemModstamp":"2026-11-23T09:00:01Z")")),
+        page(""),
+    };
+    for (const auto& body : bodies) {
+        const auto fast = parse_query_page(body, cols);
+        const auto reference = reference_query_page(body, cols);
+        ASSERT_EQ(fast.has_value(), reference.has_value()) << body;
+        if (!fast) {
+            EXPECT_EQ(fast.error().message(), reference.error().message()) << body;
+            continue;
+        }
+        EXPECT_EQ(fast->total_size, reference->total_size) << body;
+        EXPECT_EQ(fast->next_records_url, reference->next_records_url) << body;
+        ASSERT_EQ(fast->records.size(), reference->records.size()) << body;
+        for (std::size_t i = 0; i < fast->records.size(); ++i) {
+            const auto& a = fast->records[i];
+            const auto& b = reference->records[i];
+            EXPECT_EQ(a.id, b.id) << body;
+            EXPECT_EQ(a.system_modstamp.to_iso(), b.system_modstamp.to_iso()) << body;
+            EXPECT_EQ(a.is_deleted, b.is_deleted) << body;
+            ASSERT_EQ(a.columns.size(), b.columns.size()) << body;
+            for (std::size_t c = 0; c < a.columns.size(); ++c) {
+                EXPECT_EQ(a.columns[c], b.columns[c])
+                    << body << " column " << c << ": '" << a.columns[c].text() << "' vs '"
+                    << b.columns[c].text() << "'";
+            }
+        }
+    }
+}
+
 TEST(parse, the_documented_done_page) {
     const auto page = parse_query_page(fixture("query_response_done.json"), column_set({"Name"}));
     // The published sample has no Id/SystemModstamp in its records: we must say so, not crash.

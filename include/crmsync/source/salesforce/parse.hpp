@@ -41,6 +41,9 @@ struct query_page {
 // 200 body of query, queryAll or a nextRecordsUrl. Each record must carry Id and a parseable
 // SystemModstamp; IsDeleted is read when present.
 result<query_page> parse_query_page(std::string_view body, const column_set& columns);
+// The same with nlohmann/json alone: what parse_query_page answers for every body its fast
+// path does not take, and the reference the tests compare the fast path with.
+result<query_page> reference_query_page(std::string_view body, const column_set& columns);
 
 // Error bodies: a JSON array of {message, errorCode} for API calls, {error, error_description}
 // for the token endpoint. Returns {errorCode, message}; empty when the body is neither.
