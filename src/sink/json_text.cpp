@@ -5,9 +5,16 @@
 namespace crmsync::sink {
 
 void append_json_string(std::string& out, std::string_view s) {
+    // Runs of characters that need no escape are appended whole: this is every byte of every
+    // batch body, and one push_back per character was a tenth of crmsync's instructions.
     out += '"';
-    for (const char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
+    std::size_t run = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;  // UTF-8 passes through; both destinations read UTF-8
+        out.append(s.data() + run, i - run);
+        run = i + 1;
         switch (c) {
             case '"':
                 out += "\\\"";
@@ -25,13 +32,10 @@ void append_json_string(std::string& out, std::string_view s) {
                 out += "\\t";
                 break;
             default:
-                if (c < 0x20) {
-                    out += fmt::format("\\u{:04x}", c);
-                } else {
-                    out += ch;  // UTF-8 passes through; both destinations read UTF-8
-                }
+                out += fmt::format("\\u{:04x}", c);
         }
     }
+    out.append(s.data() + run, s.size() - run);
     out += '"';
 }
 

@@ -55,6 +55,14 @@ TEST(marketo_encode, sync_leads_body_has_the_documented_shape) {
     EXPECT_EQ(with_partition["partitionName"], "EMEA");
 }
 
+TEST(marketo_encode, strings_are_escaped_byte_for_byte) {
+    // The exact bytes, not only a round trip: escapes of quotes, backslashes and control
+    // characters, everything else (UTF-8 included) as it is.
+    const payload p{{value::string("Zoë \"Z\" \\ O'Brien\n\t\r\x01\x1f/"), value::string("")}};
+    EXPECT_EQ(encode_record({"a", "b"}, p),
+              R"({"a":"Zoë \"Z\" \\ O'Brien\n\t\r\u0001\u001f/","b":""})");
+}
+
 TEST(marketo_decode, documented_responses) {
     auto created = decode_sync_response(fixture("sync_leads_response_created.json"), 3);
     ASSERT_TRUE(created) << created.error().message();
