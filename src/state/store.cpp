@@ -313,8 +313,23 @@ result<commit_effect> store::commit_batch(const batch_commit& batch) {
         "ON CONFLICT (stream, record_id) DO UPDATE SET digest = excluded.digest, "
         "updated_ms = excluded.updated_ms";
 
+    // Delivered records resolve their open error-log entries. Most batches have none to
+    // resolve: one look per batch then spares a DELETE per record (the rejections below are
+    // written after this loop, so they cannot be among them).
+    bool open_errors = false;
+    if (!batch.delivered.empty()) {
+        auto s = db.cached(op, "SELECT EXISTS (SELECT 1 FROM error_log WHERE stream = ?1)");
+        if (!s)
+            return s.error();
+        (*s)->bind_text(1, batch.stream);
+        auto row = (*s)->step(op);
+        if (!row)
+            return row.error();
+        open_errors = *row && (*s)->column_int(0) != 0;
+    }
+    std::string rop;  // reused: formatting a fresh name per record showed in profiles
     for (const auto& d : batch.delivered) {
-        const std::string rop = fmt::format("{}: record {}", op, d.record_id);
+        rop.assign(op).append(": record ").append(d.record_id);
         {
             auto s = db.cached(rop, upsert_digest);
             if (!s)
@@ -326,6 +341,8 @@ result<commit_effect> store::commit_batch(const batch_commit& batch) {
             if (auto r = (*s)->run(rop); !r)
                 return r.error();
         }
+        if (!open_errors)
+            continue;
         // Delivered now, so whatever was rejected before is resolved: this is how
         // `errors retry` (and a fix in the CRM) empties the log.
         auto s = db.cached(rop, "DELETE FROM error_log WHERE stream = ?1 AND record_id = ?2");
