@@ -371,6 +371,7 @@ struct client::impl {
     asio::any_io_executor ex;
     tls_options opts;
     ssl::context tls{ssl::context::tls_client};
+    std::once_flag tls_loaded;
     std::optional<failure> tls_setup_error;  // returned by every https send when set
 
     std::mutex mutex;  // guards idle: send() may run on several threads of one pool
@@ -381,26 +382,36 @@ struct client::impl {
     impl(asio::any_io_executor e, tls_options o) : ex(std::move(e)), opts(std::move(o)) {
         // TLS 1.2 is the floor Salesforce and Marketo require; older versions are broken.
         SSL_CTX_set_min_proto_version(tls.native_handle(), TLS1_2_VERSION);
-        error_code ec;
-        if (!opts.verify) {
-            tls.set_verify_mode(ssl::verify_none, ec);
-            return;
-        }
-        tls.set_verify_mode(ssl::verify_peer, ec);
-        if (!opts.ca_file.empty()) {
-            tls.load_verify_file(opts.ca_file, ec);
-            if (ec) {
-                tls_setup_error =
-                    make_failure(errc::tls_failed,
-                                 "cannot load ca_file '" + opts.ca_file + "': " + ec.message());
+    }
+
+    // Certificates are loaded before the first https connection, not at construction: parsing
+    // the system store costs more CPU than syncing 10,000 records, and a client that only
+    // talks plain http to loopback (the sandbox, the tests, the benchmark) never needs it. A
+    // load failure is kept and returned by every https send, as it always was.
+    void prepare_tls() {
+        std::call_once(tls_loaded, [this] {
+            error_code ec;
+            if (!opts.verify) {
+                tls.set_verify_mode(ssl::verify_none, ec);
+                return;
             }
-        } else {
-            tls.set_default_verify_paths(ec);
-            if (ec) {
-                tls_setup_error = make_failure(
-                    errc::tls_failed, "cannot load the system certificate store: " + ec.message());
+            tls.set_verify_mode(ssl::verify_peer, ec);
+            if (!opts.ca_file.empty()) {
+                tls.load_verify_file(opts.ca_file, ec);
+                if (ec) {
+                    tls_setup_error =
+                        make_failure(errc::tls_failed,
+                                     "cannot load ca_file '" + opts.ca_file + "': " + ec.message());
+                }
+            } else {
+                tls.set_default_verify_paths(ec);
+                if (ec) {
+                    tls_setup_error =
+                        make_failure(errc::tls_failed,
+                                     "cannot load the system certificate store: " + ec.message());
+                }
             }
-        }
+        });
     }
 
     std::unique_ptr<connection> take_idle(const std::string& origin) {
@@ -557,6 +568,8 @@ asio::awaitable<result<response>> client::impl::send(request req) {
         co_return parsed.error();
     const url& u = *parsed;
     const call_context cx{std::string(bhttp::to_string(req.method)) + " " + authority(u)};
+    if (u.tls())
+        prepare_tls();
     if (u.tls() && tls_setup_error) {
         failure f = *tls_setup_error;
         co_return f.context(cx.what);
