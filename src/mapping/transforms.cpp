@@ -167,6 +167,26 @@ std::optional<date_format> date_format::compile(std::string_view format, std::st
     return out;
 }
 
+namespace {
+
+// Zero-padded decimal of a non-negative number, at least `width` digits: what "{:0N}" prints.
+// By hand because date fields are formatted once per record (SPEC §6) and fmt's parsing of
+// the format string cost more than the conversion.
+void pad(std::string& out, long long n, int width) {
+    char digits[24];
+    int len = 0;
+    do {
+        digits[len++] = static_cast<char>('0' + n % 10);
+        n /= 10;
+    } while (n > 0);
+    for (int i = len; i < width; ++i)
+        out += '0';
+    while (len > 0)
+        out += digits[--len];
+}
+
+}  // namespace
+
 std::string date_format::format(sys_ms at) const {
     using namespace std::chrono;
     const auto day = floor<days>(at);
@@ -181,43 +201,52 @@ std::string date_format::format(sys_ms at) const {
     const unsigned wd = weekday{day}.c_encoding();  // 0 = Sunday
     const auto yday = (day - sys_days{ymd.year() / January / 1}).count() + 1;
     const long h12 = h % 12 == 0 ? 12 : h % 12;
+    const int yy = ((y % 100) + 100) % 100;
+    auto year = [&](std::string& out) {
+        if (y >= 0)
+            pad(out, y, 4);
+        else
+            fmt::format_to(std::back_inserter(out), "{:04}", y);  // "-001", as ever
+    };
 
     std::string out;
-    auto it = std::back_inserter(out);
+    out.reserve(32);
     for (const auto& seg : segments_) {
         switch (seg.directive) {
             case 0:
                 out += seg.literal;
                 break;
             case 'Y':
-                fmt::format_to(it, "{:04}", y);
+                year(out);
                 break;
             case 'y':
-                fmt::format_to(it, "{:02}", ((y % 100) + 100) % 100);
+                pad(out, yy, 2);
                 break;
             case 'm':
-                fmt::format_to(it, "{:02}", mo);
+                pad(out, mo, 2);
                 break;
             case 'd':
-                fmt::format_to(it, "{:02}", d);
+                pad(out, d, 2);
                 break;
             case 'e':
-                fmt::format_to(it, "{:>2}", d);
+                if (d < 10)
+                    out += ' ';
+                pad(out, d, 1);
                 break;
             case 'j':
-                fmt::format_to(it, "{:03}", yday);
+                pad(out, yday, 3);
                 break;
             case 'H':
-                fmt::format_to(it, "{:02}", h);
+                pad(out, h, 2);
                 break;
             case 'I':
-                fmt::format_to(it, "{:02}", h12);
+                pad(out, h12, 2);
                 break;
             case 'M':
-                fmt::format_to(it, "{:02}", mi);
+                pad(out, mi, 2);
                 break;
             case 'S':
-                fmt::format_to(it, "{:02}", s);
+                pad(out, s, 2);
                 break;
             case 'p':
                 out += h < 12 ? "AM" : "PM";
@@ -236,22 +265,36 @@ std::string date_format::format(sys_ms at) const {
                 out += day_names[wd];
                 break;
             case 'u':
-                fmt::format_to(it, "{}", wd == 0 ? 7 : wd);
+                pad(out, wd == 0 ? 7 : wd, 1);
                 break;
             case 'w':
-                fmt::format_to(it, "{}", wd);
+                pad(out, wd, 1);
                 break;
             case 'F':
-                fmt::format_to(it, "{:04}-{:02}-{:02}", y, mo, d);
+                year(out);
+                out += '-';
+                pad(out, mo, 2);
+                out += '-';
+                pad(out, d, 2);
                 break;
             case 'T':
-                fmt::format_to(it, "{:02}:{:02}:{:02}", h, mi, s);
+                pad(out, h, 2);
+                out += ':';
+                pad(out, mi, 2);
+                out += ':';
+                pad(out, s, 2);
                 break;
             case 'D':
-                fmt::format_to(it, "{:02}/{:02}/{:02}", mo, d, ((y % 100) + 100) % 100);
+                pad(out, mo, 2);
+                out += '/';
+                pad(out, d, 2);
+                out += '/';
+                pad(out, yy, 2);
                 break;
             case 'R':
-                fmt::format_to(it, "{:02}:{:02}", h, mi);
+                pad(out, h, 2);
+                out += ':';
+                pad(out, mi, 2);
                 break;
             case 'z':
                 out += "+0000";
@@ -260,7 +303,8 @@ std::string date_format::format(sys_ms at) const {
                 out += "UTC";
                 break;
             case 's':
-                fmt::format_to(it, "{}", floor<seconds>(at).time_since_epoch().count());
+                fmt::format_to(
+                    std::back_inserter(out), "{}", floor<seconds>(at).time_since_epoch().count());
                 break;
             default:
                 break;  // compile() admits only the directives above

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <ctime>
 #include <functional>
 
 namespace crmsync::mapping {
@@ -199,6 +201,34 @@ TEST(date_format, formats_in_utc_with_english_names) {
     const auto f = date_format::compile("%Y-%m-%d %a %e %I%p", nullptr);
     EXPECT_EQ(f->format(timestamp::parse("1969-12-31T00:30:00Z")->at), "1969-12-31 Wed 31 12AM");
     EXPECT_EQ(f->format(timestamp::parse("2024-02-29T12:00:00Z")->at), "2024-02-29 Thu 29 12PM");
+}
+
+// Every directive against the C library's strftime (C locale, UTC) over instants from 1601
+// to 2400: leap days, year ends, midnight and noon, one-digit days and hours. %Z and %s are
+// left out: strftime names GMT and reads %s in the host's time zone.
+TEST(date_format, agrees_with_strftime_on_every_directive) {
+    const char* format = "%Y %y %m %d %e %j %H %I %M %S %p %b %h %B %a %A %u %w %F %T %D %R %z %%";
+    const auto f = date_format::compile(format, nullptr);
+    ASSERT_TRUE(f);
+    std::uint64_t x = 88172645463325252ULL;
+    for (int i = 0; i < 20000; ++i) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        // -11644473600 s is 1601-01-01; 800 years of seconds; some instants pinned to edges.
+        std::int64_t secs = -11'644'473'600LL + static_cast<std::int64_t>(x % 25'246'080'000ULL);
+        if (i % 4 == 1)
+            secs -= secs % 86'400;  // midnight
+        if (i % 4 == 2)
+            secs = secs - secs % 86'400 + 43'200;  // noon
+        const std::time_t t = static_cast<std::time_t>(secs);
+        std::tm tm{};
+        ASSERT_NE(gmtime_r(&t, &tm), nullptr);
+        char want[256];
+        ASSERT_GT(std::strftime(want, sizeof want, format, &tm), 0u);
+        const sys_ms at{std::chrono::seconds(secs)};
+        ASSERT_EQ(f->format(at), want) << "at " << secs;
+    }
 }
 
 TEST(reformat_date, reads_every_form_salesforce_sends) {
