@@ -313,8 +313,12 @@ asio::awaitable<result<void>> cycle::run() {
 
     auto page = co_await s_.source->query(*soql, *s_.columns, read_deletes);
     for (;;) {
-        if (!page)
+        if (!page) {
+            // What earlier pages left waiting is whole and read: deliver it before stopping.
+            if (auto f = co_await flush(); !f)
+                co_return f.error();
             co_return page.error();
+        }
         ++sum_.pages;
         std::vector<std::string> ids;
         ids.reserve(page->records.size());
@@ -329,10 +333,17 @@ asio::awaitable<result<void>> cycle::run() {
             if (control_.stopping && control_.stopping->load())
                 break;
         }
-        // Each page ends with a commit so the watermark follows the reading even when nothing
-        // needed sending (a restart then re-reads at most one page).
-        if (auto f = co_await flush(); !f)
-            co_return f.error();
+        // A page ends with a commit, so the watermark follows the reading even when nothing
+        // needed sending (a restart then re-reads at most one page) — unless payloads wait for
+        // the next page to fill their batch: every call but a run's last then carries the
+        // sink's maximum (SPEC §4 "Batches are as large as the API allows"), where flushing
+        // each page of 2,000 took 7 calls instead of 6.67 to Marketo's 300.
+        const bool waiting = !batch_.payloads.empty() || !batch_.flags.payloads.empty();
+        const bool stopping = control_.stopping && control_.stopping->load();
+        if (!waiting || !page->next_records_url || stopping || superseded_) {
+            if (auto f = co_await flush(); !f)
+                co_return f.error();
+        }
         // An operator moved the watermark: what this run would read next is no longer what
         // they asked for. The next run starts from their point.
         if (superseded_)

@@ -341,6 +341,22 @@ TEST_F(sync, same_timestamp_ties_split_across_pages_are_all_delivered) {
     EXPECT_EQ(records_pushed(), 450u);
 }
 
+TEST_F(sync, batches_fill_across_pages) {
+    // Pages of 200, batches of 300: payloads left at a page's end wait for the next page, so
+    // 900 records take three full calls, not five (SPEC §4 "as large as the API allows").
+    sf_->set_max_page_size(200);
+    std::set<std::string> ids;
+    for (int i = 0; i < 900; ++i)
+        ids.insert(contact(i, timestamp{t0 + std::chrono::milliseconds(i)}));
+    advance(1min);
+    expect_ok(run_once());
+    EXPECT_EQ(persons_by_crm_id(), ids);
+    const auto calls = mkto_->push_calls();
+    ASSERT_EQ(calls.size(), 3u);
+    for (const auto& call : calls)
+        EXPECT_EQ(call["input"].size(), 300u);
+}
+
 TEST_F(sync, a_failure_between_pages_loses_nothing_and_resends_nothing_committed) {
     sf_->set_max_page_size(200);
     std::set<std::string> ids;
