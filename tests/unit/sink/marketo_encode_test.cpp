@@ -63,6 +63,29 @@ TEST(marketo_encode, strings_are_escaped_byte_for_byte) {
               R"({"a":"Zoë \"Z\" \\ O'Brien\n\t\r\u0001\u001f/","b":""})");
 }
 
+TEST(marketo_encode, escapes_are_found_at_every_position) {
+    // The encoder skips eight safe bytes at a time: each character that needs an escape, at
+    // every offset of a long string, must still be escaped.
+    const std::vector<std::pair<char, std::string>> specials = {{'"', "\\\""},
+                                                                {'\\', "\\\\"},
+                                                                {'\n', "\\n"},
+                                                                {'\r', "\\r"},
+                                                                {'\t', "\\t"},
+                                                                {'\x01', "\\u0001"},
+                                                                {'\x1f', "\\u001f"},
+                                                                {'\0', "\\u0000"}};
+    for (const auto& [c, escaped] : specials) {
+        for (std::size_t at = 0; at < 24; ++at) {
+            std::string text = "abcdefghijkl\xc3\xa9mnopqrstuv";  // 23 bytes, one é
+            text.insert(at, 1, c);
+            std::string want = text.substr(0, at) + escaped + text.substr(at + 1);
+            EXPECT_EQ(encode_record({"f"}, payload{{value::string(text)}}),
+                      "{\"f\":\"" + want + "\"}")
+                << "offset " << at;
+        }
+    }
+}
+
 TEST(marketo_decode, documented_responses) {
     auto created = decode_sync_response(fixture("sync_leads_response_created.json"), 3);
     ASSERT_TRUE(created) << created.error().message();
