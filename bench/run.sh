@@ -249,7 +249,10 @@ if $throttled; then
     calls_per_20s=100
     for c in "${clients[@]}"; do
         echo "== $label: $c (Marketo limits on)" >&2
-        run_client "$c" "$throttled_records" "$label" --mkto-limits --mkto-latency "$latency" || failed=1
+        # The peer's naive retry (five tries, 2 s apart, on 606) can give up under the real
+        # limits: that is a finding to report, not a harness failure.
+        run_client "$c" "$throttled_records" "$label" --mkto-limits --mkto-latency "$latency" ||
+            [ "$c" = peer ] || failed=1
     done
     report "$label" "$throttled_records"
     echo
