@@ -265,8 +265,10 @@ if $throttled; then
         awk -v c="$c" -v span="$(jget "$s" span_ms)" -v got="$(jget "$s" span_records)" \
             -v cap="$(jget "$s" span_ceiling_records)" -v e606="$(jget "$s" error_606)" \
             -v e615="$(jget "$s" error_615)" 'BEGIN {
+                share = "n/a"
+                if (cap > 0) share = sprintf("%.1f%%", 100 * got / cap)
                 printf "| %s | %d | %d | %d | %s | %d | %d |\n", c, span / 1000, got, cap,
-                    cap > 0 ? sprintf("%.1f%%", 100 * got / cap) : "n/a", e606, e615 }'
+                    share, e606, e615 }'
     done | tee "$work_dir/$label/quota.md"
 fi
 
