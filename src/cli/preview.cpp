@@ -1,13 +1,14 @@
-// crmsync preview --stream NAME [--limit N] [--id ID]... [--trace]: a dry run (SPEC §2). Reads
-// records from the CRM as the next cycle would, maps them with today's mapping, and prints one
-// JSON line per record saying what would be sent. It sends nothing and writes no state: the
-// watermark is only read, and only when the state database already exists.
-//
-// --diff (SPEC §2) is not offered yet: it needs reads of the destination's current records.
+// crmsync preview --stream NAME [--limit N] [--id ID]... [--trace] [--diff]: a dry run (SPEC
+// §2). Reads records from the CRM as the next cycle would, maps them with today's mapping, and
+// prints one JSON line per record saying what would be sent. It sends nothing and writes no
+// state: the watermark is only read, and only when the state database already exists. The
+// destination is only read: its describe (for preflight) and, with --diff, the records the
+// payloads would update, one lookup per page of CRM records (sink::read_current).
 
 #include "crmsync/core/hash.hpp"
 #include "crmsync/daemon/runtime.hpp"
 #include "crmsync/daemon/stream_cycle.hpp"
+#include "crmsync/sink/diff.hpp"
 #include "crmsync/source/salesforce/soql.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -17,6 +18,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -33,16 +36,25 @@ struct preview_options {
     std::size_t limit = 10;
     std::vector<std::string> ids;
     bool trace = false;
+    bool diff = false;
+};
+
+// One output line, and for a record that would be sent, the key its payload is upserted by.
+struct preview_line {
+    ordered_json line;
+    std::optional<std::string> key;
 };
 
 // One output line: what the stream cycle would do with this record.
 // `known` is the digest stored for this record by the last cycle, if any: an equal digest means
 // the cycle would count the record unchanged and send nothing, exactly as stream_cycle does.
-ordered_json describe(const daemon::stream_runtime& s,
+preview_line describe(const daemon::stream_runtime& s,
                       const record& r,
                       const std::optional<digest>& known,
                       bool trace) {
-    ordered_json line = {{"record_id", r.id}};
+    preview_line out;
+    ordered_json& line = out.line;
+    line["record_id"] = r.id;
     if (r.is_deleted || s.plan->skip(r)) {
         line["action"] = "skip";
     } else {
@@ -66,6 +78,8 @@ ordered_json describe(const daemon::stream_runtime& s,
                 line["rejection"] = {{"category", to_string(refused->category)},
                                      {"code", refused->code},
                                      {"message", refused->message}};
+            } else if (!unchanged) {
+                out.key = p.fields.at(s.plan->key_field()).text();
             }
         }
     }
@@ -75,7 +89,63 @@ ordered_json describe(const daemon::stream_runtime& s,
             t[f.destination] = f.sources;
         line["trace"] = std::move(t);
     }
-    return line;
+    return out;
+}
+
+bool same_key(std::string_view a, std::string_view b) {
+    // Marketo matches lookup values case-insensitively, as its dedupe does.
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+        return std::tolower(static_cast<unsigned char>(x)) ==
+               std::tolower(static_cast<unsigned char>(y));
+    });
+}
+
+// --diff: reads the records the page's payloads would upsert and adds to each send line what
+// the destination holds: "destination": "new" (no record has the key: the upsert creates one),
+// "exists" with "changes" {field: {from, to}} (unchanged fields left out), or "duplicates"
+// with "matches" N (several records have the key; the destination would refuse the upsert).
+asio::awaitable<result<void>> add_diffs(daemon::stream_runtime& s,
+                                        std::vector<preview_line>& lines) {
+    std::vector<std::string> keys;
+    for (const auto& l : lines) {
+        if (l.key)
+            keys.push_back(*l.key);
+    }
+    if (keys.empty())
+        co_return result<void>{};
+    // Only fields the describe knows: asking for one it does not list fails the whole read.
+    std::vector<std::string> fields;
+    for (const auto& f : s.plan->destination_fields()) {
+        if (!s.dest_schema.schema || s.dest_schema.schema->find(f.destination))
+            fields.push_back(f.destination);
+    }
+    auto current = co_await s.sink->read_current(keys, fields);
+    if (!current)
+        co_return with_context(result<void>(current.error()), "--diff");
+    const std::string& key_field = s.cfg->destination.key.destination;
+    for (auto& l : lines) {
+        if (!l.key)
+            continue;
+        std::vector<const nlohmann::json*> matches;
+        for (const auto& rec : *current) {
+            const auto k = rec.find(key_field);
+            if (k != rec.end() && k->is_string() && same_key(k->get<std::string>(), *l.key))
+                matches.push_back(&rec);
+        }
+        if (matches.empty()) {
+            l.line["destination"] = "new";
+        } else if (matches.size() > 1) {
+            l.line["destination"] = "duplicates";
+            l.line["matches"] = matches.size();
+        } else {
+            l.line["destination"] = "exists";
+            ordered_json changes = ordered_json::object();
+            for (const auto& c : sink::diff_record(l.line["payload"], *matches.front()))
+                changes[c.field] = {{"from", c.from}, {"to", c.to}};
+            l.line["changes"] = std::move(changes);
+        }
+    }
+    co_return result<void>{};
 }
 
 // The state the next cycle would start from (watermark, digests), opened only to read. A
@@ -116,8 +186,11 @@ result<std::string> preview_query(const daemon::stream_runtime& s,
                                               .limit = o.limit});
 }
 
-asio::awaitable<result<void>> fetch_and_print(
-    daemon::stream_runtime& s, state::store* store, std::string soql, bool trace, sys_ms now) {
+asio::awaitable<result<void>> fetch_and_print(daemon::stream_runtime& s,
+                                              state::store* store,
+                                              std::string soql,
+                                              const preview_options& o,
+                                              sys_ms now) {
     // As the cycle would before sending: preflight needs the destination's describe. A failed
     // describe is logged and the preview goes on without preflight, as the cycle would.
     co_await daemon::refresh_destination_schema(s, now);
@@ -135,12 +208,19 @@ asio::awaitable<result<void>> fetch_and_print(
                 co_return d.error();
             known = std::move(*d);
         }
+        std::vector<preview_line> lines;
         for (const auto& r : page->records) {
             const auto k = known.find(r.id);
             const auto digest_of =
                 k == known.end() ? std::optional<digest>{} : std::optional<digest>{k->second};
-            std::cout << describe(s, r, digest_of, trace).dump() << '\n';
+            lines.push_back(describe(s, r, digest_of, o.trace));
         }
+        if (o.diff) {
+            if (auto d = co_await add_diffs(s, lines); !d)
+                co_return d.error();
+        }
+        for (const auto& l : lines)
+            std::cout << l.line.dump() << '\n';
         if (!page->next_records_url)
             break;
         page = co_await s.source->next(*page->next_records_url, *s.columns);
@@ -160,6 +240,18 @@ outcome run_preview(const std::string& config_path, const preview_options& o) {
     }
     if (chosen.empty()) {
         std::cerr << fmt::format("crmsync: no stream named '{}' in {}\n", o.stream, config_path);
+        return outcome::bad_config;
+    }
+    // Marketing Cloud's REST API documents no way to read data-extension rows back (rows are
+    // read through the SOAP API's Retrieve, which crmsync does not speak): say so before any
+    // call rather than after the CRM was read.
+    if (o.diff && chosen.front().cfg.destination.object.starts_with("data_extension:")) {
+        std::cerr << fmt::format(
+            "crmsync: preview --diff is not available for Marketing Cloud data extensions "
+            "(stream {} writes {}): their REST API documents no way to read rows back; "
+            "preview without --diff shows what would be sent\n",
+            o.stream,
+            chosen.front().cfg.destination.object);
         return outcome::bad_config;
     }
     start_logging(loaded->cfg);
@@ -184,7 +276,7 @@ outcome run_preview(const std::string& config_path, const preview_options& o) {
     }
     result<void> done = make_failure(errc::cancelled, "preview did not finish");
     asio::co_spawn(ioc,
-                   fetch_and_print(*s, st->store.get(), *soql, o.trace, (*rt)->opts().now()),
+                   fetch_and_print(*s, st->store.get(), *soql, o, (*rt)->opts().now()),
                    [&](std::exception_ptr e, result<void> r) {
                        done = e ? result<void>(failure_from_exception(e)) : std::move(r);
                    });
@@ -214,6 +306,10 @@ void add_preview(CLI::App& app, context& ctx) {
     cmd->add_option("--id", o->ids, "Preview this CRM record id instead (repeatable)")
         ->excludes(limit);
     cmd->add_flag("--trace", o->trace, "Add each destination field's source field(s)");
+    cmd->add_flag("--diff",
+                  o->diff,
+                  "Also read the destination's current records and add, per record to send, "
+                  "whether it is new and which fields would change (from, to)");
     cmd->callback(
         [&ctx, o] { ctx.action = [&ctx, o]() { return run_preview(ctx.config_path, *o); }; });
 }

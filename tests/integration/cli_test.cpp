@@ -464,6 +464,68 @@ TEST_F(cli_sync, preview_rejects_what_preflight_would_and_still_sends_nothing) {
     EXPECT_FALSE(fs::exists(dir_ / "state.db"));
 }
 
+TEST_F(cli_sync, preview_diff_shows_per_record_what_would_change_and_sends_nothing) {
+    const auto past = timestamp{system_now() - std::chrono::minutes(10)};
+    const auto moved =
+        sf_.insert("Contact", {{"LastName", "Durand"}, {"Email", "anne@example.com"}}, past);
+    const auto same =
+        sf_.insert("Contact", {{"LastName", "Roy"}, {"Email", "roy@example.com"}}, past);
+    const auto fresh =
+        sf_.insert("Contact", {{"LastName", "New"}, {"Email", "new@example.com"}}, past);
+    const auto twin =
+        sf_.insert("Contact", {{"LastName", "Twin"}, {"Email", "twin@example.com"}}, past);
+    // What Marketo holds now: Anne under an old email and name, Roy as the CRM has him, two
+    // persons for the twin, none for the new contact.
+    mkto_.add_person(
+        {{"sfdcContactId", moved}, {"email", "anne.old@example.com"}, {"lastName", "Martin"}});
+    mkto_.add_person({{"sfdcContactId", same}, {"email", "roy@example.com"}, {"lastName", "Roy"}});
+    mkto_.add_person({{"sfdcContactId", twin}, {"email", "twin1@example.com"}});
+    mkto_.add_person({{"sfdcContactId", twin}, {"email", "twin2@example.com"}});
+    const auto persons = mkto_.leads();
+    write_main("fake-sf-secret");
+
+    const auto r = run("preview --stream contacts --diff -c " + config(), env_);
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    std::map<std::string, nlohmann::json> by_id;
+    for (const auto& l : preview_lines(r.out))
+        by_id[l["record_id"].get<std::string>()] = l;
+    ASSERT_EQ(by_id.size(), 4u) << r.out;
+    EXPECT_EQ(by_id[moved]["destination"], "exists");
+    EXPECT_EQ(
+        by_id[moved]["changes"],
+        (nlohmann::json{{"email", {{"from", "anne.old@example.com"}, {"to", "anne@example.com"}}},
+                        {"lastName", {{"from", "Martin"}, {"to", "Durand"}}}}));
+    EXPECT_EQ(by_id[same]["destination"], "exists");
+    EXPECT_EQ(by_id[same]["changes"], nlohmann::json::object());
+    EXPECT_EQ(by_id[fresh]["destination"], "new");
+    EXPECT_FALSE(by_id[fresh].contains("changes"));
+    EXPECT_EQ(by_id[twin]["destination"], "duplicates");
+    EXPECT_EQ(by_id[twin]["matches"], 2);
+
+    // Only read: no Sync Leads call, the persons as they were, no state written.
+    EXPECT_TRUE(mkto_.push_calls().empty());
+    EXPECT_EQ(mkto_.leads(), persons);
+    EXPECT_FALSE(fs::exists(dir_ / "state.db"));
+
+    // Without --diff nothing is read back and the lines carry no destination.
+    const auto plain = run("preview --stream contacts -c " + config(), env_);
+    for (const auto& l : preview_lines(plain.out))
+        EXPECT_FALSE(l.contains("destination")) << l;
+}
+
+TEST_F(cli_sync, preview_diff_leaves_out_what_the_cycle_would_not_send) {
+    const auto past = timestamp{system_now() - std::chrono::minutes(10)};
+    const auto nomail = sf_.insert("Contact", {{"LastName", "NoMail"}}, past);
+    write_main("fake-sf-secret");
+    const auto r = run("preview --stream contacts --diff -c " + config(), env_);
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    const auto lines = preview_lines(r.out);
+    ASSERT_EQ(lines.size(), 1u) << r.out;
+    EXPECT_EQ(lines[0]["record_id"], nomail);
+    EXPECT_EQ(lines[0]["action"], "reject");
+    EXPECT_FALSE(lines[0].contains("destination"));
+}
+
 TEST_F(cli_sync, mapping_doc_prints_the_dictionary_as_markdown_or_csv) {
     write_main("fake-sf-secret");
     auto r = run("mapping-doc -c " + config(), env_);

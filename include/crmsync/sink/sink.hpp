@@ -10,6 +10,8 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <span>
 #include <string>
 #include <vector>
@@ -34,6 +36,13 @@ public:
     // `mapping-doc` read it. `required` also reflects this stream's own settings, e.g. the
     // lookup field every record of a Marketo sync must carry.
     virtual boost::asio::awaitable<result<object_schema>> describe() = 0;
+
+    // The records the destination holds now whose key field (destination.key.destination) has
+    // one of `keys`, with `fields`: JSON objects as the destination sends them, each holding
+    // the key field (preview --diff). A key may match several records (duplicates) or none.
+    // A destination that cannot read records back answers errc::config_invalid, naming it.
+    virtual boost::asio::awaitable<result<std::vector<nlohmann::json>>> read_current(
+        std::span<const std::string> keys, std::span<const std::string> fields);
 
     // One record as the destination receives it, for the error log and preview.
     virtual std::string to_json(const payload& p) const = 0;

@@ -21,6 +21,8 @@ std::string code_text(const nlohmann::json& c);
 // by classify_response_code (vendor_code set); not JSON, no success flag or no result array →
 // errc::bad_response. `what` names the endpoint in the detail ("leads.json").
 result<nlohmann::json> read_envelope(std::string_view body, std::string_view what);
+// The same for a body already parsed (one that also carries paging fields, read first).
+result<nlohmann::json> read_envelope(nlohmann::json&& body, std::string_view what);
 
 // One outcome per input record from a sync's `result` array (leads and custom objects alike,
 // [MK-ERR] record level): created/updated → delivered, skipped → rejected with the first

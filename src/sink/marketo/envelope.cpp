@@ -22,6 +22,12 @@ result<json> read_envelope(std::string_view body, std::string_view what) {
             errc::bad_response,
             fmt::format("{}: body is not a JSON object ({} bytes)", what, body.size()));
     }
+    return read_envelope(std::move(j), what);
+}
+
+result<json> read_envelope(json&& j, std::string_view what) {
+    if (!j.is_object())
+        return make_failure(errc::bad_response, fmt::format("{}: body is not a JSON object", what));
     const auto success = j.find("success");
     if (success == j.end() || !success->is_boolean())
         return make_failure(errc::bad_response, fmt::format("{}: no success flag", what));

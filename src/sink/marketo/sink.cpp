@@ -1,6 +1,7 @@
 #include "crmsync/sink/marketo/sink.hpp"
 
 #include "crmsync/sink/marketo/describe.hpp"
+#include "crmsync/sink/marketo/lookup.hpp"
 #include "crmsync/sink/marketo/result_codes.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -8,11 +9,16 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "detail_retry.hpp"
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 namespace crmsync::sink::marketo {
 namespace asio = boost::asio;
+using detail::with_retries;
+
 namespace {
 
 // Sync Leads may take up to 90 s server-side [MK-LEADS]; give it a little more.
@@ -21,18 +27,6 @@ constexpr std::chrono::milliseconds push_timeout{100'000};
 constexpr std::chrono::milliseconds describe_timeout{35'000};
 // Renew a minute early so a token never expires between our check and Marketo's.
 constexpr std::chrono::seconds token_margin{60};
-
-// Runs one Marketo call under the retry policy: 601/602 get one new token, transient failures
-// back off (http::retry_call), everything else goes up.
-template <class T, class Op>
-asio::awaitable<result<T>> with_retries(session& s, const http::retry_context& retry, Op op) {
-    auto refresh = [&s]() -> asio::awaitable<result<void>> {
-        s.invalidate_token();
-        co_return co_await s.authenticate();
-    };
-    co_return with_context(co_await http::retry_call<T>(retry, std::move(op), classify, refresh),
-                           fmt::format("marketo {}", s.settings().name));
-}
 
 }  // namespace
 
@@ -202,6 +196,20 @@ asio::awaitable<result<object_schema>> lead_sink::describe() {
         }
     }
     co_return schema;
+}
+
+asio::awaitable<result<std::vector<nlohmann::json>>> lead_sink::read_current(
+    std::span<const std::string> keys, std::span<const std::string> fields) {
+    std::vector<std::string> wanted(fields.begin(), fields.end());
+    // The lookup field comes back too, so each person can be matched with its key.
+    if (std::find(wanted.begin(), wanted.end(), options_.lookup_field) == wanted.end())
+        wanted.push_back(options_.lookup_field);
+    co_return co_await find_by_filter(session_,
+                                      retry_,
+                                      std::string(leads_path),
+                                      options_.lookup_field,
+                                      std::vector<std::string>(keys.begin(), keys.end()),
+                                      std::move(wanted));
 }
 
 }  // namespace crmsync::sink::marketo

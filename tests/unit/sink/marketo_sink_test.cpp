@@ -4,8 +4,7 @@
 
 #include "crmsync/sink/marketo/sink.hpp"
 
-#include "fake_marketo.hpp"
-#include "manual_clock.hpp"
+#include "marketo_fixture.hpp"
 #include "run_coroutine.hpp"
 #include <gtest/gtest.h>
 
@@ -17,24 +16,8 @@ namespace {
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
-class marketo_sink : public ::testing::Test {
+class marketo_sink : public testing::marketo_fixture {
 protected:
-    config::destination destination() const {
-        config::destination d;
-        d.name = "mkto";
-        d.base_url = mk.base_url();
-        d.client_id = "fake-mkto-client";
-        d.client_secret = secret("fake-mkto-secret");
-        return d;
-    }
-
-    http::retry_context retry() {
-        http::retry_context r;
-        r.policy = {.base = 1ms, .cap = 2ms, .max_attempts = 3};
-        r.rng = &rng;
-        return r;
-    }
-
     // Runs `body` with a session and a lead sink for `options` over `fields`.
     void with_lead_sink(sync_options options,
                         std::vector<std::string> fields,
@@ -46,10 +29,6 @@ protected:
             co_await body(sink);
         });
     }
-
-    fakes::manual_clock clock{timestamp::parse("2026-11-23T10:00:00Z")->at};
-    fakes::fake_marketo mk{fakes::mkto_options{.clock = clock.fn()}};
-    std::mt19937_64 rng{42};
 };
 
 TEST_F(marketo_sink, describe_reads_rest_fields_and_lookup_fields) {

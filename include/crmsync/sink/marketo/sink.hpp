@@ -70,6 +70,9 @@ public:
         std::span<const payload> batch) override;
     // leads/describe.json for the fields, describe2.json for the lookup fields.
     boost::asio::awaitable<result<object_schema>> describe() override;
+    // Get Leads by the lookup field (lookup.hpp).
+    boost::asio::awaitable<result<std::vector<nlohmann::json>>> read_current(
+        std::span<const std::string> keys, std::span<const std::string> fields) override;
     std::string to_json(const payload& p) const override;
 
 private:
