@@ -526,6 +526,32 @@ TEST_F(cli_sync, preview_diff_leaves_out_what_the_cycle_would_not_send) {
     EXPECT_FALSE(lines[0].contains("destination"));
 }
 
+TEST_F(cli, preview_diff_on_a_data_extension_says_it_is_not_available_before_any_call) {
+    // Nothing listens at these addresses: the refusal must come before any call.
+    write("crmsync.yaml", R"(state: /tmp/crmsync-cli-none/state.db
+sources:
+  org: { kind: salesforce, login_url: http://127.0.0.1:9, auth: { flow: client_credentials, client_id: x, client_secret: y } }
+destinations:
+  bu: { kind: sfmc, auth_url: http://127.0.0.1:9, account_id: "5100001234", client_id: a, client_secret: b }
+mappings: mappings/*.yaml
+)");
+    write("mappings/de.yaml", R"(stream: contacts_de
+source: { from: org, object: Contact }
+destination:
+  to: bu
+  object: data_extension:Contacts_DE
+  key: { source: Id, destination: ContactId }
+fields:
+  - { to: Email, from: Email }
+)");
+    const auto r = run("preview --stream contacts_de --diff -c " + config());
+    EXPECT_EQ(r.exit_code, 2) << r.out;
+    EXPECT_NE(r.out.find("preview --diff is not available for Marketing Cloud data extensions "
+                         "(stream contacts_de writes data_extension:Contacts_DE)"),
+              std::string::npos)
+        << r.out;
+}
+
 TEST_F(cli_sync, mapping_doc_prints_the_dictionary_as_markdown_or_csv) {
     write_main("fake-sf-secret");
     auto r = run("mapping-doc -c " + config(), env_);
