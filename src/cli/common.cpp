@@ -146,7 +146,13 @@ std::unique_ptr<daemon::runtime> build_runtime(session& s, boost::asio::io_conte
 }
 
 outcome outcome_of(const failure& f) {
-    return f.code == errc::auth_rejected ? outcome::auth_refused : outcome::runtime_failure;
+    if (f.code == errc::auth_rejected)
+        return outcome::auth_refused;
+    // The mapping no longer matches the live schema: a configuration problem, as validate
+    // --online reports it.
+    if (f.code == errc::schema_drift)
+        return outcome::bad_config;
+    return outcome::runtime_failure;
 }
 
 }  // namespace crmsync::cli

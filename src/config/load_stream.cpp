@@ -16,8 +16,15 @@ namespace {
 
 constexpr std::array<std::string_view, 7> stream_keys{
     "stream", "description", "source", "destination", "phone_region", "skip_if", "fields"};
-constexpr std::array<std::string_view, 8> source_keys{
-    "from", "object", "where", "every", "settle", "overlap", "deletes", "converted"};
+constexpr std::array<std::string_view, 9> source_keys{"from",
+                                                      "object",
+                                                      "where",
+                                                      "every",
+                                                      "settle",
+                                                      "overlap",
+                                                      "deletes",
+                                                      "converted",
+                                                      "describe_every"};
 constexpr std::array<std::string_view, 5> destination_keys{
     "to", "object", "action", "key", "partition"};
 constexpr std::array<std::string_view, 2> key_keys{"source", "destination"};
@@ -114,6 +121,13 @@ void read_source(reader& r, const YAML::Node& node, const config& cfg, stream_so
     }
     if (auto v = m.duration_value("settle"))
         s.settle = *v;
+    if (auto v = m.duration_value("describe_every")) {
+        if (v->count() > 0) {
+            s.describe_every = *v;
+        } else {
+            r.problem(*m.find("describe_every"), "'source.describe_every' must be longer than 0s");
+        }
+    }
     if (auto v = m.duration_value("overlap"))
         s.overlap = *v;
     if (const YAML::Node* d = m.find("deletes"))

@@ -9,9 +9,12 @@
 namespace crmsync::daemon {
 
 boost::asio::awaitable<void> refresh_destination_schema(stream_runtime& s, sys_ms now) {
+    if (s.dest_schema.stale(now))
+        co_await read_destination_schema(s, now);
+}
+
+boost::asio::awaitable<void> read_destination_schema(stream_runtime& s, sys_ms now) {
     auto& cache = s.dest_schema;
-    if (!cache.stale(now))
-        co_return;
     auto described = co_await s.sink->describe();
     if (!described) {
         observability::emit(

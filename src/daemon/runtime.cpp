@@ -115,6 +115,8 @@ result<std::unique_ptr<runtime>> runtime::build(boost::asio::any_io_executor ex,
         stream_runtime sr;
         sr.cfg = &s;
         sr.plan = cs.plan;
+        // Preflight and the drift check read one describe, on the stream's own period.
+        sr.dest_schema.max_age = s.source.describe_every;
         auto src = rt->sources_.find(s.source.from);
         if (src == rt->sources_.end()) {
             return make_failure(

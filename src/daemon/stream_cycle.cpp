@@ -1,6 +1,7 @@
 #include "crmsync/daemon/stream_cycle.hpp"
 
 #include "crmsync/core/hash.hpp"
+#include "crmsync/daemon/schema_watch.hpp"
 #include "crmsync/observability/events.hpp"
 #include "crmsync/observability/health.hpp"
 #include "crmsync/source/salesforce/soql.hpp"
@@ -61,6 +62,9 @@ public:
     }
 
     asio::awaitable<result<void>> run();
+    // The drift check read the destination describe for this cycle (or tried to): preflight
+    // uses what it got instead of asking again.
+    void destination_described() noexcept { described_ = true; }
     // What was committed so far, also after a failure.
     const cycle_summary& summary() const noexcept { return sum_; }
 
@@ -384,6 +388,12 @@ asio::awaitable<result<cycle_summary>> run_cycle(stream_runtime& s,
                                                  cycle_control control) {
     const auto t0 = steady::now();
     const auto& cfg = *s.cfg;
+    // Stopped on schema drift: that was said once; nothing runs until a reload or restart.
+    if (s.stopped)
+        co_return *s.stopped;
+    const auto checked = co_await watch_schema(s, now());
+    if (!checked)
+        co_return checked.error();
     auto run_id = store.begin_run(cfg.name, timestamp{now()});
     if (!run_id) {
         auto failed = with_context(result<cycle_summary>(run_id.error()), "stream " + cfg.name);
@@ -394,7 +404,18 @@ asio::awaitable<result<cycle_summary>> run_cycle(stream_runtime& s,
 
     observability::health().run_started(cfg.name);
     cycle c(s, store, now, control, *run_id);
+    if (*checked)
+        c.destination_described();
     auto r = co_await c.run();
+    if (!r &&
+        (r.error().vendor_code == "INVALID_FIELD" || r.error().vendor_code == "INVALID_TYPE")) {
+        // The query names a field or object Salesforce no longer knows: drift since the last
+        // describe. Describe now, so the line says which field instead of a raw query error.
+        s.src_schema.at.reset();
+        if (auto again = co_await watch_schema(s, now());
+            !again && again.error().code == errc::schema_drift)
+            r = again.error();
+    }
     const auto& sum = c.summary();
 
     std::string status = "ok";
@@ -406,7 +427,8 @@ asio::awaitable<result<cycle_summary>> run_cycle(stream_runtime& s,
         status = f.code == errc::cancelled         ? "cancelled"
                  : f.code == errc::quota_exhausted ? "paused"
                                                    : "failed";
-        if (f.code != errc::cancelled) {
+        // Drift has said it in its own line (schema_drift_detected).
+        if (f.code != errc::cancelled && f.code != errc::schema_drift) {
             observability::emit(observability::stream_failed{
                 .stream = cfg.name, .object = cfg.source.object, .what = f});
         }

@@ -74,6 +74,14 @@ struct event_metrics {
         r.counters("crmsync_destination_describes_total",
                    "Destination describes read for preflight, by result (ok or failed).",
                    {"stream", "result"});
+    counter_family& source_describes =
+        r.counters("crmsync_source_describes_total",
+                   "Source object describes for schema-drift checks, by result (ok or failed).",
+                   {"stream", "result"});
+    counter_family& drift = r.counters(
+        "crmsync_schema_drift_total",
+        "Streams stopped on schema drift, by the side of the field (source or destination).",
+        {"stream", "side"});
     gauge_family& quota_left = r.gauges("crmsync_api_quota_remaining_calls",
                                         "Daily API calls left before the limit, as last reported.",
                                         {"system", "instance"});
@@ -250,6 +258,30 @@ void emit(const async_write_resent& e) {
           {"object", e.object},
           {"request_id", e.request_id},
           {"error", e.reason}});
+}
+
+void emit(const schema_drift_detected& e) {
+    m().drift.with({e.stream, e.side}).inc();
+    error("Schema drift detected; stream stopped.",
+          {{"stream", e.stream},
+           {"object", e.object},
+           {"field", e.field},
+           {"side", e.side},
+           {"error", e.error}});
+}
+
+void emit(const source_describe_failed& e) {
+    m().source_describes.with({e.stream, "failed"}).inc();
+    warn("Source describe failed; this run goes without the schema-drift check.",
+         {{"stream", e.stream},
+          {"object", e.object},
+          {"code", e.what.vendor_code},
+          {"error", e.what.message()}});
+}
+
+void emit(const source_described& e) {
+    m().source_describes.with({e.stream, "ok"}).inc();
+    debug("Source described.", {{"stream", e.stream}, {"object", e.object}, {"fields", e.fields}});
 }
 
 }  // namespace crmsync::observability

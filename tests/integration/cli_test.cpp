@@ -772,3 +772,93 @@ TEST_F(cli_sync, run_tells_systemd_ready_status_watchdog_and_stopping) {
 
 }  // namespace
 }  // namespace crmsync
+
+namespace crmsync {
+namespace {
+
+class cli_online : public cli_sync {
+protected:
+    void SetUp() override {
+        cli_sync::SetUp();
+        write("mappings/contacts.yaml", R"(stream: contacts
+source: { from: org, object: Contact }
+destination:
+  to: mkto
+  key: { source: Id, destination: sfdcContactId }
+fields:
+  - { to: email, from: Email, transform: [trim, lower], required: true }
+  - { to: lastName, from: LastName }
+  - { to: title, from: Title }
+  - { to: leadScore, from: Lead_Score__c }
+)");
+        write_main("fake-sf-secret");
+    }
+};
+
+TEST_F(cli_online, validate_online_passes_when_the_live_schema_fits) {
+    const auto r = run("validate --online -c " + config(), env_);
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_NE(r.out.find("OK online: 1 stream checked against the live schema"), std::string::npos)
+        << r.out;
+    EXPECT_TRUE(mkto_.push_calls().empty()) << "validate writes nothing";
+    EXPECT_TRUE(sf_.queries().empty()) << "and reads no records";
+}
+
+TEST_F(cli_online, validate_online_lists_each_mismatch_at_its_mapping_entry_and_exits_2) {
+    const auto mapping = (dir_ / "mappings" / "contacts.yaml").string();
+    sf_.remove_field("Contact", "LastName");
+    sf_.remove_field("Contact", "Lead_Score__c");
+    sf_.add_field("Contact", {.name = "Lead_Score__c", .type = "string"});
+    mkto_.remove_field("title");
+    mkto_.add_field({.name = "title", .length = 40});
+    mkto_.remove_field("email");
+    const auto r = run("validate --online -c " + config(), env_);
+    EXPECT_EQ(r.exit_code, 2) << r.out;
+    for (const std::string line :
+         {mapping + ":7:5: stream contacts: destination field lead.email does not exist",
+          mapping + ":8:5: stream contacts: source field Contact.LastName does not exist",
+          mapping + ":9:5: stream contacts: source field Contact.Title holds up to 128 "
+                    "characters, but destination field title takes at most 40; longer values are "
+                    "rejected (add truncate: 40)",
+          mapping + ":10:5: stream contacts: source field Contact.Lead_Score__c has type string "
+                    "(text), but destination field leadScore (integer) takes number values; values "
+                    "that do not read as one are rejected"}) {
+        EXPECT_NE(r.out.find(line + "\n"), std::string::npos) << line << "\n---\n" << r.out;
+    }
+    EXPECT_NE(r.out.find("4 mismatches with the live schema"), std::string::npos) << r.out;
+}
+
+TEST_F(cli_online, validate_online_exits_3_on_refused_credentials_and_1_when_unreachable) {
+    write_main("definitely-wrong-secret");
+    auto r = run("validate --online -c " + config(), env_);
+    EXPECT_EQ(r.exit_code, 3) << r.out;
+    EXPECT_NE(r.out.find("crmsync: source org:"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("definitely-wrong-secret"), std::string::npos) << r.out;
+
+    // A Marketo that is not there: refused connections, retried briefly, then exit 1.
+    std::string url;
+    {
+        fakes::fake_marketo gone;
+        url = gone.base_url();
+    }
+    write("crmsync.yaml",
+          fmt::format(R"(state: {}/state.db
+log: {{ level: error, format: json }}
+sources:
+  org:
+    login_url: {}
+    auth: {{ flow: client_credentials, client_id: fake-sf-client, client_secret: fake-sf-secret }}
+destinations:
+  mkto: {{ kind: marketo, base_url: {}, client_id: fake-mkto-client, client_secret: fake-mkto-secret }}
+mappings: mappings/*.yaml
+)",
+                      dir_.string(),
+                      sf_.base_url(),
+                      url));
+    r = run("validate --online -c " + config());
+    EXPECT_EQ(r.exit_code, 1) << r.out;
+    EXPECT_NE(r.out.find("crmsync: destination mkto:"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace crmsync

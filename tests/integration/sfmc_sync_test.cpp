@@ -184,7 +184,13 @@ TEST_F(sfmc_sync, contacts_become_rows_keyed_by_the_crm_id_and_a_second_run_send
     advance(1min);
     expect_ok(run_once());
     EXPECT_EQ(rowset_calls().size(), 3u) << "unchanged records must not be sent again";
-    EXPECT_EQ(mc_->calls().size(), calls) << "nothing to send: not even a token";
+    // A new process describes the data extension at start for the drift check (a token and the
+    // SOAP describe); nothing is written.
+    const auto after = mc_->calls();
+    for (std::size_t i = calls; i < after.size(); ++i) {
+        EXPECT_TRUE(after[i].path == "/v2/token" || after[i].path == "/Service.asmx")
+            << after[i].method << " " << after[i].path;
+    }
     EXPECT_TRUE(errors().empty());
 }
 

@@ -21,6 +21,7 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <sstream>
 
 namespace crmsync {
 namespace {
@@ -612,8 +613,9 @@ TEST_F(sync, api_budget_reached_mid_run_stops_reading_at_the_limit) {
         contact(i, timestamp{t0 + std::chrono::milliseconds(i)});
     advance(1min);
     sf_->set_daily_limit(1000);
-    sf_->set_api_usage(96);
-    api_budget_ = "10%";  // 100 requests: /limits (97), page 1 (98), 2 (99), 3 (100), then stop
+    sf_->set_api_usage(95);
+    // 100 requests: /limits (96), describe Contact (97), page 1 (98), 2 (99), 3 (100), then stop
+    api_budget_ = "10%";
     write_config();
     const auto results = run_once();
     ASSERT_EQ(results.size(), 1u);
@@ -876,15 +878,16 @@ TEST_F(sync, a_failing_describe_sends_without_preflight_and_does_not_stop_the_st
     EXPECT_FALSE((*errors)[0].code.starts_with("PREFLIGHT")) << (*errors)[0].code;
 }
 
-TEST_F(sync, the_describe_is_read_when_needed_and_again_after_a_quarter_of_an_hour) {
+TEST_F(sync, the_describe_is_read_at_start_and_again_after_a_quarter_of_an_hour) {
     const auto id = contact(0, timestamp{t0});
     auto session = make_session();
-    // A cycle with nothing to send reads no describe.
+    // The first cycle describes for the drift check even with nothing to send yet:
+    // describe.json + describe2.json.
     expect_ok(session->run());
-    EXPECT_EQ(mkto_->calls_today(), 0);
+    EXPECT_EQ(mkto_->calls_today(), 2);
 
     advance(1min);
-    expect_ok(session->run());  // describe.json + describe2.json, then one Sync Leads
+    expect_ok(session->run());  // the same describe serves preflight; one Sync Leads
     EXPECT_EQ(mkto_->calls_today(), 3);
 
     sf_->update("Contact", id, {{"LastName", "Changed"}});
@@ -896,6 +899,194 @@ TEST_F(sync, the_describe_is_read_when_needed_and_again_after_a_quarter_of_an_ho
     advance(15min);
     expect_ok(session->run());
     EXPECT_EQ(mkto_->calls_today(), 7);
+}
+
+}  // namespace
+}  // namespace crmsync
+
+namespace crmsync {
+namespace {
+
+// ---- schema drift (SPEC §4) ----------------------------------------------------------------
+
+// Log lines of `what` whose message is `message`, as JSON.
+template <class F>
+std::vector<json> lines_logged(F what, std::string_view message) {
+    ::testing::internal::CaptureStderr();
+    what();
+    const std::string out = ::testing::internal::GetCapturedStderr();
+    std::vector<json> found;
+    std::istringstream in(out);
+    for (std::string line; std::getline(in, line);) {
+        const json j = json::parse(line, nullptr, false);
+        if (j.is_object() && j.value("message", "") == message)
+            found.push_back(j);
+    }
+    return found;
+}
+
+const daemon::stream_result& result_of(const std::vector<daemon::stream_result>& results,
+                                       const std::string& stream) {
+    for (const auto& r : results) {
+        if (r.stream == stream)
+            return r;
+    }
+    throw std::logic_error("no result for " + stream);
+}
+
+class drift : public sync {
+protected:
+    void SetUp() override {
+        sync::SetUp();
+        // A second stream that reads none of the fields the tests remove.
+        std::ofstream(dir_ / "mappings" / "leads.yaml") << R"(
+stream: leads
+source: { from: org, object: Lead }
+destination:
+  to: mkto
+  key: { source: Id, destination: sfdcLeadId }
+fields:
+  - { to: email, from: Email, transform: [trim, lower] }
+  - { to: lastName, from: LastName }
+)";
+    }
+
+    std::string lead(int i) {
+        return sf_->insert("Lead",
+                           {{"LastName", fmt::format("Lead{}", i)},
+                            {"Company", "Acme"},
+                            {"Email", fmt::format("lead{}@example.com", i)}});
+    }
+};
+
+TEST_F(drift, a_vanished_source_field_stops_only_that_stream_with_one_line_until_restart) {
+    const auto c = contact(1, timestamp{t0});
+    lead(1);
+    advance(1min);
+    auto p = make_session();
+    expect_ok(p->run());
+
+    sf_->remove_field("Contact", "Lead_Score__c");
+    sf_->update("Contact", c, {{"FirstName", "Changed"}});
+    const auto changed_lead = lead(2);
+    advance(16min);  // past describe_every (15m by default)
+    const auto pushed = records_pushed();
+    std::vector<daemon::stream_result> results;
+    const auto drift_lines =
+        lines_logged([&] { results = p->run(); }, "Schema drift detected; stream stopped.");
+    ASSERT_EQ(drift_lines.size(), 1u);
+    EXPECT_EQ(drift_lines[0]["stream"], "contacts");
+    EXPECT_EQ(drift_lines[0]["object"], "Contact");
+    EXPECT_EQ(drift_lines[0]["field"], "Lead_Score__c");
+    EXPECT_EQ(drift_lines[0]["side"], "source");
+    EXPECT_EQ(drift_lines[0]["level"], "error");
+    const auto& contacts = result_of(results, "contacts");
+    ASSERT_FALSE(contacts.outcome);
+    EXPECT_EQ(contacts.outcome.error().code, errc::schema_drift);
+    EXPECT_NE(contacts.outcome.error().message().find(
+                  "source field Contact.Lead_Score__c does not exist"),
+              std::string::npos)
+        << contacts.outcome.error().message();
+    EXPECT_TRUE(result_of(results, "leads").outcome) << "other streams keep running";
+    EXPECT_EQ(records_pushed(), pushed + 1) << "only the new lead went out";
+    EXPECT_EQ(mkto_->find("sfdcLeadId", changed_lead).size(), 1u);
+
+    // Stopped: later cycles of this process say nothing and call nothing for that stream.
+    const auto calls = sf_->api_calls();
+    advance(16min);
+    const auto silent =
+        lines_logged([&] { results = p->run(); }, "Schema drift detected; stream stopped.");
+    EXPECT_TRUE(silent.empty());
+    EXPECT_EQ(result_of(results, "contacts").outcome.error().code, errc::schema_drift);
+    EXPECT_EQ(records_pushed(), pushed + 1);
+    // The leads stream described its objects again (15m passed) and read one page: 2 calls.
+    EXPECT_EQ(sf_->api_calls(), calls + 2);
+
+    // A restart checks again from scratch: with the field still gone, still stopped...
+    p.reset();
+    EXPECT_EQ(result_of(run_once(), "contacts").outcome.error().code, errc::schema_drift);
+    // ...and once the field is back (or the mapping fixed), the stream runs again.
+    sf_->add_field("Contact", {.name = "Lead_Score__c", .type = "double"});
+    advance(1min);
+    expect_ok(run_once());
+    EXPECT_EQ(mkto_->find("sfdcContactId", c).at(0)["firstName"], "Changed");
+}
+
+TEST_F(drift, a_field_retyped_to_one_the_destination_cannot_take_stops_the_stream) {
+    contact(1, timestamp{t0});
+    advance(1min);
+    auto p = make_session();
+    expect_ok(p->run());
+    sf_->remove_field("Contact", "Lead_Score__c");
+    sf_->add_field("Contact", {.name = "Lead_Score__c", .type = "string"});
+    advance(16min);
+    std::vector<daemon::stream_result> results;
+    const auto lines =
+        lines_logged([&] { results = p->run(); }, "Schema drift detected; stream stopped.");
+    ASSERT_EQ(lines.size(), 1u);
+    EXPECT_NE(lines[0]["error"].get<std::string>().find(
+                  "source field Contact.Lead_Score__c changed type from double to string; "
+                  "destination field leadScore (integer) takes number values"),
+              std::string::npos)
+        << lines[0].dump();
+    EXPECT_EQ(result_of(results, "contacts").outcome.error().code, errc::schema_drift);
+    EXPECT_TRUE(result_of(results, "leads").outcome);
+}
+
+TEST_F(drift, a_vanished_destination_field_stops_the_stream_before_any_rejection) {
+    for (int i = 0; i < 3; ++i)
+        contact(i, timestamp{t0});
+    advance(1min);
+    auto p = make_session();
+    expect_ok(p->run());
+    mkto_->remove_field("leadScore");
+    for (int i = 3; i < 6; ++i)
+        contact(i, timestamp{t0 + 1min});
+    advance(16min);
+    const auto pushed = records_pushed();
+    std::vector<daemon::stream_result> results;
+    const auto lines =
+        lines_logged([&] { results = p->run(); }, "Schema drift detected; stream stopped.");
+    ASSERT_EQ(lines.size(), 1u);
+    EXPECT_EQ(lines[0]["side"], "destination");
+    EXPECT_EQ(lines[0]["field"], "leadScore");
+    EXPECT_EQ(lines[0]["object"], "lead");
+    EXPECT_EQ(result_of(results, "contacts").outcome.error().code, errc::schema_drift);
+    EXPECT_EQ(records_pushed(), pushed) << "nothing was sent to be rejected";
+    auto errors = open_store()->list_errors({});
+    ASSERT_TRUE(errors);
+    EXPECT_TRUE(errors->empty());
+}
+
+TEST_F(drift, a_field_removed_between_describes_is_named_at_the_first_failing_query) {
+    contact(1, timestamp{t0});
+    advance(1min);
+    auto p = make_session();
+    expect_ok(p->run());
+    sf_->remove_field("Contact", "City_U__c");
+    sf_->insert("Contact", {{"LastName", "New"}, {"Email", "new@example.com"}});
+    advance(1min);  // well within describe_every: the query itself is the first to notice
+    std::vector<daemon::stream_result> results;
+    const auto lines =
+        lines_logged([&] { results = p->run(); }, "Schema drift detected; stream stopped.");
+    ASSERT_EQ(lines.size(), 1u);
+    EXPECT_EQ(lines[0]["field"], "City_U__c");
+    EXPECT_EQ(result_of(results, "contacts").outcome.error().code, errc::schema_drift);
+}
+
+TEST_F(drift, describes_are_repeated_every_describe_every_not_every_cycle) {
+    fs::remove(dir_ / "mappings" / "leads.yaml");  // only the contacts stream
+    contact(1, timestamp{t0});
+    advance(1min);
+    auto p = make_session();
+    expect_ok(p->run());
+    const auto after_first = sf_->api_calls();
+    advance(1min);
+    expect_ok(p->run());
+    EXPECT_EQ(sf_->api_calls(), after_first + 1) << "one query page, no describe";
+    advance(15min);
+    expect_ok(p->run());
+    EXPECT_EQ(sf_->api_calls(), after_first + 3) << "describe again, then the page";
 }
 
 }  // namespace

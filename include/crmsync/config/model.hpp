@@ -89,6 +89,9 @@ struct stream_source {
     duration every{60'000};
     duration settle{30'000};
     duration overlap{300'000};
+    // How often the source and destination objects are described again to catch schema drift
+    // (SPEC §4); they are always described before a stream's first run.
+    duration describe_every{900'000};
     deletes_policy deletes;
     std::optional<converted_mode> converted;  // Lead streams only
 };

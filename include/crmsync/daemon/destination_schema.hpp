@@ -3,12 +3,13 @@
 // from it for the stream's payload fields (sink/preflight.hpp). Kept per stream in the runtime,
 // so every cycle reads it from memory; schema-drift checks read the same copy.
 //
-// Refresh rule: a cycle reads the describe before the first record it would send, when it has
-// none or the one it has is older than max_age. A cycle with nothing to send reads nothing. A
-// describe that fails (after the sink's retries) is logged and changes nothing: preflight goes
-// on with the last schema read, or is skipped until one is read. It never stops the stream:
-// the destination validates every record itself anyway; preflight only rejects earlier, more
-// clearly and without spending a call.
+// Refresh rule: the schema-drift check (schema_watch.hpp) reads it before the stream's first
+// run and then every source.describe_every, which is also max_age; a cycle that would send a
+// record with no describe or one older than max_age (the drift check's describe failed) reads
+// it again first. A describe that fails (after the sink's retries) is logged and changes nothing:
+// preflight goes on with the last schema read, or is skipped until one is read. It never stops the
+// stream: the destination validates every record itself anyway; preflight only rejects earlier,
+// more clearly and without spending a call.
 
 #include "crmsync/core/timestamp.hpp"
 #include "crmsync/sink/preflight.hpp"
@@ -40,5 +41,7 @@ struct destination_schema {
 // Reads the describe into s.dest_schema when it is stale (see above); logs
 // destination_described or destination_describe_failed.
 boost::asio::awaitable<void> refresh_destination_schema(stream_runtime& s, sys_ms now);
+// The same, whether stale or not (schema drift checks read it every describe_every).
+boost::asio::awaitable<void> read_destination_schema(stream_runtime& s, sys_ms now);
 
 }  // namespace crmsync::daemon

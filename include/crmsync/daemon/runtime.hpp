@@ -11,6 +11,7 @@
 #include "crmsync/http/disposition.hpp"
 #include "crmsync/mapping/plan.hpp"
 #include "crmsync/sink/marketo/sink.hpp"
+#include "crmsync/sink/schema.hpp"
 #include "crmsync/sink/sfmc/sink.hpp"
 #include "crmsync/sink/sink.hpp"
 #include "crmsync/source/salesforce/client.hpp"
@@ -36,6 +37,16 @@ struct compiled_stream {
     std::shared_ptr<const mapping::plan> plan;
 };
 
+// The source describes a stream was last checked against (SPEC §4 "Schema drift is caught"):
+// taken before its first cycle and again every source.describe_every (daemon/schema_watch.hpp).
+// The destination's describe is dest_schema, shared with preflight.
+struct source_schema {
+    std::optional<source::salesforce::object_describe> object;
+    // Objects behind relationship paths (Account for Account.Name), by name.
+    std::map<std::string, source::salesforce::object_describe> parents;
+    std::optional<sys_ms> at;  // when they were taken (the runtime's clock)
+};
+
 struct stream_runtime {
     const config::stream* cfg = nullptr;
     std::shared_ptr<const mapping::plan> plan;
@@ -48,6 +59,10 @@ struct stream_runtime {
     std::unique_ptr<source::salesforce::column_set> columns;
     // The destination object's describe and the preflight checks built from it.
     destination_schema dest_schema;
+    source_schema src_schema;
+    // Set when schema drift stopped the stream: every later cycle returns it at once, without
+    // a line or an API call, until a reload or restart builds a new runtime.
+    std::optional<failure> stopped;
 };
 
 class runtime {

@@ -136,6 +136,32 @@ struct async_write_resent {
     std::string reason;
 };
 
+// A mapped field vanished or has a type the mapping cannot use (SPEC §4): the stream stops
+// until a reload or restart. One line per stop, naming the first finding.
+struct schema_drift_detected {
+    std::string stream;
+    std::string object;  // holding the field: the stream's, a parent's, the destination's
+    std::string field;
+    std::string side;  // source | destination
+    std::string error;
+};
+
+// The stream's source object (and its relationship parents) described for the drift check
+// (debug line; counts crmsync_source_describes_total{result="ok"}).
+struct source_described {
+    std::string stream;
+    std::string object;
+    std::size_t fields = 0;
+};
+
+// A source describe failed after retries: this run goes without the drift check and the next
+// one describes again.
+struct source_describe_failed {
+    std::string stream;
+    std::string object;
+    failure what;
+};
+
 void emit(const batch_sent& e);
 void emit(const record_rejected& e);
 void emit(const stream_run_finished& e);
@@ -149,5 +175,8 @@ void emit(const destination_describe_failed& e);
 void emit(const admin_request& e);
 void emit(const admin_connection_refused& e);
 void emit(const async_write_resent& e);
+void emit(const schema_drift_detected& e);
+void emit(const source_describe_failed& e);
+void emit(const source_described& e);
 
 }  // namespace crmsync::observability

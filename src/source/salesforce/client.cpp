@@ -252,20 +252,31 @@ asio::awaitable<result<api_usage>> client::limits_once(std::string url) {
     co_return parse_limits(r->body);
 }
 
-asio::awaitable<result<query_page>> client::fetch_page_once(std::string url,
-                                                            const column_set& columns) {
-    auto r = co_await get_once(std::move(url));
-    if (!r)
-        co_return r.error();
-    // A body that does not parse after a 200 was cut or garbled on the wire (http_status
-    // stays 0), so classify() retries it like any transport failure.
-    co_return parse_query_page(r->body, columns);
+template <class T, class Parse>
+asio::awaitable<result<T>> client::fetch(std::string url, Parse parse) {
+    auto once = [this, &url, &parse]() -> asio::awaitable<result<T>> {
+        auto r = co_await get_once(url);
+        if (!r)
+            co_return r.error();
+        // A body that does not parse after a 200 was cut or garbled on the wire (http_status
+        // stays 0), so classify() retries it like any transport failure.
+        co_return parse(r->body);
+    };
+    auto refresh_op = [this]() { return refresh(); };
+    co_return co_await http::retry_call<T>(retry_, once, classify, refresh_op);
 }
 
 asio::awaitable<result<query_page>> client::fetch_page(std::string url, const column_set& columns) {
-    auto op = [this, &url, &columns]() { return fetch_page_once(url, columns); };
-    auto refresh_op = [this]() { return refresh(); };
-    co_return co_await http::retry_call<query_page>(retry_, op, classify, refresh_op);
+    co_return co_await fetch<query_page>(std::move(url), [&columns](std::string_view body) {
+        return parse_query_page(body, columns);
+    });
+}
+
+asio::awaitable<result<object_describe>> client::describe(const std::string& object) {
+    const std::string url =
+        fmt::format("/services/data/v{}/sobjects/{}/describe/", cfg_.api_version, object);
+    co_return with_context(co_await fetch<object_describe>(url, parse_describe),
+                           fmt::format("describe {} {}", object, cfg_.name));
 }
 
 asio::awaitable<result<query_page>> client::query(const std::string& soql,

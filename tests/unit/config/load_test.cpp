@@ -218,6 +218,7 @@ fields: [{ to: email, from: Email }]
     EXPECT_EQ(st.source.every, duration{60'000});
     EXPECT_EQ(st.source.settle, duration{30'000});
     EXPECT_EQ(st.source.overlap, duration{300'000});
+    EXPECT_EQ(st.source.describe_every, duration{900'000});  // SPEC §4: 15 minutes
     EXPECT_EQ(st.source.where, "");
     EXPECT_EQ(st.source.deletes.mode, deletes_mode::ignore);
     EXPECT_FALSE(st.source.converted);
@@ -331,6 +332,21 @@ TEST_F(load_test, bad_durations) {
                   "mappings/m.yaml:2:63: invalid duration '5x'; expected e.g. 500ms, 30s, 5m, "
                   "1h, 1h30m",
               }));
+}
+
+TEST_F(load_test, describe_every_reads_a_positive_duration) {
+    std::string mapping = minimal("s");
+    mapping.replace(mapping.find("object: Contact"), 15, "object: Contact, describe_every: 1h");
+    write_main(main_yaml);
+    write_mapping("m.yaml", mapping);
+    const auto l = load(dir_.path() / "crmsync.yaml");
+    ASSERT_EQ(problems(l), lines{});
+    EXPECT_EQ(l.cfg.streams.at(0).source.describe_every, duration{3'600'000});
+
+    mapping = minimal("s");
+    mapping.replace(mapping.find("object: Contact"), 15, "object: Contact, describe_every: 0s");
+    EXPECT_EQ(problems_with(main_yaml, mapping),
+              (lines{"mappings/m.yaml:2:60: 'source.describe_every' must be longer than 0s"}));
 }
 
 TEST_F(load_test, unknown_enum_values_list_the_table) {

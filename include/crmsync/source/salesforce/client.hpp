@@ -10,6 +10,7 @@
 #include "crmsync/http/client.hpp"
 #include "crmsync/http/disposition.hpp"
 #include "crmsync/source/salesforce/auth.hpp"
+#include "crmsync/source/salesforce/describe.hpp"
 #include "crmsync/source/salesforce/parse.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -58,14 +59,18 @@ public:
     boost::asio::awaitable<result<query_page>> next(const std::string& next_records_url,
                                                     const column_set& columns);
 
+    // The object's fields (sobjects/{Object}/describe/), for schema-drift checks.
+    boost::asio::awaitable<result<object_describe>> describe(const std::string& object);
+
     // The org's daily API usage as last reported (/limits or Sforce-Limit-Info), if known.
     std::optional<api_usage> usage() const noexcept { return usage_; }
     const config::source& settings() const noexcept { return cfg_; }
 
 private:
     boost::asio::awaitable<result<http::response>> get_once(std::string url);
-    boost::asio::awaitable<result<query_page>> fetch_page_once(std::string url,
-                                                               const column_set& columns);
+    // GET `url` and parse its 200 body, retried and refreshed like every API call.
+    template <class T, class Parse>
+    boost::asio::awaitable<result<T>> fetch(std::string url, Parse parse);
     boost::asio::awaitable<result<query_page>> fetch_page(std::string url,
                                                           const column_set& columns);
     boost::asio::awaitable<result<void>> refresh();
