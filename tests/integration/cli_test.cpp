@@ -20,6 +20,7 @@
 #include <fstream>
 #include <map>
 #include <poll.h>
+#include <set>
 #include <signal.h>
 #include <spawn.h>
 #include <sstream>
@@ -577,6 +578,56 @@ TEST_F(cli_sync, refused_credentials_exit_3_without_printing_the_secret) {
     const auto r = run("once -c " + config(), env_);
     EXPECT_EQ(r.exit_code, 3) << r.out;
     EXPECT_EQ(r.out.find("definitely-wrong-secret"), std::string::npos) << r.out;
+}
+
+TEST_F(cli_sync, a_process_killed_between_pages_resumes_from_its_last_commit_losing_no_tie) {
+    // 450 contacts inside one second, pages of 200, no overlap: the only thing that brings back
+    // the tied records of the committed second is the inclusive lower bound (SPEC §4).
+    write("mappings/contacts.yaml", R"(stream: contacts
+source: { from: org, object: Contact, settle: 0s, overlap: 0s }
+destination:
+  to: mkto
+  key: { source: Id, destination: sfdcContactId }
+fields:
+  - { to: email, from: Email, required: true }
+)");
+    const auto second =
+        std::chrono::floor<std::chrono::seconds>(system_now() - std::chrono::minutes(10));
+    std::set<std::string> ids;
+    for (int i = 0; i < 450; ++i) {
+        ids.insert(sf_.insert("Contact",
+                              {{"LastName", "Tie"}, {"Email", fmt::format("t{}@example.com", i)}},
+                              timestamp{second + std::chrono::milliseconds(i * 2)}));
+    }
+    sf_.set_max_page_size(200);
+    // Page two is served; page three hangs far beyond this test, so the process is killed
+    // while it waits for it: after the batch of 300 was committed, with 100 read and unsent.
+    sf_.fail_next("/services/data/v61.0/query/",
+                  {fakes::fault_spec::pass(), fakes::fault_spec::hang(std::chrono::minutes(10))});
+    write_main("fake-sf-secret");
+    {
+        testing::daemon_process once(
+            CRMSYNC_BINARY, {"once", "-c", config()}, std::vector<std::string>{env_});
+        ASSERT_TRUE(once.started());
+        ASSERT_TRUE(once.wait_for_log("Batch sent.", {}, std::chrono::seconds(60)))
+            << fmt::format("{}", fmt::join(once.lines(), "\n"));
+        once.signal(SIGKILL);
+        EXPECT_FALSE(once.wait_exit(std::chrono::seconds(30))) << "killed, not exited";
+    }
+    ASSERT_EQ(mkto_.push_calls().size(), 1u);
+    EXPECT_EQ(mkto_.push_calls()[0]["input"].size(), 300u);
+
+    auto r = run("once -c " + config(), env_);
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    std::set<std::string> persons;
+    for (const auto& l : mkto_.leads())
+        persons.insert(l.value("sfdcContactId", ""));
+    EXPECT_EQ(persons, ids);
+    std::size_t pushed = 0;
+    for (const auto& call : mkto_.push_calls())
+        pushed += call["input"].size();
+    EXPECT_EQ(pushed, 450u) << "the 300 committed before the kill are not sent again";
+    EXPECT_NE(r.out.find(R"("unchanged":300)"), std::string::npos) << r.out;
 }
 
 TEST_F(cli_sync, run_syncs_on_schedule_and_stops_cleanly_on_sigterm) {

@@ -342,6 +342,36 @@ TEST_F(sync, same_timestamp_ties_split_across_pages_are_all_delivered) {
     EXPECT_EQ(records_pushed(), 450u);
 }
 
+TEST_F(sync, a_window_of_thousands_of_pages_is_read_to_the_end_in_full_batches) {
+    // Salesforce may return far fewer rows than asked [SF-QUERYOPTS]: at one row a page, 2,100
+    // contacts are 2,100 pages, each following the last nextRecordsUrl, with ten records in
+    // every second so that ties straddle every page boundary.
+    sf_->set_max_page_size(1);
+    std::set<std::string> ids;
+    for (int i = 0; i < 2100; ++i)
+        ids.insert(contact(i, timestamp{t0 + std::chrono::milliseconds(i * 100)}));
+    advance(10min);
+    const auto calls_before = sf_->api_calls();
+    expect_ok(run_once());
+    EXPECT_EQ(persons_by_crm_id(), ids);
+    const auto pushes = mkto_->push_calls();
+    ASSERT_EQ(pushes.size(), 7u);
+    for (const auto& call : pushes)
+        EXPECT_EQ(call["input"].size(), 300u);
+    // One query, 2,099 next pages, plus the start-up /limits and describes.
+    EXPECT_GE(sf_->api_calls() - calls_before, 2100);
+    EXPECT_LT(sf_->api_calls() - calls_before, 2110);
+    auto wm = open_store()->load_watermark("contacts");
+    ASSERT_TRUE(wm && *wm);
+    // The API shows whole seconds (api-reference §1.3), so that is what the watermark holds.
+    EXPECT_EQ((*wm)->modstamp.at, t0 + std::chrono::milliseconds(209'000))
+        << "the watermark reaches the last record of the last page";
+
+    advance(1min);
+    expect_ok(run_once());
+    EXPECT_EQ(mkto_->push_calls().size(), 7u) << "re-read in the overlap window, not re-sent";
+}
+
 TEST_F(sync, batches_fill_across_pages) {
     // Pages of 200, batches of 300: payloads left at a page's end wait for the next page, so
     // 900 records take three full calls, not five (SPEC §4 "as large as the API allows").
