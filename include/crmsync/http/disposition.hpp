@@ -35,7 +35,8 @@ struct retry_context {
 };
 
 // Runs op() until it succeeds, fails for good, or the retry budget is spent. `classify` maps a
-// failure to a disposition; `refresh` obtains a new token (its failure ends the call).
+// failure to a disposition; `refresh` obtains a new token (a transient failure of it costs an
+// attempt like the call's own; any other failure of it ends the call).
 template <class T, class Op, class Classify, class Refresh>
 boost::asio::awaitable<result<T>> retry_call(const retry_context& ctx,
                                              Op op,
@@ -47,7 +48,7 @@ boost::asio::awaitable<result<T>> retry_call(const retry_context& ctx,
         result<T> r = co_await op();
         if (r)
             co_return r;
-        const failure& f = r.error();
+        failure f = r.error();
         switch (classify(f)) {
             case disposition::fail:
                 co_return r;
@@ -59,9 +60,15 @@ boost::asio::awaitable<result<T>> retry_call(const retry_context& ctx,
                 }
                 refreshed = true;
                 result<void> t = co_await refresh();
-                if (!t)
+                if (t)
+                    continue;
+                // The token endpoint fails transiently too (a 503, a reset, a garbled body).
+                // That costs an attempt and a backoff like any transient failure; the next
+                // attempt asks for its own token, since the refused one was dropped.
+                if (classify(t.error()) != disposition::retry)
                     co_return t.error();
-                continue;
+                f = t.error();
+                break;
             }
             case disposition::retry:
                 break;
