@@ -1,6 +1,7 @@
 #include "crmsync/http/retry.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdint>
 
 namespace crmsync::http {
@@ -30,6 +31,15 @@ std::chrono::milliseconds backoff_delay(const backoff_policy& p,
     if (retry_after && *retry_after > delay)
         return *retry_after;
     return delay;
+}
+
+std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value) {
+    long long secs = 0;
+    const auto r = std::from_chars(value.data(), value.data() + value.size(), secs);
+    if (value.empty() || r.ec != std::errc{} || r.ptr != value.data() + value.size() || secs < 0)
+        return std::nullopt;
+    // A day is far beyond any vendor's window; clamping keeps the milliseconds from overflowing.
+    return std::chrono::seconds(std::min<long long>(secs, 86'400));
 }
 
 }  // namespace crmsync::http

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <optional>
 #include <random>
+#include <string_view>
 
 namespace crmsync::http {
 
@@ -28,5 +29,10 @@ std::chrono::milliseconds backoff_delay(const backoff_policy& p,
                                         int attempt,
                                         std::optional<std::chrono::milliseconds> retry_after,
                                         std::mt19937_64& rng);
+
+// Pure: a Retry-After header in its delay-seconds form (RFC 9110 §10.2.3), the form the
+// vendors send with 429 and 503; empty, negative or unparseable values (including the
+// HTTP-date form, which none of them uses) give nothing, and the backoff alone decides.
+std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value);
 
 }  // namespace crmsync::http

@@ -30,6 +30,18 @@ constexpr std::chrono::seconds token_margin{60};
 
 }  // namespace
 
+failure http_failure(const http::response& r, std::string_view where) {
+    // [MK-ERR] HTTP-level: 413 payload too large, 414 URI too long; 5xx, 408 and 429 come from
+    // the edge in front of the API and are transient (SPEC §4), its Retry-After honoured.
+    const errc code = r.status == 429                      ? errc::rate_limited
+                      : r.status >= 500 || r.status == 408 ? errc::transient
+                                                           : errc::request_rejected;
+    failure f = make_failure(code, fmt::format("{}: http {}", where, r.status));
+    f.http_status = r.status;
+    f.retry_after = http::parse_retry_after(r.header("Retry-After"));
+    return f;
+}
+
 http::disposition classify(const failure& f) {
     using http::disposition;
     if (f.code == errc::token_expired)
@@ -64,12 +76,10 @@ asio::awaitable<result<void>> session::authenticate() {
     if (!r)
         co_return with_context(result<void>(r.error()), where);
     if (r->status != 200) {
-        failure f = make_failure(r->status == 401 || r->status == 400 || r->status == 403
-                                     ? errc::auth_rejected
-                                 : r->status >= 500 ? errc::transient
-                                                    : errc::request_rejected,
-                                 fmt::format("{}: http {}", where, r->status));
-        f.http_status = r->status;
+        failure f = http_failure(*r, where);
+        // [MK-ERR]: Identity answers 401 to unknown credentials.
+        if (r->status == 401 || r->status == 400 || r->status == 403)
+            f.code = make_error_code(errc::auth_rejected);
         co_return f;
     }
     const auto j = nlohmann::json::parse(r->body, nullptr, false);
@@ -111,14 +121,8 @@ asio::awaitable<result<std::string>> session::call(boost::beast::http::verb meth
     auto r = co_await http_.send(std::move(req));
     if (!r)
         co_return r.error();
-    if (r->status != 200) {
-        // [MK-ERR] HTTP-level: 413 payload too large, 414 URI too long, 5xx from the edge.
-        const auto name = path.substr(path.rfind('/') + 1);
-        failure f = make_failure(r->status >= 500 ? errc::transient : errc::request_rejected,
-                                 fmt::format("{}: http {}", name, r->status));
-        f.http_status = r->status;
-        co_return f;
-    }
+    if (r->status != 200)
+        co_return http_failure(*r, path.substr(path.rfind('/') + 1));
     co_return std::move(r->body);
 }
 

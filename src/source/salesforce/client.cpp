@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <charconv>
 #include <cmath>
 
 namespace crmsync::source::salesforce {
@@ -10,14 +9,6 @@ namespace asio = boost::asio;
 namespace {
 
 constexpr std::chrono::milliseconds query_timeout{120'000};  // pages of 2,000 wide records are slow
-
-std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view v) {
-    long secs = 0;
-    const auto r = std::from_chars(v.data(), v.data() + v.size(), secs);
-    if (v.empty() || r.ec != std::errc{} || secs < 0)
-        return std::nullopt;
-    return std::chrono::seconds(secs);
-}
 
 }  // namespace
 
@@ -46,7 +37,7 @@ failure failure_from_response(unsigned status,
     failure f;
     f.http_status = status;
     f.vendor_code = e.code;
-    f.retry_after = parse_retry_after(retry_after);
+    f.retry_after = http::parse_retry_after(retry_after);
     const std::string what = e.code.empty()
                                  ? fmt::format("http {}", status)
                                  : fmt::format("http {}: {}: {}", status, e.code, e.message);

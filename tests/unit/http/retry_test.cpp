@@ -90,5 +90,16 @@ TEST(backoff_delay, shorter_retry_after_leaves_the_drawn_delay) {
     }
 }
 
+TEST(parse_retry_after, reads_delay_seconds_and_nothing_else) {
+    EXPECT_EQ(parse_retry_after("5"), milliseconds(5'000));
+    EXPECT_EQ(parse_retry_after("0"), milliseconds(0));
+    EXPECT_EQ(parse_retry_after("999999999"), milliseconds(86'400'000)) << "clamped to a day";
+    EXPECT_EQ(parse_retry_after(""), std::nullopt);
+    EXPECT_EQ(parse_retry_after("-1"), std::nullopt);
+    EXPECT_EQ(parse_retry_after("5s"), std::nullopt);
+    EXPECT_EQ(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), std::nullopt);
+    EXPECT_EQ(parse_retry_after("99999999999999999999999"), std::nullopt);
+}
+
 }  // namespace
 }  // namespace crmsync::http

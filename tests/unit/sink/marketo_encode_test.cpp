@@ -176,6 +176,39 @@ TEST(marketo_codes, response_level_table) {
     }
 }
 
+TEST(marketo_codes, http_level_answers_from_the_edge) {
+    struct row {
+        unsigned status;
+        const char* retry_after;
+        errc e;
+        http::disposition d;
+    };
+    const row rows[] = {
+        {429, "7", errc::rate_limited, http::disposition::retry},
+        {503, "", errc::transient, http::disposition::retry},
+        {502, "", errc::transient, http::disposition::retry},
+        {408, "", errc::transient, http::disposition::retry},
+        {413, "", errc::request_rejected, http::disposition::fail},
+        {414, "", errc::request_rejected, http::disposition::fail},
+    };
+    for (const auto& r : rows) {
+        http::response res;
+        res.status = r.status;
+        if (*r.retry_after)
+            res.headers.emplace_back("Retry-After", r.retry_after);
+        const failure f = http_failure(res, "leads.json");
+        EXPECT_EQ(f.code, r.e) << r.status;
+        EXPECT_EQ(f.http_status, r.status);
+        EXPECT_EQ(classify(f), r.d) << r.status;
+        EXPECT_EQ(f.message(), "leads.json: http " + std::to_string(r.status));
+        if (*r.retry_after) {
+            EXPECT_EQ(f.retry_after, std::chrono::seconds(7));
+        } else {
+            EXPECT_EQ(f.retry_after, std::nullopt);
+        }
+    }
+}
+
 TEST(marketo_codes, record_level_categories) {
     EXPECT_EQ(classify_reason_code("1007"), category::duplicate);
     EXPECT_EQ(classify_reason_code("1005"), category::duplicate);

@@ -15,9 +15,13 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace crmsync::sink::marketo {
+
+// Pure: the failure for a non-200 HTTP answer (Identity or REST), Retry-After included.
+failure http_failure(const http::response& r, std::string_view where);
 
 // Pure: what a failed Marketo call means.
 http::disposition classify(const failure& f);
