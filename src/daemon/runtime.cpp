@@ -91,23 +91,21 @@ result<std::unique_ptr<runtime>> runtime::build(boost::asio::any_io_executor ex,
     };
 
     for (const auto& [name, src] : cfg.sources) {
-        auto& client = rt->http_clients_.emplace_back(
-            std::make_unique<http::client>(ex, http::tls_options{.ca_file = src.ca_file}));
-        observe_calls(*client, "salesforce", name, src.api_budget);
+        auto& client = rt->make_http_client(ex, src.ca_file);
+        observe_calls(client, "salesforce", name, src.api_budget);
         rt->sources_[name] = std::make_unique<source::salesforce::client>(
-            *client, src, retry_for("salesforce"), rt->opts_.now);
+            client, src, retry_for("salesforce"), rt->opts_.now);
     }
     for (const auto& [name, dst] : cfg.destinations) {
-        auto& client = rt->http_clients_.emplace_back(
-            std::make_unique<http::client>(ex, http::tls_options{.ca_file = dst.ca_file}));
+        auto& client = rt->make_http_client(ex, dst.ca_file);
         const bool sfmc = dst.kind == config::destination_kind::sfmc;
-        observe_calls(*client, sfmc ? "sfmc" : "marketo", name, std::nullopt);
+        observe_calls(client, sfmc ? "sfmc" : "marketo", name, std::nullopt);
         if (sfmc) {
             rt->sfmc_sessions_[name] =
-                std::make_unique<sink::sfmc::session>(*client, dst, rt->opts_.now);
+                std::make_unique<sink::sfmc::session>(client, dst, rt->opts_.now);
             continue;
         }
-        rt->sessions_[name] = std::make_unique<sink::marketo::session>(*client, dst);
+        rt->sessions_[name] = std::make_unique<sink::marketo::session>(client, dst);
     }
 
     for (auto& cs : rt->compiled_) {
@@ -199,6 +197,14 @@ result<std::unique_ptr<runtime>> runtime::build(boost::asio::any_io_executor ex,
         rt->streams_.push_back(std::move(sr));
     }
     return rt;
+}
+
+http::client& runtime::make_http_client(boost::asio::any_io_executor ex,
+                                        const std::string& ca_file) {
+    auto& c = http_clients_.emplace_back(
+        std::make_unique<http::client>(std::move(ex), http::tls_options{.ca_file = ca_file}));
+    c->set_timeout_cap(opts_.http_timeout_cap);
+    return *c;
 }
 
 stream_runtime* runtime::find(std::string_view name) {

@@ -388,6 +388,7 @@ struct client::impl {
     std::unordered_map<std::string, std::vector<std::unique_ptr<connection>>> idle;
     std::atomic<std::size_t> calls{0};
     exchange_observer observer;
+    std::atomic<std::chrono::milliseconds::rep> timeout_cap{0};
 
     impl(asio::any_io_executor e, tls_options o) : ex(std::move(e)), opts(std::move(o)) {
         // TLS 1.2 is the floor Salesforce and Marketo require; older versions are broken.
@@ -546,10 +547,18 @@ std::size_t client::calls() const noexcept {
     return impl_->calls.load();
 }
 
+void client::set_timeout_cap(std::chrono::milliseconds cap) noexcept {
+    impl_->timeout_cap.store(cap.count(), std::memory_order_relaxed);
+}
+
 asio::awaitable<result<response>> client::send(request req) {
     // Asio awaitables throw operation_aborted from the next co_await once cancellation was
     // requested. Failures here are values (STYLE error convention 2), cancellation included, so
     // that is off while the exchange runs, and the caller's own setting is restored after.
+    if (const std::chrono::milliseconds cap{impl_->timeout_cap.load(std::memory_order_relaxed)};
+        cap.count() > 0 && req.timeout > cap) {
+        req.timeout = cap;
+    }
     const bool throw_before = co_await asio::this_coro::throw_if_cancelled();
     co_await asio::this_coro::throw_if_cancelled(false);
     const auto method = req.method;

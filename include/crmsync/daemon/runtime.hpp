@@ -30,6 +30,9 @@ namespace crmsync::daemon {
 struct options {
     http::backoff_policy backoff;
     clock_fn now = system_now;
+    // Caps every HTTP call's timeout (zero: each call keeps its own, up to minutes), so the
+    // fault-injection tests can hang a fake past the deadline without waiting minutes.
+    std::chrono::milliseconds http_timeout_cap{0};
 };
 
 struct compiled_stream {
@@ -79,6 +82,8 @@ public:
 
 private:
     runtime() = default;
+    // Every system's client: one per source and destination, each with its own CA file.
+    http::client& make_http_client(boost::asio::any_io_executor ex, const std::string& ca_file);
 
     options opts_;
     std::mt19937_64 rng_{std::random_device{}()};

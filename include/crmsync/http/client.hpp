@@ -90,6 +90,11 @@ public:
     // byte arrived on it (the keep-alive race). The client must outlive every send in flight.
     boost::asio::awaitable<result<response>> send(request req);
 
+    // Shortens every later send's timeout to at most `cap` (zero: no cap). A knob for the
+    // fault-injection tests, whose scripted hangs must outlast the deadline in milliseconds
+    // rather than the minutes a real Sync Leads or query page is allowed.
+    void set_timeout_cap(std::chrono::milliseconds cap) noexcept;
+
     // Counts completed exchanges, for tests and metrics.
     std::size_t calls() const noexcept;
 

@@ -247,6 +247,37 @@ TEST(http_client, delay_past_the_deadline_times_out_promptly) {
     });
 }
 
+TEST(http_client, timeout_cap_shortens_a_longer_timeout_but_not_a_shorter_one) {
+    loopback_server server([](const http_request& req) {
+        reply r = make_reply(200, "{}");
+        if (req.target() == "/slow")
+            r.delay = std::chrono::seconds(10);
+        return r;
+    });
+    run_coroutine([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+        client c(ex);
+        c.set_timeout_cap(milliseconds(200));
+        request q = get(server, "/slow");
+        q.timeout = std::chrono::minutes(2);
+        const auto start = std::chrono::steady_clock::now();
+        auto r = co_await c.send(q);
+        EXPECT_LT(std::chrono::steady_clock::now() - start, milliseconds(5000));
+        EXPECT_FALSE(r);
+        if (!r) {
+            EXPECT_TRUE(is_code(r.error(), errc::timeout)) << r.error().message();
+        }
+        // A timeout already under the cap stays as it is (zero still fails before any I/O).
+        q = get(server, "/fast");
+        q.timeout = milliseconds(0);
+        r = co_await c.send(q);
+        EXPECT_FALSE(r);
+        c.set_timeout_cap(milliseconds(0));
+        q.timeout = milliseconds(5000);
+        r = co_await c.send(q);
+        EXPECT_TRUE(r) << (r ? "" : r.error().message());
+    });
+}
+
 TEST(http_client, a_spent_deadline_fails_before_any_io) {
     loopback_server server([](const http_request&) { return make_reply(200, "{}"); });
     run_coroutine([&](asio::any_io_executor ex) -> asio::awaitable<void> {
