@@ -24,6 +24,14 @@ fault_spec fault_spec::http(unsigned status, std::string body, std::string conte
     return f;
 }
 
+fault_spec fault_spec::too_many_requests(std::chrono::seconds retry_after) {
+    fault_spec f = http(429,
+                        R"([{"message":"Too many requests","errorCode":"TOO_MANY_REQUESTS"}])",
+                        "application/json");
+    f.headers.emplace_back("Retry-After", std::to_string(retry_after.count()));
+    return f;
+}
+
 fault_spec fault_spec::vendor(std::string code, std::string message, unsigned status) {
     fault_spec f;
     f.what = kind::vendor_error;
@@ -59,6 +67,12 @@ fault_spec fault_spec::garbled_json() {
     fault_spec f;
     f.what = kind::malformed_json;
     f.executed = true;
+    return f;
+}
+
+fault_spec fault_spec::token_expiry() {
+    fault_spec f;
+    f.what = kind::expire_tokens;
     return f;
 }
 
@@ -214,11 +228,19 @@ std::string media_type(const testing::http_request& req) {
     return to_lower(v);
 }
 
+testing::reply status_fault_reply(const fault_spec& f) {
+    testing::reply r = testing::make_reply(f.status, f.body, f.content_type);
+    for (const auto& [name, value] : f.headers)
+        r.res.set(name, value);
+    return r;
+}
+
 void apply_fault(const fault_spec& f, testing::reply& r) {
     switch (f.what) {
         case fault_spec::kind::pass:
         case fault_spec::kind::http_status:
         case fault_spec::kind::vendor_error:
+        case fault_spec::kind::expire_tokens:
             break;  // the fake builds these replies itself
         case fault_spec::kind::delay:
             r.delay += f.delay_by;

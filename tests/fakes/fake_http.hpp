@@ -40,6 +40,9 @@ std::string media_type(const testing::http_request& req);
 bool iequals(std::string_view a, std::string_view b);
 std::string to_lower(std::string_view s);
 
+// The reply of an http_status fault: its status, body, content type and headers.
+testing::reply status_fault_reply(const fault_spec& f);
+
 // Applies a scripted fault to the reply the fake produced (or would have produced).
 void apply_fault(const fault_spec& f, testing::reply& r);
 

@@ -333,8 +333,12 @@ struct fake_marketo::impl {
         const auto [path, query] = split_target(req.target());
         const auto fault = faults.take(path);
         if (fault) {
-            if (fault->what == fault_spec::kind::http_status) {
-                return testing::make_reply(fault->status, fault->body, fault->content_type);
+            if (fault->what == fault_spec::kind::http_status)
+                return status_fault_reply(*fault);
+            if (fault->what == fault_spec::kind::expire_tokens) {
+                std::lock_guard lock(mu);
+                for (auto& [t, info] : tokens)
+                    info.revoked = true;
             }
             if (fault->what == fault_spec::kind::vendor_error) {
                 std::lock_guard lock(mu);
@@ -1144,6 +1148,10 @@ std::string fake_marketo::issue_token() {
 
 void fake_marketo::fail_next(std::string path_prefix, std::vector<fault_spec> faults) {
     impl_->faults.fail_next(std::move(path_prefix), std::move(faults));
+}
+
+void fake_marketo::clear_faults() {
+    impl_->faults.clear();
 }
 
 std::size_t fake_marketo::pending_faults() const {

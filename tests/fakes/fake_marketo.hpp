@@ -138,6 +138,7 @@ public:
     // Marketo executed it.
     void fail_next(std::string path_prefix, std::vector<fault_spec> faults);
     std::size_t pending_faults() const;
+    void clear_faults();  // drops every queued fault not met yet
 
 private:
     struct impl;

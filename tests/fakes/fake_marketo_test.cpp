@@ -447,6 +447,23 @@ TEST_F(marketo_test, fault_script_on_sync_leads) {
     EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(800));
 }
 
+TEST_F(marketo_test, scripted_token_expiry_answers_602_and_identity_issues_a_new_token) {
+    mk.fail_next(
+        "/rest/v1/leads.json",
+        {fault_spec::token_expiry(), fault_spec::too_many_requests(std::chrono::seconds(3))});
+    const std::string body = json({{"input", {{{"email", "t@example.com"}}}}}).dump();
+    expect_error(call("POST", "/rest/v1/leads.json", body).json(), "602", "Access token expired");
+    EXPECT_TRUE(mk.leads().empty());
+    const auto fresh = identity().json()["access_token"].get<std::string>();
+    EXPECT_NE(fresh, token);
+    token = fresh;
+    const auto r = call("POST", "/rest/v1/leads.json", body);
+    EXPECT_EQ(r.status, 429u);
+    EXPECT_EQ(r.header("retry-after"), "3");
+    EXPECT_EQ(push(json::parse(body))["result"][0]["status"], "created");
+    EXPECT_EQ(mk.pending_faults(), 0u);
+}
+
 // ---- sandbox seed -----------------------------------------------------------------------------
 
 TEST(sandbox_seed, plants_the_documented_traps) {

@@ -824,8 +824,12 @@ struct fake_salesforce::impl {
         const auto [path, query] = split_target(req.target());
         const auto fault = faults.take(path);
         if (fault) {
-            if (fault->what == fault_spec::kind::http_status) {
-                return testing::make_reply(fault->status, fault->body, fault->content_type);
+            if (fault->what == fault_spec::kind::http_status)
+                return status_fault_reply(*fault);
+            if (fault->what == fault_spec::kind::expire_tokens) {
+                std::lock_guard lock(mu);
+                for (auto& [t, info] : tokens)
+                    info.valid = false;
             }
             if (fault->what == fault_spec::kind::vendor_error) {
                 return sf_error(fault->status != 0 ? fault->status : 500,
@@ -1862,6 +1866,10 @@ void fake_salesforce::set_max_page_size(std::optional<int> rows) {
 
 void fake_salesforce::fail_next(std::string path_prefix, std::vector<fault_spec> faults) {
     impl_->faults.fail_next(std::move(path_prefix), std::move(faults));
+}
+
+void fake_salesforce::clear_faults() {
+    impl_->faults.clear();
 }
 
 std::size_t fake_salesforce::pending_faults() const {

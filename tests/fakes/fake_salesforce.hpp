@@ -161,6 +161,7 @@ public:
     // answers `status` (default 500) with [{"message","errorCode": code}].
     void fail_next(std::string path_prefix, std::vector<fault_spec> faults);
     std::size_t pending_faults() const;
+    void clear_faults();  // drops every queued fault not met yet
 
 private:
     struct impl;

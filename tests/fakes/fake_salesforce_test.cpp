@@ -762,5 +762,23 @@ TEST_F(salesforce_test, fault_script_is_consumed_in_order) {
     EXPECT_EQ(token_request({{"grant_type", "client_credentials"}}).status, 502u);
 }
 
+TEST_F(salesforce_test, scripted_token_expiry_and_429_with_retry_after) {
+    sf.fail_next(
+        "/services/data",
+        {fault_spec::token_expiry(), fault_spec::too_many_requests(std::chrono::seconds(2))});
+    const std::string target = "/services/data/v60.0/limits";
+    expect_error(get(target), 401, "INVALID_SESSION_ID", "Session expired");
+    const auto t = token_request({{"grant_type", "client_credentials"},
+                                  {"client_id", "fake-sf-client"},
+                                  {"client_secret", "fake-sf-secret"}});
+    ASSERT_EQ(t.status, 200u) << t.body;
+    token = t.json()["access_token"].get<std::string>();
+    const auto r = get(target);
+    EXPECT_EQ(r.status, 429u);
+    EXPECT_EQ(r.header("retry-after"), "2");
+    EXPECT_EQ(get(target).status, 200u);
+    EXPECT_EQ(sf.pending_faults(), 0u);
+}
+
 }  // namespace
 }  // namespace crmsync::fakes

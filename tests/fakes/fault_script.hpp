@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace crmsync::fakes {
@@ -24,12 +25,17 @@ struct fault_spec {
         reset,           // close the connection with RST instead of answering
         truncate,        // announce the full Content-Length, send half the body, close
         malformed_json,  // a well-framed 200 whose body is not valid JSON
+        expire_tokens,   // every token issued so far expires now; the request is then served
+                         // as usual, so it meets the vendor's own expiry answer (Salesforce
+                         // 401 INVALID_SESSION_ID, Marketo 602) and a new token is issued next
     };
 
     kind what = kind::pass;
     unsigned status = 0;
     std::string body;
     std::string content_type = "text/html";
+    // http_status: extra response headers, e.g. Retry-After on a 429 or 503.
+    std::vector<std::pair<std::string, std::string>> headers;
     std::string code;     // vendor_error: "606", "UNABLE_TO_LOCK_ROW", ...
     std::string message;  // vendor_error: empty = the vendor's documented text for `code`
     std::chrono::milliseconds delay_by{0};
@@ -42,11 +48,15 @@ struct fault_spec {
     static fault_spec http(unsigned status,
                            std::string body,
                            std::string content_type = "text/html");
+    // 429 Too Many Requests with `Retry-After: <seconds>` (RFC 6585 §4, RFC 9110 §10.2.3), as
+    // a throttling proxy or API gateway in front of the vendor answers.
+    static fault_spec too_many_requests(std::chrono::seconds retry_after);
     static fault_spec vendor(std::string code, std::string message = {}, unsigned status = 0);
     static fault_spec hang(std::chrono::milliseconds d);
     static fault_spec connection_reset(bool executed = false);
     static fault_spec truncated_body();
     static fault_spec garbled_json();
+    static fault_spec token_expiry();
 };
 
 // Thread-safe queue of faults keyed by request-path prefix.
