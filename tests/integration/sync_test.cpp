@@ -1,17 +1,13 @@
 // End-to-end behaviour of SPEC §4 through the real modules: config files on disk, the compiled
 // plan, the SQLite state, the HTTP client, and the fake Salesforce and Marketo servers.
 
-#include "crmsync/config/load.hpp"
-#include "crmsync/daemon/scheduler.hpp"
-#include "crmsync/mapping/plan.hpp"
 #include "crmsync/observability/health.hpp"
 #include "crmsync/observability/metrics.hpp"
 #include "crmsync/sink/sink.hpp"
 
-#include <boost/asio/io_context.hpp>
-
 #include "fake_marketo.hpp"
 #include "fake_salesforce.hpp"
+#include "in_process.hpp"
 #include "manual_clock.hpp"
 #include "prometheus_text.hpp"
 #include "rsa_test_key.hpp"
@@ -107,39 +103,15 @@ destination:
 
     // A runtime as `crmsync once` builds it, with a short backoff so retry budgets end fast;
     // tests may adjust its streams before running it, and run it more than once.
-    struct session {
-        boost::asio::io_context ioc;
-        std::unique_ptr<state::store> store;
-        std::unique_ptr<daemon::runtime> rt;
-
-        std::vector<daemon::stream_result> run() { return daemon::run_once(ioc, *rt, *store, {}); }
-    };
-
-    std::unique_ptr<session> make_session() {
-        auto loaded = config::load(dir_ / "crmsync.yaml");
-        EXPECT_TRUE(loaded.problems.empty()) << loaded.problems.sorted().front().to_string();
-        std::vector<daemon::compiled_stream> streams;
-        for (const auto& s : loaded.cfg.streams) {
-            auto plan = mapping::compile(s, loaded.problems);
-            EXPECT_TRUE(plan) << loaded.problems.sorted().front().to_string();
-            streams.push_back({s, plan});
-        }
-        auto out = std::make_unique<session>();
-        auto st = state::store::open(loaded.cfg.state_path);
-        EXPECT_TRUE(st) << st.error().message();
-        out->store = std::move(*st);
+    std::unique_ptr<testing::in_process_daemon> make_session() {
         daemon::options opts;
         opts.backoff = {.base = 1ms, .cap = 5ms, .max_attempts = 4};
         opts.now = clock_.fn();
-        auto rt =
-            daemon::runtime::build(out->ioc.get_executor(), loaded.cfg, std::move(streams), opts);
-        EXPECT_TRUE(rt) << rt.error().message();
-        out->rt = std::move(*rt);
-        return out;
+        return std::make_unique<testing::in_process_daemon>(dir_ / "crmsync.yaml", opts);
     }
 
     // One `crmsync once`, as the CLI runs it.
-    std::vector<daemon::stream_result> run_once() { return make_session()->run(); }
+    std::vector<daemon::stream_result> run_once() { return make_session()->run_once(); }
 
     std::unique_ptr<state::store> open_store() {
         auto st = state::store::open(dir_ / "state.db");
@@ -874,9 +846,9 @@ TEST_F(sync, a_required_destination_field_left_empty_is_rejected_before_sending)
         "Contact", {{"LastName", "Named"}, {"Email", "named@example.com"}}, timestamp{t0});
     advance(1min);
     auto session = make_session();
-    auto& stream = session->rt->streams().at(0);
+    auto& stream = session->runtime().streams().at(0);
     stream.sink = std::make_unique<requiring_sink>(std::move(stream.sink), "lastName");
-    expect_ok(session->run());
+    expect_ok(session->run_once());
 
     EXPECT_EQ(pushed_ids(*mkto_), std::set<std::string>{named});
     auto errors = open_store()->list_errors({});
@@ -913,21 +885,21 @@ TEST_F(sync, the_describe_is_read_at_start_and_again_after_a_quarter_of_an_hour)
     auto session = make_session();
     // The first cycle describes for the drift check even with nothing to send yet:
     // describe.json + describe2.json.
-    expect_ok(session->run());
+    expect_ok(session->run_once());
     EXPECT_EQ(mkto_->calls_today(), 2);
 
     advance(1min);
-    expect_ok(session->run());  // the same describe serves preflight; one Sync Leads
+    expect_ok(session->run_once());  // the same describe serves preflight; one Sync Leads
     EXPECT_EQ(mkto_->calls_today(), 3);
 
     sf_->update("Contact", id, {{"LastName", "Changed"}});
     advance(1min);
-    expect_ok(session->run());  // the describe read a minute ago is used again
+    expect_ok(session->run_once());  // the describe read a minute ago is used again
     EXPECT_EQ(mkto_->calls_today(), 4);
 
     sf_->update("Contact", id, {{"LastName", "Changed again"}});
     advance(15min);
-    expect_ok(session->run());
+    expect_ok(session->run_once());
     EXPECT_EQ(mkto_->calls_today(), 7);
 }
 
@@ -994,7 +966,7 @@ TEST_F(drift, a_vanished_source_field_stops_only_that_stream_with_one_line_until
     lead(1);
     advance(1min);
     auto p = make_session();
-    expect_ok(p->run());
+    expect_ok(p->run_once());
 
     sf_->remove_field("Contact", "Lead_Score__c");
     sf_->update("Contact", c, {{"FirstName", "Changed"}});
@@ -1003,7 +975,7 @@ TEST_F(drift, a_vanished_source_field_stops_only_that_stream_with_one_line_until
     const auto pushed = records_pushed();
     std::vector<daemon::stream_result> results;
     const auto drift_lines =
-        lines_logged([&] { results = p->run(); }, "Schema drift detected; stream stopped.");
+        lines_logged([&] { results = p->run_once(); }, "Schema drift detected; stream stopped.");
     ASSERT_EQ(drift_lines.size(), 1u);
     EXPECT_EQ(drift_lines[0]["stream"], "contacts");
     EXPECT_EQ(drift_lines[0]["object"], "Contact");
@@ -1025,7 +997,7 @@ TEST_F(drift, a_vanished_source_field_stops_only_that_stream_with_one_line_until
     const auto calls = sf_->api_calls();
     advance(16min);
     const auto silent =
-        lines_logged([&] { results = p->run(); }, "Schema drift detected; stream stopped.");
+        lines_logged([&] { results = p->run_once(); }, "Schema drift detected; stream stopped.");
     EXPECT_TRUE(silent.empty());
     EXPECT_EQ(result_of(results, "contacts").outcome.error().code, errc::schema_drift);
     EXPECT_EQ(records_pushed(), pushed + 1);
@@ -1046,13 +1018,13 @@ TEST_F(drift, a_field_retyped_to_one_the_destination_cannot_take_stops_the_strea
     contact(1, timestamp{t0});
     advance(1min);
     auto p = make_session();
-    expect_ok(p->run());
+    expect_ok(p->run_once());
     sf_->remove_field("Contact", "Lead_Score__c");
     sf_->add_field("Contact", {.name = "Lead_Score__c", .type = "string"});
     advance(16min);
     std::vector<daemon::stream_result> results;
     const auto lines =
-        lines_logged([&] { results = p->run(); }, "Schema drift detected; stream stopped.");
+        lines_logged([&] { results = p->run_once(); }, "Schema drift detected; stream stopped.");
     ASSERT_EQ(lines.size(), 1u);
     EXPECT_NE(lines[0]["error"].get<std::string>().find(
                   "source field Contact.Lead_Score__c changed type from double to string; "
@@ -1068,7 +1040,7 @@ TEST_F(drift, a_vanished_destination_field_stops_the_stream_before_any_rejection
         contact(i, timestamp{t0});
     advance(1min);
     auto p = make_session();
-    expect_ok(p->run());
+    expect_ok(p->run_once());
     mkto_->remove_field("leadScore");
     for (int i = 3; i < 6; ++i)
         contact(i, timestamp{t0 + 1min});
@@ -1076,7 +1048,7 @@ TEST_F(drift, a_vanished_destination_field_stops_the_stream_before_any_rejection
     const auto pushed = records_pushed();
     std::vector<daemon::stream_result> results;
     const auto lines =
-        lines_logged([&] { results = p->run(); }, "Schema drift detected; stream stopped.");
+        lines_logged([&] { results = p->run_once(); }, "Schema drift detected; stream stopped.");
     ASSERT_EQ(lines.size(), 1u);
     EXPECT_EQ(lines[0]["side"], "destination");
     EXPECT_EQ(lines[0]["field"], "leadScore");
@@ -1092,13 +1064,13 @@ TEST_F(drift, a_field_removed_between_describes_is_named_at_the_first_failing_qu
     contact(1, timestamp{t0});
     advance(1min);
     auto p = make_session();
-    expect_ok(p->run());
+    expect_ok(p->run_once());
     sf_->remove_field("Contact", "City_U__c");
     sf_->insert("Contact", {{"LastName", "New"}, {"Email", "new@example.com"}});
     advance(1min);  // well within describe_every: the query itself is the first to notice
     std::vector<daemon::stream_result> results;
     const auto lines =
-        lines_logged([&] { results = p->run(); }, "Schema drift detected; stream stopped.");
+        lines_logged([&] { results = p->run_once(); }, "Schema drift detected; stream stopped.");
     ASSERT_EQ(lines.size(), 1u);
     EXPECT_EQ(lines[0]["field"], "City_U__c");
     EXPECT_EQ(result_of(results, "contacts").outcome.error().code, errc::schema_drift);
@@ -1109,13 +1081,13 @@ TEST_F(drift, describes_are_repeated_every_describe_every_not_every_cycle) {
     contact(1, timestamp{t0});
     advance(1min);
     auto p = make_session();
-    expect_ok(p->run());
+    expect_ok(p->run_once());
     const auto after_first = sf_->api_calls();
     advance(1min);
-    expect_ok(p->run());
+    expect_ok(p->run_once());
     EXPECT_EQ(sf_->api_calls(), after_first + 1) << "one query page, no describe";
     advance(15min);
-    expect_ok(p->run());
+    expect_ok(p->run_once());
     EXPECT_EQ(sf_->api_calls(), after_first + 3) << "describe again, then the page";
 }
 
