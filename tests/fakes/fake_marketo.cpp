@@ -332,6 +332,8 @@ struct fake_marketo::impl {
     reply handle(const http_request& req) {
         const auto [path, query] = split_target(req.target());
         const auto fault = faults.take(path);
+        if (fault && fault->on_arrival)
+            fault->on_arrival();
         if (fault) {
             if (fault->what == fault_spec::kind::http_status)
                 return status_fault_reply(*fault);

@@ -464,6 +464,16 @@ TEST_F(marketo_test, scripted_token_expiry_answers_602_and_identity_issues_a_new
     EXPECT_EQ(mk.pending_faults(), 0u);
 }
 
+TEST_F(marketo_test, on_arrival_runs_before_the_request_is_served) {
+    std::size_t leads_seen = 99;
+    fault_spec f = fault_spec::pass();
+    f.on_arrival = [&] { leads_seen = mk.leads().size(); };
+    mk.fail_next("/rest/v1/leads.json", {f});
+    push(json({{"input", {{{"email", "h@example.com"}}}}}));
+    EXPECT_EQ(leads_seen, 0u) << "the hook ran before the person was created";
+    EXPECT_EQ(mk.leads().size(), 1u);
+}
+
 // ---- sandbox seed -----------------------------------------------------------------------------
 
 TEST(sandbox_seed, plants_the_documented_traps) {

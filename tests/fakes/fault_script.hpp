@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -43,6 +44,9 @@ struct fault_spec {
     // truncated or garbled reply was produced by a server that did the work: the client cannot
     // tell, which is exactly what idempotent retries must survive. Refusals were not executed.
     bool executed = false;
+    // Runs on the fake's io thread when a request meets this fault, before the fake serves it:
+    // the crash tests SIGKILL a client process at that instant.
+    std::function<void()> on_arrival;
 
     static fault_spec pass();
     static fault_spec http(unsigned status,

@@ -4,6 +4,7 @@
 #include "daemon_process.hpp"
 #include "fake_marketo.hpp"
 #include "fake_salesforce.hpp"
+#include "process.hpp"
 #include "prometheus_text.hpp"
 #include "test_client.hpp"
 #include <fmt/format.h>
@@ -22,7 +23,6 @@
 #include <poll.h>
 #include <set>
 #include <signal.h>
-#include <spawn.h>
 #include <sstream>
 #include <thread>
 #include <unistd.h>
@@ -245,26 +245,10 @@ mappings: mappings/*.yaml
 
     // Starts `crmsync run` in the background with stderr (the logs) to `log`; -1 if it failed.
     pid_t spawn_run(const std::string& log, std::vector<std::string> extra_env = {}) {
-        std::vector<std::string> args{CRMSYNC_BINARY, "run", "-c", config()};
-        std::vector<char*> argv;
-        for (auto& a : args)
-            argv.push_back(a.data());
-        argv.push_back(nullptr);
-        std::vector<std::string> env_strings{env_, "PATH=/usr/bin:/bin"};
-        env_strings.insert(env_strings.end(), extra_env.begin(), extra_env.end());
-        std::vector<char*> envp;
-        for (auto& e : env_strings)
-            envp.push_back(e.data());
-        envp.push_back(nullptr);
-        posix_spawn_file_actions_t actions;
-        posix_spawn_file_actions_init(&actions);
-        posix_spawn_file_actions_addopen(
-            &actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        pid_t pid = 0;
-        const int rc =
-            posix_spawn(&pid, CRMSYNC_BINARY, &actions, nullptr, argv.data(), envp.data());
-        posix_spawn_file_actions_destroy(&actions);
-        return rc == 0 ? pid : -1;
+        std::vector<std::string> env{env_, "PATH=/usr/bin:/bin"};
+        env.insert(env.end(), extra_env.begin(), extra_env.end());
+        return testing::spawn({CRMSYNC_BINARY, "run", "-c", config()},
+                              {.env = env, .log_file = log});
     }
 
     fakes::fake_salesforce sf_;
