@@ -1,5 +1,6 @@
 #include "crmsync/sink/marketo/sink.hpp"
 
+#include "crmsync/sink/marketo/auth.hpp"
 #include "crmsync/sink/marketo/describe.hpp"
 #include "crmsync/sink/marketo/lookup.hpp"
 #include "crmsync/sink/marketo/result_codes.hpp"
@@ -82,14 +83,11 @@ asio::awaitable<result<void>> session::authenticate() {
             f.code = make_error_code(errc::auth_rejected);
         co_return f;
     }
-    const auto j = nlohmann::json::parse(r->body, nullptr, false);
-    if (!j.is_object() || !j.contains("access_token") || !j["access_token"].is_string() ||
-        !j.contains("expires_in") || !j["expires_in"].is_number_integer()) {
-        co_return make_failure(errc::bad_response, where + ": malformed token response");
-    }
-    token_ = j["access_token"].get<std::string>();
-    token_expires_ =
-        std::chrono::steady_clock::now() + std::chrono::seconds(j["expires_in"].get<long>());
+    auto t = parse_identity_token(r->body);
+    if (!t)
+        co_return with_context(result<void>(t.error()), where);
+    token_ = std::move(t->access_token);
+    token_expires_ = std::chrono::steady_clock::now() + t->expires_in;
     co_return result<void>{};
 }
 
