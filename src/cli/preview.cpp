@@ -6,6 +6,7 @@
 // payloads would update, one lookup per page of CRM records (sink::read_current).
 
 #include "crmsync/core/hash.hpp"
+#include "crmsync/core/text.hpp"
 #include "crmsync/daemon/runtime.hpp"
 #include "crmsync/daemon/stream_cycle.hpp"
 #include "crmsync/sink/diff.hpp"
@@ -39,10 +40,12 @@ struct preview_options {
     bool diff = false;
 };
 
-// One output line, and for a record that would be sent, the key its payload is upserted by.
+// One output line, and for a record that would be sent, the key its payload is upserted by
+// and the sink that would send it (the stream's, or the flag sink for a deletion mark).
 struct preview_line {
     ordered_json line;
     std::optional<std::string> key;
+    bool flag = false;
 };
 
 // One output line: what the stream cycle would do with this record.
@@ -55,7 +58,17 @@ preview_line describe(const daemon::stream_runtime& s,
     preview_line out;
     ordered_json& line = out.line;
     line["record_id"] = r.id;
-    if (r.is_deleted || s.plan->skip(r)) {
+    const auto mark = r.is_deleted && s.flag_sink ? daemon::deletion_mark(s, r) : std::nullopt;
+    if (mark) {
+        // deletes: flag — the mark the cycle sends (updateOnly) for a record in the recycle bin.
+        const bool unchanged = known && *known == mark->d;
+        line["action"] = unchanged ? "unchanged" : "flag";
+        line["payload"] = ordered_json::parse(s.flag_sink->to_json(mark->p));
+        if (!unchanged) {
+            out.key = mark->p.fields.front().text();
+            out.flag = true;
+        }
+    } else if (r.is_deleted || s.plan->skip(r)) {
         line["action"] = "skip";
     } else {
         auto mapped = s.plan->apply(r);
@@ -92,57 +105,67 @@ preview_line describe(const daemon::stream_runtime& s,
     return out;
 }
 
-bool same_key(std::string_view a, std::string_view b) {
-    // Marketo matches lookup values case-insensitively, as its dedupe does.
-    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-        return std::tolower(static_cast<unsigned char>(x)) ==
-               std::tolower(static_cast<unsigned char>(y));
-    });
-}
-
-// --diff: reads the records the page's payloads would upsert and adds to each send line what
-// the destination holds: "destination": "new" (no record has the key: the upsert creates one),
-// "exists" with "changes" {field: {from, to}} (unchanged fields left out), or "duplicates"
-// with "matches" N (several records have the key; the destination would refuse the upsert).
-asio::awaitable<result<void>> add_diffs(daemon::stream_runtime& s,
-                                        std::vector<preview_line>& lines) {
+// The records `lines` (those of `flags`: deletion marks, or the others) would upsert, as the
+// destination holds them now, by key.
+asio::awaitable<result<std::vector<nlohmann::json>>> read_targets(
+    daemon::stream_runtime& s, const std::vector<preview_line>& lines, bool flags) {
     std::vector<std::string> keys;
     for (const auto& l : lines) {
-        if (l.key)
+        if (l.key && l.flag == flags)
             keys.push_back(*l.key);
     }
     if (keys.empty())
-        co_return result<void>{};
+        co_return std::vector<nlohmann::json>{};
     // Only fields the describe knows: asking for one it does not list fails the whole read.
     std::vector<std::string> fields;
-    for (const auto& f : s.plan->destination_fields()) {
-        if (!s.dest_schema.schema || s.dest_schema.schema->find(f.destination))
-            fields.push_back(f.destination);
+    const auto add = [&](const std::string& f) {
+        if (!s.dest_schema.schema || s.dest_schema.schema->find(f))
+            fields.push_back(f);
+    };
+    if (flags) {
+        add(s.cfg->destination.key.destination);
+        add(s.cfg->source.deletes.flag_field);
+    } else {
+        for (const auto& f : s.plan->destination_fields())
+            add(f.destination);
     }
-    auto current = co_await s.sink->read_current(keys, fields);
-    if (!current)
-        co_return with_context(result<void>(current.error()), "--diff");
+    co_return co_await (flags ? s.flag_sink : s.sink)->read_current(keys, fields);
+}
+
+// --diff: reads the records the page's payloads would upsert and adds to each line to send (or
+// deletion mark) what the destination holds: "destination": "new" (no record has the key: the
+// upsert creates one; for a mark, "absent": updateOnly finds nothing to mark), "exists" with
+// "changes" {field: {from, to}} (unchanged fields left out), or "duplicates" with "matches" N
+// (several records have the key; the destination would refuse the upsert).
+asio::awaitable<result<void>> add_diffs(daemon::stream_runtime& s,
+                                        std::vector<preview_line>& lines) {
     const std::string& key_field = s.cfg->destination.key.destination;
-    for (auto& l : lines) {
-        if (!l.key)
-            continue;
-        std::vector<const nlohmann::json*> matches;
-        for (const auto& rec : *current) {
-            const auto k = rec.find(key_field);
-            if (k != rec.end() && k->is_string() && same_key(k->get<std::string>(), *l.key))
-                matches.push_back(&rec);
-        }
-        if (matches.empty()) {
-            l.line["destination"] = "new";
-        } else if (matches.size() > 1) {
-            l.line["destination"] = "duplicates";
-            l.line["matches"] = matches.size();
-        } else {
-            l.line["destination"] = "exists";
-            ordered_json changes = ordered_json::object();
-            for (const auto& c : sink::diff_record(l.line["payload"], *matches.front()))
-                changes[c.field] = {{"from", c.from}, {"to", c.to}};
-            l.line["changes"] = std::move(changes);
+    for (const bool flags : {false, true}) {
+        auto current = co_await read_targets(s, lines, flags);
+        if (!current)
+            co_return with_context(result<void>(current.error()), "--diff");
+        for (auto& l : lines) {
+            if (!l.key || l.flag != flags)
+                continue;
+            // Marketo matches lookup values case-insensitively, as its dedupe does.
+            std::vector<const nlohmann::json*> matches;
+            for (const auto& rec : *current) {
+                const auto k = rec.find(key_field);
+                if (k != rec.end() && k->is_string() && iequals_ascii(k->get<std::string>(), *l.key))
+                    matches.push_back(&rec);
+            }
+            if (matches.empty()) {
+                l.line["destination"] = flags ? "absent" : "new";
+            } else if (matches.size() > 1) {
+                l.line["destination"] = "duplicates";
+                l.line["matches"] = matches.size();
+            } else {
+                l.line["destination"] = "exists";
+                ordered_json changes = ordered_json::object();
+                for (const auto& c : sink::diff_record(l.line["payload"], *matches.front()))
+                    changes[c.field] = {{"from", c.from}, {"to", c.to}};
+                l.line["changes"] = std::move(changes);
+            }
         }
     }
     co_return result<void>{};
@@ -169,21 +192,31 @@ result<existing_state> read_state(const config::config& cfg, const std::string& 
     return existing_state{std::move(store), *wm};
 }
 
+// Whether preview reads deleted records: only where the cycle would send something for them.
+bool reads_deletes(const daemon::stream_runtime& s) {
+    return s.flag_sink != nullptr;
+}
+
 // The query a cycle starting now would send, cut to --limit; or the records --id names.
 result<std::string> preview_query(const daemon::stream_runtime& s,
                                   const preview_options& o,
                                   const std::optional<state::watermark>& wm,
                                   sys_ms now) {
     const auto& cfg = *s.cfg;
-    if (!o.ids.empty())
-        return source::salesforce::by_ids(cfg.source.object, s.plan->source_columns(), o.ids);
+    // deletes: flag reads through queryAll with IsDeleted, as the cycle does, so a record in the
+    // recycle bin shows the mark it would get.
+    if (!o.ids.empty()) {
+        return source::salesforce::by_ids(
+            cfg.source.object, s.plan->source_columns(), o.ids, reads_deletes(s));
+    }
     const auto w = daemon::compute_window(wm, cfg.source.overlap, cfg.source.settle, now);
     return source::salesforce::changed_since({.object = cfg.source.object,
                                               .columns = s.plan->source_columns(),
                                               .where = cfg.source.where,
                                               .from = w.from,
                                               .before = w.before,
-                                              .limit = o.limit});
+                                              .limit = o.limit,
+                                              .with_deleted = reads_deletes(s)});
 }
 
 asio::awaitable<result<void>> fetch_and_print(daemon::stream_runtime& s,
@@ -194,7 +227,7 @@ asio::awaitable<result<void>> fetch_and_print(daemon::stream_runtime& s,
     // As the cycle would before sending: preflight needs the destination's describe. A failed
     // describe is logged and the preview goes on without preflight, as the cycle would.
     co_await daemon::refresh_destination_schema(s, now);
-    auto page = co_await s.source->query(soql, *s.columns);
+    auto page = co_await s.source->query(soql, *s.columns, reads_deletes(s));
     for (;;) {
         if (!page)
             co_return page.error();

@@ -1,5 +1,7 @@
 #include "crmsync/config/base_url.hpp"
 
+#include "crmsync/core/text.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -8,13 +10,6 @@
 
 namespace crmsync::config {
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-        return std::tolower(static_cast<unsigned char>(x)) ==
-               std::tolower(static_cast<unsigned char>(y));
-    });
-}
 
 bool is_ipv4_loopback(std::string_view host) {
     int octets = 0;
@@ -48,16 +43,16 @@ bool is_loopback_host(std::string_view host) {
     if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
         host = host.substr(1, host.size() - 2);
     }
-    return iequals(host, "localhost") || host == "::1" || is_ipv4_loopback(host);
+    return iequals_ascii(host, "localhost") || host == "::1" || is_ipv4_loopback(host);
 }
 
 std::optional<std::string> base_url_problem(std::string_view url) {
     bool https = false;
     std::string_view rest;
-    if (url.size() >= 8 && iequals(url.substr(0, 8), "https://")) {
+    if (url.size() >= 8 && iequals_ascii(url.substr(0, 8), "https://")) {
         https = true;
         rest = url.substr(8);
-    } else if (url.size() >= 7 && iequals(url.substr(0, 7), "http://")) {
+    } else if (url.size() >= 7 && iequals_ascii(url.substr(0, 7), "http://")) {
         rest = url.substr(7);
     } else {
         return fmt::format("'{}' is not an http(s) URL; expected https://host[:port][/path]", url);

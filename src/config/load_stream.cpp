@@ -3,6 +3,7 @@
 
 #include "crmsync/config/enum_table.hpp"
 #include "crmsync/config/schema.hpp"
+#include "crmsync/core/text.hpp"
 
 #include "detail_load.hpp"
 #include <fmt/format.h>
@@ -30,13 +31,6 @@ constexpr std::array<std::string_view, 5> destination_keys{
 constexpr std::array<std::string_view, 2> key_keys{"source", "destination"};
 constexpr std::array<std::string_view, 1> deletes_keys{"flag"};
 constexpr std::array<std::string_view, 2> flag_keys{"field", "value"};
-
-bool iequals(std::string_view a, std::string_view b) {
-    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-        return std::tolower(static_cast<unsigned char>(x)) ==
-               std::tolower(static_cast<unsigned char>(y));
-    });
-}
 
 // A name among the configured ones, or a diagnostic at the reference with the list.
 template <class Map>
@@ -134,7 +128,7 @@ void read_source(reader& r, const YAML::Node& node, const config& cfg, stream_so
         read_deletes(r, *d, s.deletes);
     if (auto v = m.choice("converted", converted_modes)) {
         // SPEC §3: conversion exists only for Leads (api-reference §1.6).
-        if (!s.object.empty() && !iequals(s.object, "Lead")) {
+        if (!s.object.empty() && !iequals_ascii(s.object, "Lead")) {
             r.problem(*m.find("converted"),
                       fmt::format("'converted' applies to Lead streams only; this stream reads "
                                   "'{}'",

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace crmsync {
 namespace {
 
@@ -25,6 +27,15 @@ std::size_t prefix_bytes(std::string_view s, std::size_t n) noexcept {
             return i;
     }
     return s.size();
+}
+
+bool iequals_ascii(std::string_view a, std::string_view b) noexcept {
+    const auto lower = [](char c) {
+        return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+    };
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [&](char x, char y) {
+        return lower(x) == lower(y);
+    });
 }
 
 std::string quote_excerpt(std::string_view s, std::size_t max_points) {

@@ -1,5 +1,6 @@
 #include "crmsync/daemon/runtime.hpp"
 
+#include "crmsync/core/text.hpp"
 #include "crmsync/observability/events.hpp"
 
 #include <fmt/format.h>
@@ -166,14 +167,7 @@ result<std::unique_ptr<runtime>> runtime::build(boost::asio::any_io_executor ex,
             // The plan always reads the key's source field to fill the key; SOQL names are
             // case-insensitive and the plan keeps the first spelling it met (mapping::compile).
             const auto same = [&](const std::string& c) {
-                return std::equal(c.begin(),
-                                  c.end(),
-                                  s.destination.key.source.begin(),
-                                  s.destination.key.source.end(),
-                                  [](char x, char y) {
-                                      return std::tolower(static_cast<unsigned char>(x)) ==
-                                             std::tolower(static_cast<unsigned char>(y));
-                                  });
+                return iequals_ascii(c, s.destination.key.source);
             };
             sr.key_column = static_cast<std::size_t>(std::find_if(cols.begin(), cols.end(), same) -
                                                      cols.begin());

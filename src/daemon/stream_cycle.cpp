@@ -180,23 +180,17 @@ asio::awaitable<result<void>> cycle::take(const record& r,
 }
 
 void cycle::take_deleted(const record& r, const std::map<std::string, digest>& known) {
-    const auto& flag = s_.cfg->source.deletes;
-    value key = r.columns.at(s_.key_column);
-    if (key.is_null()) {
+    auto mark = deletion_mark(s_, r);
+    if (!mark) {
         ++sum_.skipped;  // no key: no person to address
         return;
     }
-    payload p{{std::move(key), flag.flag_value}};
-    // The flag field's name is part of the digest, so a mark can never share a digest with the
-    // record's full payload: a record restored from the recycle bin is sent in full again.
-    const auto d =
-        payload_digest(payload{{p.fields[0], value::string(flag.flag_field), flag.flag_value}});
-    if (const auto seen = known.find(r.id); seen != known.end() && seen->second == d) {
+    if (const auto seen = known.find(r.id); seen != known.end() && seen->second == mark->d) {
         ++sum_.unchanged;
         ++batch_.commit.unchanged;
         return;
     }
-    batch_.flags.add(std::move(p), r.id, d);
+    batch_.flags.add(std::move(mark->p), r.id, mark->d);
 }
 
 asio::awaitable<result<std::size_t>> cycle::send_flags() {
@@ -363,6 +357,18 @@ asio::awaitable<result<void>> cycle::run() {
 }
 
 }  // namespace
+
+std::optional<flag_mark> deletion_mark(const stream_runtime& s, const record& r) {
+    const auto& flag = s.cfg->source.deletes;
+    const value& key = r.columns.at(s.key_column);
+    if (key.is_null())
+        return std::nullopt;
+    // The flag field's name is part of the digest, so a mark can never share a digest with the
+    // record's full payload: a record restored from the recycle bin is sent in full again.
+    return flag_mark{
+        .p = payload{{key, flag.flag_value}},
+        .d = payload_digest(payload{{key, value::string(flag.flag_field), flag.flag_value}})};
+}
 
 digest fingerprint(const record& r, const mapping::map_result& mapped) {
     if (const auto* p = std::get_if<payload>(&mapped))

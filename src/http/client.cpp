@@ -1,5 +1,6 @@
 #include "crmsync/http/client.hpp"
 
+#include "crmsync/core/text.hpp"
 #include "crmsync/http/url.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -59,13 +60,6 @@ constexpr auto tls_shutdown_limit = std::chrono::seconds(1);
 using wire_request = bhttp::request<bhttp::string_body>;
 using plain_stream = beast::tcp_stream;
 using tls_stream = beast::ssl_stream<beast::tcp_stream>;
-
-bool iequals(std::string_view a, std::string_view b) {
-    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-        return std::tolower(static_cast<unsigned char>(x)) ==
-               std::tolower(static_cast<unsigned char>(y));
-    });
-}
 
 bool is_ip_literal(const std::string& host) {
     error_code ec;
@@ -371,7 +365,7 @@ asio::awaitable<attempt> exchange(Stream& stream,
 
 std::string_view response::header(std::string_view name) const {
     for (const auto& [key, value] : headers) {
-        if (iequals(key, name))
+        if (iequals_ascii(key, name))
             return value;
     }
     return {};

@@ -1,5 +1,6 @@
 #include "crmsync/sink/diff.hpp"
 
+#include "crmsync/core/text.hpp"
 #include "crmsync/core/timestamp.hpp"
 
 #include <algorithm>
@@ -15,13 +16,6 @@ using json = nlohmann::json;
 
 bool no_value(const json& v) {
     return v.is_null() || (v.is_string() && v.get_ref<const std::string&>().empty());
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-        return std::tolower(static_cast<unsigned char>(x)) ==
-               std::tolower(static_cast<unsigned char>(y));
-    });
 }
 
 // A whole text read as a number ("12", "-1.5e3"); nullopt for anything else.
@@ -44,9 +38,9 @@ std::optional<bool> as_boolean(const json& v) {
     if (!v.is_string())
         return std::nullopt;
     const auto& s = v.get_ref<const std::string&>();
-    if (iequals(s, "true"))
+    if (iequals_ascii(s, "true"))
         return true;
-    if (iequals(s, "false"))
+    if (iequals_ascii(s, "false"))
         return false;
     return std::nullopt;
 }
@@ -57,7 +51,7 @@ const json* find_field(const json& record, const std::string& name) {
     if (const auto it = record.find(name); it != record.end())
         return &*it;
     for (auto it = record.begin(); it != record.end(); ++it) {
-        if (iequals(it.key(), name))
+        if (iequals_ascii(it.key(), name))
             return &*it;
     }
     return nullptr;

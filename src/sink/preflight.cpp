@@ -73,15 +73,8 @@ bool is_decimal(std::string_view s) {
     return i == s.size();
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-        return std::tolower(static_cast<unsigned char>(x)) ==
-               std::tolower(static_cast<unsigned char>(y));
-    });
-}
-
 bool is_boolean(std::string_view s) {
-    return iequals(s, "true") || iequals(s, "false") || s == "1" || s == "0";
+    return iequals_ascii(s, "true") || iequals_ascii(s, "false") || s == "1" || s == "0";
 }
 
 // A calendar date YYYY-MM-DD, alone or followed by a time ('T' or ' ').

@@ -537,6 +537,54 @@ fields:
         << r.out;
 }
 
+TEST_F(cli_sync, preview_shows_the_marks_deletes_flag_would_send_and_their_diff) {
+    write("mappings/contacts.yaml", R"(stream: contacts
+source: { from: org, object: Contact, settle: 0s, deletes: { flag: { field: crmDeleted, value: true } } }
+destination:
+  to: mkto
+  key: { source: Id, destination: sfdcContactId }
+fields:
+  - { to: email, from: Email, transform: [trim, lower], required: true }
+  - { to: lastName, from: LastName }
+)");
+    const auto past = timestamp{system_now() - std::chrono::minutes(10)};
+    const auto alive =
+        sf_.insert("Contact", {{"LastName", "Alive"}, {"Email", "alive@example.com"}}, past);
+    const auto gone =
+        sf_.insert("Contact", {{"LastName", "Gone"}, {"Email", "gone@example.com"}}, past);
+    const auto never =
+        sf_.insert("Contact", {{"LastName", "Never"}, {"Email", "never@example.com"}}, past);
+    mkto_.add_person(
+        {{"sfdcContactId", gone}, {"email", "gone@example.com"}, {"crmDeleted", false}});
+    sf_.remove("Contact", gone);
+    sf_.remove("Contact", never);  // deleted before it ever reached Marketo
+    write_main("fake-sf-secret");
+
+    auto r = run("preview --stream contacts --diff -c " + config(), env_);
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    std::map<std::string, nlohmann::json> by_id;
+    for (const auto& l : preview_lines(r.out))
+        by_id[l["record_id"].get<std::string>()] = l;
+    ASSERT_EQ(by_id.size(), 3u) << r.out << sf_.queries().back() << sf_.query_all_calls();
+    EXPECT_EQ(by_id[alive]["action"], "send");
+    EXPECT_EQ(by_id[gone]["action"], "flag");
+    EXPECT_EQ(by_id[gone]["payload"],
+              (nlohmann::json{{"sfdcContactId", gone}, {"crmDeleted", true}}));
+    EXPECT_EQ(by_id[gone]["destination"], "exists");
+    EXPECT_EQ(by_id[gone]["changes"],
+              (nlohmann::json{{"crmDeleted", {{"from", false}, {"to", true}}}}));
+    EXPECT_EQ(by_id[never]["action"], "flag");
+    EXPECT_EQ(by_id[never]["destination"], "absent");  // updateOnly finds nothing to mark
+
+    // --id reads a deleted record too (queryAll), as the cycle would.
+    r = run("preview --stream contacts --id " + gone + " -c " + config(), env_);
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    const auto lines = preview_lines(r.out);
+    ASSERT_EQ(lines.size(), 1u) << r.out;
+    EXPECT_EQ(lines[0]["action"], "flag");
+    EXPECT_TRUE(mkto_.push_calls().empty());
+}
+
 TEST_F(cli_sync, mapping_doc_prints_the_dictionary_as_markdown_or_csv) {
     write_main("fake-sf-secret");
     auto r = run("mapping-doc -c " + config(), env_);

@@ -15,6 +15,10 @@ std::size_t code_points(std::string_view s) noexcept;
 // The byte length of the first `n` code points of `s` (all of it when it has fewer).
 std::size_t prefix_bytes(std::string_view s, std::size_t n) noexcept;
 
+// Equal but for ASCII case: header names, host names, API names and keys the remote side
+// compares case-insensitively.
+bool iequals_ascii(std::string_view a, std::string_view b) noexcept;
+
 // 'text', or 'first max_points characters...' when it is longer.
 std::string quote_excerpt(std::string_view s, std::size_t max_points = 80);
 

@@ -16,6 +16,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace crmsync::daemon {
@@ -45,6 +46,15 @@ window compute_window(const std::optional<state::watermark>& wm,
 // Pure: what the state keeps per record to recognise it unchanged: the digest of its mapped
 // payload, or, when the mapping rejected it (no payload exists), of its source values.
 digest fingerprint(const record& r, const mapping::map_result& mapped);
+
+// Pure: under deletes: flag, what a deleted record becomes — the payload {key, flag value} the
+// flag sink sends, and the digest stored for it. Nullopt when the record has no key (no
+// person to address).
+struct flag_mark {
+    payload p;
+    digest d;
+};
+std::optional<flag_mark> deletion_mark(const stream_runtime& s, const record& r);
 
 // Runs the cycle and logs its summary line. The failure, if any, is the first one that stopped
 // the cycle (after retries), with context.

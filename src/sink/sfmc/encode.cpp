@@ -1,5 +1,6 @@
 #include "crmsync/sink/sfmc/encode.hpp"
 
+#include "crmsync/core/text.hpp"
 #include "crmsync/sink/json_text.hpp"
 
 #include <fmt/format.h>
@@ -36,13 +37,6 @@ result<json> parse_object(std::string_view body, std::string_view what) {
             fmt::format("{}: body is not a JSON object ({} bytes)", what, body.size()));
     }
     return j;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) ==
-                      std::tolower(static_cast<unsigned char>(y));
-           });
 }
 
 }  // namespace
@@ -111,11 +105,11 @@ result<async_status> decode_async_status(std::string_view body) {
         return make_failure(errc::bad_response, "async status: reply has no status object");
     }
     const std::string request = st->value("requestStatus", "");
-    if (iequals(request, "Pending")) {
+    if (iequals_ascii(request, "Pending")) {
         s.request = async_status::state::pending;
-    } else if (iequals(request, "Complete") || iequals(request, "Completed")) {
+    } else if (iequals_ascii(request, "Complete") || iequals_ascii(request, "Completed")) {
         s.request = async_status::state::complete;
-    } else if (iequals(request, "Error")) {
+    } else if (iequals_ascii(request, "Error")) {
         s.request = async_status::state::error;
     } else {
         return make_failure(errc::bad_response,
@@ -153,7 +147,7 @@ result<async_results_page> decode_async_results(std::string_view body) {
             it.value("errorCode", json()).is_string() ? it["errorCode"].get<std::string>() : "";
         item.message =
             it.value("message", json()).is_string() ? it["message"].get<std::string>() : "";
-        item.ok = !iequals(status, "Error") && item.error_code.empty();
+        item.ok = !iequals_ascii(status, "Error") && item.error_code.empty();
         p.items.push_back(std::move(item));
     }
     return p;

@@ -1,5 +1,6 @@
 #include "crmsync/source/salesforce/auth.hpp"
 
+#include "crmsync/core/text.hpp"
 #include "crmsync/http/url.hpp"
 
 #include <fmt/format.h>
@@ -45,13 +46,6 @@ int no_passphrase(char*, int, int, void*) {
     return 0;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) ==
-                      std::tolower(static_cast<unsigned char>(y));
-           });
-}
-
 }  // namespace
 
 std::string base64url(std::string_view bytes) {
@@ -88,8 +82,8 @@ std::string jwt_audience(std::string_view login_url) {
     std::string_view trimmed = login_url;
     while (trimmed.ends_with('/'))
         trimmed.remove_suffix(1);
-    if (auto u = http::url::parse(trimmed); u && (iequals(u->host, "login.salesforce.com") ||
-                                                  iequals(u->host, "test.salesforce.com"))) {
+    if (auto u = http::url::parse(trimmed); u && (iequals_ascii(u->host, "login.salesforce.com") ||
+                                                  iequals_ascii(u->host, "test.salesforce.com"))) {
         // Salesforce matches these audiences exactly; a path or an upper-case host in the
         // configured login URL must not leak into the claim.
         std::string origin = u->origin();

@@ -1,4 +1,5 @@
 #include "crmsync/source/salesforce/soql.hpp"
+#include "crmsync/core/text.hpp"
 
 #include <fmt/format.h>
 
@@ -62,18 +63,18 @@ std::vector<std::string> select_list(const std::vector<std::string>& columns) {
     return out;
 }
 
-result<std::string> changed_since(const window_query& q) {
-    auto columns = q.columns;
-    // query leaves IsDeleted false on every row; only queryAll returns deleted ones, and parse
-    // reads the field whenever it is present.
-    const auto is_deleted_column = [](const std::string& c) {
-        return c.size() == 9 && std::equal(c.begin(), c.end(), "isdeleted", [](char x, char y) {
-                   return std::tolower(static_cast<unsigned char>(x)) == y;
-               });
-    };
-    if (q.with_deleted && std::none_of(columns.begin(), columns.end(), is_deleted_column))
+// query leaves IsDeleted false on every row; only queryAll returns deleted ones, and parse
+// reads the field whenever it is present.
+std::vector<std::string> read_columns(const std::vector<std::string>& mapped, bool with_deleted) {
+    auto columns = mapped;
+    const auto is_deleted = [](const std::string& c) { return iequals_ascii(c, "IsDeleted"); };
+    if (with_deleted && std::none_of(columns.begin(), columns.end(), is_deleted))
         columns.emplace_back("IsDeleted");
-    auto head = select_from(q.object, columns);
+    return columns;
+}
+
+result<std::string> changed_since(const window_query& q) {
+    auto head = select_from(q.object, read_columns(q.columns, q.with_deleted));
     if (!head)
         return head;
     std::string soql = std::move(*head);
@@ -95,8 +96,9 @@ result<std::string> changed_since(const window_query& q) {
 
 result<std::string> by_ids(std::string_view object,
                            const std::vector<std::string>& columns,
-                           const std::vector<std::string>& ids) {
-    auto head = select_from(object, columns);
+                           const std::vector<std::string>& ids,
+                           bool with_deleted) {
+    auto head = select_from(object, read_columns(columns, with_deleted));
     if (!head)
         return head;
     std::vector<std::string> quoted;

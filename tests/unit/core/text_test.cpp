@@ -30,3 +30,13 @@ TEST(text, quote_excerpt_cuts_long_values) {
 
 }  // namespace
 }  // namespace crmsync
+
+TEST(text, iequals_ascii_folds_ascii_case_only) {
+    EXPECT_TRUE(crmsync::iequals_ascii("IsDeleted", "isdeleted"));
+    EXPECT_TRUE(crmsync::iequals_ascii("", ""));
+    EXPECT_FALSE(crmsync::iequals_ascii("IsDeleted", "IsDeleted_"));
+    EXPECT_FALSE(crmsync::iequals_ascii("a", ""));
+    // Bytes past ASCII compare exactly: no locale turns one UTF-8 byte into another.
+    EXPECT_FALSE(crmsync::iequals_ascii("\xc3\x89", "\xc3\xa9"));
+    EXPECT_TRUE(crmsync::iequals_ascii("Ma\xc3\xaftre", "MA\xc3\xafTRE"));
+}

@@ -36,10 +36,12 @@ bool is_field_name(std::string_view name);
 // errc::config_invalid when the object or a column is not a valid SOQL name, or the limit is 0.
 result<std::string> changed_since(const window_query& q);
 
-// SELECT ... WHERE Id IN ('...') for errors retry and preview --id.
+// SELECT ... WHERE Id IN ('...') for errors retry and preview --id. with_deleted adds IsDeleted
+// to the columns, for a query sent through queryAll.
 result<std::string> by_ids(std::string_view object,
                            const std::vector<std::string>& columns,
-                           const std::vector<std::string>& ids);
+                           const std::vector<std::string>& ids,
+                           bool with_deleted = false);
 
 // The SELECT list actually sent: Id, SystemModstamp, then the columns not already listed.
 std::vector<std::string> select_list(const std::vector<std::string>& columns);
