@@ -151,7 +151,8 @@ asio::awaitable<result<void>> add_diffs(daemon::stream_runtime& s,
             std::vector<const nlohmann::json*> matches;
             for (const auto& rec : *current) {
                 const auto k = rec.find(key_field);
-                if (k != rec.end() && k->is_string() && iequals_ascii(k->get<std::string>(), *l.key))
+                if (k != rec.end() && k->is_string() &&
+                    iequals_ascii(k->get<std::string>(), *l.key))
                     matches.push_back(&rec);
             }
             if (matches.empty()) {

@@ -1724,12 +1724,14 @@ void fake_salesforce::update(const std::string& object,
     impl_->touch(row, modstamp);
 }
 
-void fake_salesforce::remove(const std::string& object, const std::string& id) {
+void fake_salesforce::remove(const std::string& object,
+                             const std::string& id,
+                             std::optional<timestamp> modstamp) {
     std::lock_guard lock(impl_->mu);
     auto& o = impl_->object_or_throw(object);
     auto& row = impl_->row_or_throw(o, id);
     row["IsDeleted"] = true;
-    impl_->touch(row, std::nullopt);
+    impl_->touch(row, modstamp);
 }
 
 void fake_salesforce::undelete(const std::string& object, const std::string& id) {

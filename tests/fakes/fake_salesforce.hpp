@@ -122,8 +122,10 @@ public:
                 const std::string& id,
                 const nlohmann::json& changes,
                 std::optional<timestamp> modstamp = std::nullopt);
-    // Soft delete: IsDeleted = true, SystemModstamp = now; visible to queryAll only.
-    void remove(const std::string& object, const std::string& id);
+    // Soft delete: IsDeleted = true, SystemModstamp = modstamp or now; visible to queryAll only.
+    void remove(const std::string& object,
+                const std::string& id,
+                std::optional<timestamp> modstamp = std::nullopt);
     // Restored from the recycle bin: IsDeleted = false, SystemModstamp = now.
     void undelete(const std::string& object, const std::string& id);
     // Hard delete (emptied recycle bin): gone from queryAll too.

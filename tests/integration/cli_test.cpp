@@ -556,8 +556,10 @@ fields:
         sf_.insert("Contact", {{"LastName", "Never"}, {"Email", "never@example.com"}}, past);
     mkto_.add_person(
         {{"sfdcContactId", gone}, {"email", "gone@example.com"}, {"crmDeleted", false}});
-    sf_.remove("Contact", gone);
-    sf_.remove("Contact", never);  // deleted before it ever reached Marketo
+    // Deleted in the past: a window ends before the second now is in, so a change made in
+    // this second would only show in the next preview.
+    sf_.remove("Contact", gone, past);
+    sf_.remove("Contact", never, past);  // deleted before it ever reached Marketo
     write_main("fake-sf-secret");
 
     auto r = run("preview --stream contacts --diff -c " + config(), env_);
@@ -565,7 +567,7 @@ fields:
     std::map<std::string, nlohmann::json> by_id;
     for (const auto& l : preview_lines(r.out))
         by_id[l["record_id"].get<std::string>()] = l;
-    ASSERT_EQ(by_id.size(), 3u) << r.out << sf_.queries().back() << sf_.query_all_calls();
+    ASSERT_EQ(by_id.size(), 3u) << r.out;
     EXPECT_EQ(by_id[alive]["action"], "send");
     EXPECT_EQ(by_id[gone]["action"], "flag");
     EXPECT_EQ(by_id[gone]["payload"],

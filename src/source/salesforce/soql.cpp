@@ -1,4 +1,5 @@
 #include "crmsync/source/salesforce/soql.hpp"
+
 #include "crmsync/core/text.hpp"
 
 #include <fmt/format.h>
