@@ -145,6 +145,14 @@ std::unique_ptr<daemon::runtime> build_runtime(session& s, boost::asio::io_conte
     return std::move(*rt);
 }
 
+daemon::options interactive_options() {
+    daemon::options opts;
+    opts.backoff = {.base = std::chrono::milliseconds(250),
+                    .cap = std::chrono::milliseconds(2'000),
+                    .max_attempts = 3};
+    return opts;
+}
+
 outcome outcome_of(const failure& f) {
     if (f.code == errc::auth_rejected)
         return outcome::auth_refused;

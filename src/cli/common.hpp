@@ -43,6 +43,10 @@ std::optional<session> open_session(const std::string& path, bool logging, outco
 // Builds the runtime of a session on `ioc`; prints the failure and returns null (exit 2).
 std::unique_ptr<daemon::runtime> build_runtime(session& s, boost::asio::io_context& ioc);
 
+// Runtime options for a command a person waits on (validate --online, mapping-doc --online):
+// three quick tries, not the daemon's minute-long backoff.
+daemon::options interactive_options();
+
 // The outcome for a failure that ended a command: 3 for refused credentials, 2 for schema
 // drift (the mapping no longer matches the live schema), else 1.
 outcome outcome_of(const failure& f);

@@ -84,13 +84,8 @@ outcome validate_online(const std::string& config_path, loaded_config loaded) {
     asio::io_context ioc;
     const auto sources = loaded.cfg.sources.size();
     const auto destinations = loaded.cfg.destinations.size();
-    // A person waits for this: a few quick retries, not the daemon's minute-long backoff.
-    daemon::options opts;
-    opts.backoff = {.base = std::chrono::milliseconds(250),
-                    .cap = std::chrono::milliseconds(2'000),
-                    .max_attempts = 3};
-    auto rt =
-        daemon::runtime::build(ioc.get_executor(), loaded.cfg, std::move(loaded.streams), opts);
+    auto rt = daemon::runtime::build(
+        ioc.get_executor(), loaded.cfg, std::move(loaded.streams), interactive_options());
     if (!rt) {
         std::cerr << "crmsync: " << rt.error().message() << '\n';
         return outcome::bad_config;

@@ -592,19 +592,58 @@ TEST_F(cli_sync, mapping_doc_prints_the_dictionary_as_markdown_or_csv) {
     auto r = run("mapping-doc -c " + config(), env_);
     EXPECT_EQ(r.exit_code, 0) << r.out;
     EXPECT_NE(r.out.find("## contacts"), std::string::npos) << r.out;
-    EXPECT_NE(r.out.find("| `email` | `Email` | `trim`, `lower` | yes |  |  |"), std::string::npos)
+    EXPECT_NE(r.out.find("| `email` |  |  | `Email` | `trim`, `lower` | yes |  |  |"),
+              std::string::npos)
         << r.out;
     r = run("mapping-doc --format csv --stream contacts -c " + config(), env_);
     EXPECT_EQ(r.exit_code, 0) << r.out;
     EXPECT_EQ(r.out,
-              "stream,destination_field,source_fields,transforms,required,key,description\r\n"
-              "contacts,sfdcContactId,Id,,true,true,stream key (destination.key)\r\n"
-              "contacts,email,Email,trim > lower,true,false,\r\n"
-              "contacts,lastName,LastName,,false,false,\r\n");
+              "stream,destination_field,type,length,source_fields,transforms,required,key,"
+              "description\r\n"
+              "contacts,sfdcContactId,,,Id,,true,true,stream key (destination.key)\r\n"
+              "contacts,email,,,Email,trim > lower,true,false,\r\n"
+              "contacts,lastName,,,LastName,,false,false,\r\n");
+    EXPECT_TRUE(mkto_.push_calls().empty());
     EXPECT_EQ(run("mapping-doc --format xml -c " + config(), env_).exit_code, 2);
     EXPECT_EQ(run("mapping-doc --stream nope -c " + config(), env_).exit_code, 2);
     r = run("help mapping-doc");
-    EXPECT_NE(r.out.find("not listed yet"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("--online"), std::string::npos) << r.out;
+}
+
+TEST_F(cli_sync, mapping_doc_online_lists_the_destination_types_and_lengths) {
+    write("mappings/contacts.yaml", R"(stream: contacts
+source: { from: org, object: Contact, settle: 0s }
+destination:
+  to: mkto
+  key: { source: Id, destination: sfdcContactId }
+fields:
+  - { to: email, from: Email, transform: [trim, lower], required: true }
+  - { to: leadScore, from: Score__c }
+  - { to: nickname__c, from: LastName }
+)");
+    write_main("fake-sf-secret");
+    auto r = run("mapping-doc --online --format csv -c " + config(), env_);
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    // The fake's describe, as Marketo's leads/describe reports it [MK-LEADS].
+    EXPECT_NE(r.out.find("contacts,sfdcContactId,string,18,Id,"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("contacts,email,email,255,Email,"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("contacts,leadScore,integer,,Score__c,"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("contacts,nickname__c,(not in destination),,LastName,"), std::string::npos)
+        << r.out;
+    EXPECT_TRUE(mkto_.push_calls().empty());
+
+    // A destination that refuses the credentials: exit 3, one line, no half dictionary.
+    std::ifstream in(dir_ / "crmsync.yaml");
+    std::string text{std::istreambuf_iterator<char>(in), {}};
+    text.replace(text.find("fake-mkto-secret"), 16, "not-the-mkto-secret");
+    write("crmsync.yaml", text);
+    r = run("mapping-doc --online -c " + config(), env_);
+    EXPECT_EQ(r.exit_code, 3) << r.out;
+    EXPECT_NE(r.out.find("mapping-doc --online: stream contacts: describe destination lead"),
+              std::string::npos)
+        << r.out;
+    EXPECT_EQ(r.out.find("Data dictionary"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("not-the-mkto-secret"), std::string::npos) << r.out;
 }
 
 TEST_F(cli_sync, refused_credentials_exit_3_without_printing_the_secret) {

@@ -58,14 +58,39 @@ TEST(dictionary, csv_has_the_header_then_one_row_per_field_streams_sorted_key_fi
     const fixture f;
     const auto s = f.streams();
     EXPECT_EQ(dictionary_csv(s),
-              "stream,destination_field,source_fields,transforms,required,key,description\r\n"
-              "contacts,sfdcContactId,Id,,true,true,stream key (destination.key)\r\n"
-              "contacts,email,Email,trim > lower,true,false,Work email\r\n"
-              "contacts,city,\"MailingCity, City_A__c\",,false,false,"
+              "stream,destination_field,type,length,source_fields,transforms,required,key,"
+              "description\r\n"
+              "contacts,sfdcContactId,,,Id,,true,true,stream key (destination.key)\r\n"
+              "contacts,email,,,Email,trim > lower,true,false,Work email\r\n"
+              "contacts,city,,,\"MailingCity, City_A__c\",,false,false,"
               "\"First non-empty, \"\"as typed\"\" | raw\"\r\n"
-              "contacts,note,Note__c,\"default: n/a, none\",false,false,\r\n"
-              "leads,sfdcLeadId,Id,,true,true,stream key (destination.key)\r\n"
-              "leads,company,Company,,false,false,\r\n");
+              "contacts,note,,,Note__c,\"default: n/a, none\",false,false,\r\n"
+              "leads,sfdcLeadId,,,Id,,true,true,stream key (destination.key)\r\n"
+              "leads,company,,,Company,,false,false,\r\n");
+}
+
+TEST(dictionary, a_read_describe_gives_each_field_its_type_and_length_or_says_it_is_missing) {
+    const fixture f;
+    auto s = f.streams();
+    // contacts: sfdcContactId, email, city, note — note is not in the destination.
+    s[1].described =
+        std::vector<std::optional<described_field>>{described_field{"string", 255},
+                                                    described_field{"email", 255},
+                                                    described_field{"string", std::nullopt},
+                                                    std::nullopt};
+    const auto csv = dictionary_csv(s);
+    EXPECT_NE(csv.find("contacts,sfdcContactId,string,255,Id,"), std::string::npos) << csv;
+    EXPECT_NE(csv.find("contacts,email,email,255,Email,"), std::string::npos) << csv;
+    EXPECT_NE(csv.find("contacts,city,string,,\"MailingCity"), std::string::npos) << csv;
+    EXPECT_NE(csv.find("contacts,note,(not in destination),,Note__c,"), std::string::npos) << csv;
+    // leads was not described: its cells stay empty.
+    EXPECT_NE(csv.find("leads,company,,,Company,"), std::string::npos) << csv;
+    const auto md = dictionary_markdown(s);
+    EXPECT_NE(
+        md.find("| `email` | email | 255 | `Email` | `trim`, `lower` | yes |  | Work email |"),
+        std::string::npos)
+        << md;
+    EXPECT_NE(md.find("| `note` | (not in destination) |  | `Note__c` |"), std::string::npos) << md;
 }
 
 TEST(dictionary, markdown_has_a_section_and_a_table_per_stream) {
@@ -81,18 +106,19 @@ TEST(dictionary, markdown_has_a_section_and_a_table_per_stream) {
                       "(destination `mkto`), key `Id` → `sfdcContactId`."),
               std::string::npos)
         << md;
-    EXPECT_NE(md.find("| `sfdcContactId` | `Id` |  | yes | key | stream key (destination.key) |"),
-              std::string::npos)
+    EXPECT_NE(
+        md.find("| `sfdcContactId` |  |  | `Id` |  | yes | key | stream key (destination.key) |"),
+        std::string::npos)
         << md;
-    EXPECT_NE(md.find("| `email` | `Email` | `trim`, `lower` | yes |  | Work email |"),
+    EXPECT_NE(md.find("| `email` |  |  | `Email` | `trim`, `lower` | yes |  | Work email |"),
               std::string::npos)
         << md;
     // A '|' in a description would split the cell.
-    EXPECT_NE(md.find("| `city` | `MailingCity`, `City_A__c` |  |  |  | First non-empty, "
+    EXPECT_NE(md.find("| `city` |  |  | `MailingCity`, `City_A__c` |  |  |  | First non-empty, "
                       "\"as typed\" \\| raw |"),
               std::string::npos)
         << md;
-    EXPECT_NE(md.find("not shown yet"), std::string::npos);
+    EXPECT_NE(md.find("blank where it was not read"), std::string::npos);
     EXPECT_EQ(md, dictionary_markdown(s)) << "deterministic";
 }
 
