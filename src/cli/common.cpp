@@ -79,19 +79,26 @@ void check_streams(const config::config& cfg,
 
 }  // namespace
 
-std::optional<loaded_config> load_config(const std::string& path) {
+checked_config check_config(const std::string& path) {
     auto loaded = config::load(path);
-    loaded_config out;
-    auto& problems = loaded.problems;
+    checked_config out{.loaded = {}, .problems = std::move(loaded.problems)};
+    auto& problems = out.problems;
     // Mappings are compiled even when the main file has problems, so one run of validate
     // lists everything.
     for (const auto& s : loaded.cfg.streams) {
         auto plan = mapping::compile(s, problems);
         if (plan)
-            out.streams.push_back({s, std::move(plan)});
+            out.loaded.streams.push_back({s, std::move(plan)});
     }
     if (problems.empty())
-        check_streams(loaded.cfg, out.streams, problems);
+        check_streams(loaded.cfg, out.loaded.streams, problems);
+    out.loaded.cfg = std::move(loaded.cfg);
+    return out;
+}
+
+std::optional<loaded_config> load_config(const std::string& path) {
+    auto checked = check_config(path);
+    const auto& problems = checked.problems;
     if (!problems.empty()) {
         for (const auto& d : problems.sorted())
             std::cerr << d.to_string() << '\n';
@@ -99,8 +106,7 @@ std::optional<loaded_config> load_config(const std::string& path) {
             "{}: {} problem{} found\n", path, problems.size(), problems.size() == 1 ? "" : "s");
         return std::nullopt;
     }
-    out.cfg = std::move(loaded.cfg);
-    return out;
+    return std::move(checked.loaded);
 }
 
 void start_logging(const config::config& cfg) {

@@ -20,6 +20,14 @@ struct loaded_config {
     std::vector<daemon::compiled_stream> streams;
 };
 
+// Loads, compiles and checks what this build can run; prints nothing. `problems` empty means
+// `loaded` is complete.
+struct checked_config {
+    loaded_config loaded;
+    config::diagnostics problems;
+};
+checked_config check_config(const std::string& path);
+
 // Loads and compiles; on any problem prints them all, sorted, as file:line:column: message on
 // stderr and returns nullopt (the caller exits 2).
 std::optional<loaded_config> load_config(const std::string& path);

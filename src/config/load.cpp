@@ -485,6 +485,9 @@ loaded load(const std::filesystem::path& main_file) {
     if (!top.is_map())
         return out;
 
+    cfg.state_where = {cfg.file, 0, 0};
+    if (const YAML::Node* n = top.find("state"))
+        cfg.state_where = r.at(*n);
     if (auto v = top.string("state"))
         cfg.state_path = detail::resolve(base_dir, *v);
     if (const YAML::Node* n = top.find("log")) {

@@ -4,6 +4,7 @@
 #include <systemd/sd-daemon.h>
 
 #include <cstdlib>
+#include <ctime>
 
 namespace crmsync::daemon {
 
@@ -48,6 +49,21 @@ void notifier::stream_ran(const std::string& stream, const result<cycle_summary>
         separator = "; ";
     }
     sd_notify(0, status.c_str());
+}
+
+void notifier::reloading() {
+    if (!enabled_ || stopping_)
+        return;
+    timespec now{};
+    ::clock_gettime(CLOCK_MONOTONIC, &now);
+    const auto usec = static_cast<std::uint64_t>(now.tv_sec) * 1'000'000u +
+                      static_cast<std::uint64_t>(now.tv_nsec) / 1'000u;
+    sd_notify(0, fmt::format("RELOADING=1\nMONOTONIC_USEC={}", usec).c_str());
+}
+
+void notifier::reloaded() {
+    if (enabled_ && !stopping_)
+        sd_notify(0, "READY=1");
 }
 
 void notifier::stopping() {

@@ -15,6 +15,8 @@ using json = nlohmann::json;
 // docs/operations.md lists; label values come from bounded sets only (configured names,
 // categories, vendor codes, statuses).
 struct event_metrics {
+    event_metrics() { reload_ok.with({}).set(1); }  // nothing refused yet
+
     registry& r = metrics();
     counter_family& read =
         r.counters("crmsync_records_read_total", "Records read from the source.", {"stream"});
@@ -89,6 +91,13 @@ struct event_metrics {
         r.counters("crmsync_admin_requests_total",
                    "Requests to the admin endpoint, by path (other: any unknown path) and status.",
                    {"path", "status"});
+    counter_family& reloads =
+        r.counters("crmsync_config_reloads_total",
+                   "Configuration reloads (SIGHUP), by result: applied, or refused (invalid).",
+                   {"result"});
+    gauge_family& reload_ok =
+        r.gauges("crmsync_config_last_reload_successful",
+                 "1 unless the last reload was refused (the daemon runs an older configuration).");
     counter_family& admin_refused =
         r.counters("crmsync_admin_connections_refused_total",
                    "Admin connections closed at once because max_connections were open.");
@@ -282,6 +291,35 @@ void emit(const source_describe_failed& e) {
 void emit(const source_described& e) {
     m().source_describes.with({e.stream, "ok"}).inc();
     debug("Source described.", {{"stream", e.stream}, {"object", e.object}, {"fields", e.fields}});
+}
+
+void emit(const reload_requested&) {
+    info("Reloading configuration.", {{"signal", "SIGHUP"}});
+}
+
+void emit(const config_problem& e) {
+    error("Configuration problem.", {{"error", e.problem}});
+}
+
+void emit(const config_reload_refused& e) {
+    error("Reload refused; keeping the running configuration.",
+          {{"file", e.file}, {"problems", e.problems}});
+    auto& x = m();
+    x.reloads.with({"refused"}).inc();
+    x.reload_ok.with({}).set(0);
+}
+
+void emit(const config_reload_accepted& e) {
+    info("Configuration accepted; it applies once every cycle in flight has finished.",
+         {{"cycles_in_flight", e.cycles_in_flight}});
+}
+
+void emit(const config_reloaded& e) {
+    info("Configuration reloaded.",
+         {{"streams", e.streams}, {"added", e.added}, {"removed", e.removed}});
+    auto& x = m();
+    x.reloads.with({"applied"}).inc();
+    x.reload_ok.with({}).set(1);
 }
 
 }  // namespace crmsync::observability

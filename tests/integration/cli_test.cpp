@@ -217,7 +217,7 @@ fields:
     void write_main(const std::string& sf_secret) {
         write("crmsync.yaml",
               fmt::format(R"(state: {}/state.db
-log: {{ level: info, format: json }}
+log: {{ level: {}, format: json }}
 sources:
   org:
     kind: salesforce
@@ -229,6 +229,7 @@ mappings: mappings/*.yaml
 {}
 )",
                           dir_.string(),
+                          log_level_,
                           sf_.base_url(),
                           mkto_.base_url(),
                           extra_main_));
@@ -255,6 +256,7 @@ mappings: mappings/*.yaml
     fakes::fake_marketo mkto_;
     std::string env_;
     std::string extra_main_;  // more top-level keys for crmsync.yaml (admin:)
+    std::string log_level_ = "info";
 };
 
 // The JSON lines preview prints (logs go to stderr, interleaved by run()).
@@ -712,42 +714,208 @@ TEST_F(cli_sync, run_syncs_on_schedule_and_stops_cleanly_on_sigterm) {
             past);
     }
     write_main("fake-sf-secret");
-    const auto log = (dir_ / "run.log").string();
-    const pid_t pid = spawn_run(log);
-    ASSERT_GT(pid, 0);
-
-    // The first cycle starts within a tenth of the 1m interval; wait for its effect, bounded.
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (mkto_.leads().size() < 7 && std::chrono::steady_clock::now() < deadline) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    auto d = start_daemon();
+    ASSERT_TRUE(d->started());
+    // The first cycle starts within a tenth of the 1m interval.
+    ASSERT_TRUE(d->wait_for_log("Stream run finished.")) << d->output();
     EXPECT_EQ(mkto_.leads().size(), 7u);
 
-    // SIGHUP must not end the daemon (its default action would).
-    ::kill(pid, SIGHUP);
-    const auto read_log = [&log] {
-        std::ifstream in(log);
-        std::stringstream text;
-        text << in.rdbuf();
-        return text.str();
-    };
-    const auto hup_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (read_log().find("Reload is not supported") == std::string::npos &&
-           std::chrono::steady_clock::now() < hup_deadline) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    EXPECT_NE(read_log().find("Reload is not supported"), std::string::npos);
+    // SIGHUP reloads (its default action would end the daemon).
+    d->signal(SIGHUP);
+    EXPECT_TRUE(d->wait_for_log("Configuration reloaded.")) << d->output();
 
     const auto t0 = std::chrono::steady_clock::now();
-    ::kill(pid, SIGTERM);
-    int status = 0;
-    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    d->signal(SIGTERM);
+    EXPECT_EQ(d->wait_exit(std::chrono::seconds(10)), 0) << d->output();
     EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
-    ASSERT_TRUE(WIFEXITED(status));
-    EXPECT_EQ(WEXITSTATUS(status), 0);
-    const auto text = read_log();
+    const auto text = d->output();
     EXPECT_NE(text.find("Shutting down."), std::string::npos) << text;
     EXPECT_NE(text.find("Stopped."), std::string::npos) << text;
+}
+
+// The line number of the first log line with this message at or after `from`, or npos.
+std::size_t line_of(const std::vector<std::string>& lines,
+                    std::string_view message,
+                    std::size_t from = 0) {
+    const std::string needle = fmt::format(R"("message":"{}")", message);
+    for (std::size_t i = from; i < lines.size(); ++i) {
+        if (lines[i].find(needle) != std::string::npos)
+            return i;
+    }
+    return std::string::npos;
+}
+
+TEST_F(cli_sync, sighup_applies_a_valid_config_between_cycles_and_keeps_the_old_when_invalid) {
+    const auto contacts_mapping = [](const std::string& fields) {
+        return R"(stream: contacts
+source: { from: org, object: Contact, settle: 0s, every: 1s }
+destination:
+  to: mkto
+  key: { source: Id, destination: sfdcContactId }
+fields:
+  - { to: email, from: Email, transform: [trim, lower], required: true }
+  - { to: lastName, from: LastName }
+)" + fields;
+    };
+    write("mappings/contacts.yaml", contacts_mapping(""));
+    log_level_ = "debug";
+    write_main("fake-sf-secret");
+    const auto past = timestamp{system_now() - std::chrono::minutes(10)};
+    const auto first = sf_.insert(
+        "Contact", {{"FirstName", "Ann"}, {"LastName", "A"}, {"Email", "a@example.com"}}, past);
+    // The first push hangs 3 s: the cycle is in flight when SIGHUP comes.
+    mkto_.fail_next("/rest/v1/leads.json", {fakes::fault_spec::hang(std::chrono::seconds(3))});
+    auto d = start_daemon();
+    ASSERT_TRUE(d->started());
+    // The identity call comes right before the push: from here the first cycle is in flight.
+    ASSERT_TRUE(d->wait_for_log("API call.", [](const nlohmann::json& j) {
+        return j["system"] == "marketo";
+    })) << d->output();
+
+    // A valid reload: firstName mapped, and a second stream.
+    write("mappings/contacts.yaml", contacts_mapping("  - { to: firstName, from: FirstName }\n"));
+    write("mappings/leads.yaml", R"(stream: leads
+source: { from: org, object: Lead, settle: 0s, every: 1s }
+destination:
+  to: mkto
+  key: { source: Id, destination: sfdcLeadId }
+fields:
+  - { to: email, from: Email, required: true }
+)");
+    d->signal(SIGHUP);
+    const auto reloaded = d->wait_for_log("Configuration reloaded.");
+    ASSERT_TRUE(reloaded) << d->output();
+    EXPECT_EQ((*reloaded)["added"], nlohmann::json::array({"leads"}));
+    EXPECT_EQ((*reloaded)["streams"], nlohmann::json::array({"contacts", "leads"}));
+    auto lines = d->lines();
+    const auto accepted = line_of(
+        lines, "Configuration accepted; it applies once every cycle in flight has finished.");
+    ASSERT_NE(accepted, std::string::npos) << d->output();
+    // The cycle in flight was not interrupted: it sent its batch, with the mapping it started
+    // with, and finished before the new configuration took over.
+    const auto sent = line_of(lines, "Batch sent.", accepted);
+    const auto finished = line_of(lines, "Stream run finished.", accepted);
+    const auto applied = line_of(lines, "Configuration reloaded.", accepted);
+    EXPECT_LT(sent, applied) << d->output();
+    EXPECT_LT(finished, applied) << d->output();
+    ASSERT_FALSE(mkto_.push_calls().empty());
+    EXPECT_FALSE(mkto_.push_calls()[0]["input"][0].contains("firstName"))
+        << mkto_.push_calls()[0].dump();
+    EXPECT_EQ(mkto_.push_calls()[0]["input"][0]["sfdcContactId"], first);
+
+    // The new mapping and the new stream run.
+    const auto second = sf_.insert(
+        "Contact", {{"FirstName", "Bob"}, {"LastName", "B"}, {"Email", "b@example.com"}}, past);
+    sf_.insert("Lead", {{"Email", "lead@example.com"}, {"LastName", "L"}, {"Company", "C"}}, past);
+    ASSERT_TRUE(d->wait_for_log("Batch sent.", [](const nlohmann::json& j) {
+        return j["stream"] == "leads";
+    })) << d->output();
+    ASSERT_TRUE(d->wait_for_log(
+        "Batch sent.",
+        [](const nlohmann::json& j) { return j["stream"] == "contacts"; },
+        std::chrono::seconds(30),
+        applied))
+        << d->output();
+    auto bob = mkto_.find("sfdcContactId", second);
+    ASSERT_EQ(bob.size(), 1u);
+    EXPECT_EQ(bob[0]["firstName"], "Bob");
+    EXPECT_EQ(mkto_.find("email", "lead@example.com").size(), 1u);
+
+    // An invalid reload: every problem logged with its position, one summary, the old kept.
+    write("mappings/contacts.yaml",
+          contacts_mapping("  - { to: firstName, from: FirstName, transform: [titel] }\n"
+                           "  - { to: city, form: MailingCity }\n"));
+    const auto before_bad = d->line_count();
+    d->signal(SIGHUP);
+    const auto refused = d->wait_for_log("Reload refused; keeping the running configuration.",
+                                         {},
+                                         std::chrono::seconds(30),
+                                         before_bad);
+    ASSERT_TRUE(refused) << d->output();
+    EXPECT_EQ((*refused)["problems"], 3);
+    lines = d->lines();
+    std::vector<std::string> problems;
+    for (std::size_t i = before_bad; i < lines.size(); ++i) {
+        auto j = nlohmann::json::parse(lines[i], nullptr, false);
+        if (!j.is_discarded() && j.value("message", "") == "Configuration problem.")
+            problems.push_back(j["error"]);
+    }
+    const auto mapping = (dir_ / "mappings" / "contacts.yaml").string();
+    // Sorted by position: the unknown transform, then the field without a source and its
+    // misspelt key.
+    ASSERT_EQ(problems.size(), 3u) << d->output();
+    EXPECT_TRUE(problems[0].starts_with(mapping + ":9:")) << problems[0];
+    EXPECT_NE(problems[0].find("unknown transform 'titel'"), std::string::npos) << problems[0];
+    EXPECT_TRUE(problems[1].starts_with(mapping + ":10:5: field 'city' needs one of"))
+        << problems[1];
+    EXPECT_TRUE(problems[2].starts_with(mapping + ":10:")) << problems[2];
+    EXPECT_NE(problems[2].find("did you mean 'from'"), std::string::npos) << problems[2];
+    EXPECT_EQ(line_of(lines, "Configuration reloaded.", before_bad), std::string::npos);
+
+    // Still running the previous configuration: firstName is still sent, without `title`.
+    const auto third = sf_.insert(
+        "Contact", {{"FirstName", "cy"}, {"LastName", "C"}, {"Email", "c@example.com"}}, past);
+    ASSERT_TRUE(d->wait_for_log(
+        "Batch sent.",
+        [](const nlohmann::json& j) { return j["stream"] == "contacts"; },
+        std::chrono::seconds(30),
+        before_bad))
+        << d->output();
+    auto cy = mkto_.find("sfdcContactId", third);
+    ASSERT_EQ(cy.size(), 1u);
+    EXPECT_EQ(cy[0]["firstName"], "cy");
+
+    // The state database cannot change under a running daemon.
+    {
+        std::ifstream in(config());
+        std::stringstream text;
+        text << in.rdbuf();
+        auto moved = text.str();
+        moved.replace(moved.find("/state.db"), 9, "/other.db");
+        write("crmsync.yaml", moved);
+    }
+    write("mappings/contacts.yaml", contacts_mapping("  - { to: firstName, from: FirstName }\n"));
+    const auto before_state = d->line_count();
+    d->signal(SIGHUP);
+    ASSERT_TRUE(d->wait_for_log("Reload refused; keeping the running configuration.",
+                                {},
+                                std::chrono::seconds(30),
+                                before_state))
+        << d->output();
+    const auto state_problem =
+        d->wait_for_log("Configuration problem.", {}, std::chrono::seconds(30), before_state);
+    ASSERT_TRUE(state_problem);
+    EXPECT_TRUE((*state_problem)["error"].get<std::string>().starts_with(config() +
+                                                                         ":1:8: 'state' changed"))
+        << *state_problem;
+    write_main("fake-sf-secret");
+
+    // A reload that removes a stream stops scheduling it.
+    fs::remove(dir_ / "mappings" / "leads.yaml");
+    write("mappings/contacts.yaml", contacts_mapping("  - { to: firstName, from: FirstName }\n"));
+    const auto before_remove = d->line_count();
+    d->signal(SIGHUP);
+    const auto removed =
+        d->wait_for_log("Configuration reloaded.", {}, std::chrono::seconds(30), before_remove);
+    ASSERT_TRUE(removed) << d->output();
+    EXPECT_EQ((*removed)["removed"], nlohmann::json::array({"leads"}));
+
+    // Two more contacts runs after it, and no leads run after it.
+    const auto removal = d->line_count();
+    for (int i = 0; i < 2; ++i) {
+        ASSERT_TRUE(d->wait_for_log(
+            "Stream run finished.",
+            [&](const nlohmann::json& j) { return j["stream"] == "contacts"; },
+            std::chrono::seconds(30),
+            d->line_count()))
+            << d->output();
+    }
+    lines = d->lines();
+    for (std::size_t i = removal; i < lines.size(); ++i)
+        EXPECT_EQ(lines[i].find(R"("stream":"leads")"), std::string::npos) << lines[i];
+
+    d->signal(SIGTERM);
+    EXPECT_EQ(d->wait_exit(std::chrono::seconds(10)), 0) << d->output();
 }
 
 TEST_F(cli_sync, run_serves_health_readiness_and_metrics_on_the_admin_endpoint) {
@@ -836,13 +1004,14 @@ public:
     ~notify_socket() { ::close(fd_); }
     bool bound() const { return bound_; }
 
-    // The first message received so far or within `limit` that starts with `prefix`; empty if
+    // The `nth` message received so far or within `limit` that starts with `prefix`; empty if
     // none came.
-    std::string wait_for(std::string_view prefix, std::chrono::seconds limit) {
+    std::string wait_for(std::string_view prefix, std::chrono::seconds limit, int nth = 1) {
         const auto deadline = std::chrono::steady_clock::now() + limit;
         for (;;) {
+            int seen = 0;
             for (const auto& m : messages_) {
-                if (m.starts_with(prefix))
+                if (m.starts_with(prefix) && ++seen == nth)
                     return m;
             }
             if (std::chrono::steady_clock::now() >= deadline)
@@ -885,6 +1054,12 @@ TEST_F(cli_sync, run_tells_systemd_ready_status_watchdog_and_stopping) {
     // The first cycle starts within a tenth of the 1m interval.
     EXPECT_EQ(systemd.wait_for("STATUS=", std::chrono::seconds(20)),
               "STATUS=contacts: read 3, created 3, updated 0, rejected 0");
+
+    // A reload says RELOADING=1 (with the monotonic time sd_notify(3) asks for), then READY=1.
+    ::kill(pid, SIGHUP);
+    EXPECT_TRUE(systemd.wait_for("RELOADING=1", std::chrono::seconds(20))
+                    .starts_with("RELOADING=1\nMONOTONIC_USEC="));
+    EXPECT_EQ(systemd.wait_for("READY=1", std::chrono::seconds(20), 2), "READY=1");
 
     ::kill(pid, SIGTERM);
     EXPECT_EQ(systemd.wait_for("STOPPING=1", std::chrono::seconds(10)), "STOPPING=1");

@@ -135,6 +135,7 @@ struct admin_options {
 struct config {
     std::string file;
     std::string state_path = "/var/lib/crmsync/state.db";
+    position state_where;  // where `state` is set (a reload may not change it)
     log_options log;
     std::optional<admin_options> admin;
     std::map<std::string, source> sources;

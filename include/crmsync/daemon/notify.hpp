@@ -26,6 +26,10 @@ public:
     // Records a stream's last run and sends STATUS= with every stream's last run, e.g.
     // "contacts: read 7, created 7, updated 0, rejected 0; leads: failed (...)".
     void stream_ran(const std::string& stream, const result<cycle_summary>& run);
+    // RELOADING=1 with MONOTONIC_USEC (sd_notify(3)) when SIGHUP arrives, READY=1 once the
+    // reload was decided (applied or refused): `systemctl reload` waits in between.
+    void reloading();
+    void reloaded();
     // STOPPING=1 (once); ends the watchdog pings so the io_context can run out of work.
     void stopping();
 

@@ -16,6 +16,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -34,12 +35,17 @@ std::vector<stream_result> run_once(boost::asio::io_context& ioc,
 
 struct run_settings {
     std::chrono::milliseconds grace{8'000};  // SIGTERM to forced stop; systemd waits 10 s
+    // SIGHUP: loads and validates the configuration again and builds its runtime; null keeps
+    // the running one (the function logged every problem). The new runtime takes over once
+    // every cycle in flight has finished: no cycle is interrupted.
+    std::function<std::unique_ptr<runtime>()> reload;
     // Runs once when shutdown begins (SIGTERM/SIGINT, or every stream loop ended): stops what
     // else keeps the io_context busy, such as the admin server, so run_forever can return.
     std::function<void()> on_stop;
 };
 
-// Runs until SIGTERM or SIGINT. Returns when every stream loop has ended.
+// Runs until SIGTERM or SIGINT, reloading on SIGHUP (run_settings::reload). Returns when every
+// stream loop has ended. `rt` must outlive the call; runtimes from reloads are owned here.
 void run_forever(boost::asio::io_context& ioc,
                  runtime& rt,
                  state::store& store,

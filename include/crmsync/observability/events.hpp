@@ -122,6 +122,34 @@ struct admin_connection_refused {
     std::size_t open = 0;
 };
 
+// SIGHUP: the daemon reads its configuration again (info line).
+struct reload_requested {};
+
+// One problem that made a reload refuse the new configuration (error line, one per problem);
+// `problem` is "file:line:column: message", as `crmsync validate` prints it.
+struct config_problem {
+    std::string problem;
+};
+
+// The new configuration was invalid: the daemon keeps running the old one (error line, after
+// the config_problem lines; crmsync_config_reloads_total{result="refused"}).
+struct config_reload_refused {
+    std::string file;
+    std::size_t problems = 0;
+};
+
+// The new configuration was valid; it applies once every cycle in flight has finished, so no
+// cycle is interrupted (info line).
+struct config_reload_accepted {
+    std::size_t cycles_in_flight = 0;
+};
+
+// The new configuration is running: streams scheduled from it (info line;
+// crmsync_config_reloads_total{result="applied"}).
+struct config_reloaded {
+    std::vector<std::string> streams, added, removed;
+};
+
 // Declares every metric the events write, so /metrics lists each (HELP and TYPE) from the
 // start, before its first event.
 void declare_event_metrics();
@@ -178,5 +206,10 @@ void emit(const async_write_resent& e);
 void emit(const schema_drift_detected& e);
 void emit(const source_describe_failed& e);
 void emit(const source_described& e);
+void emit(const reload_requested& e);
+void emit(const config_problem& e);
+void emit(const config_reload_refused& e);
+void emit(const config_reload_accepted& e);
+void emit(const config_reloaded& e);
 
 }  // namespace crmsync::observability
