@@ -11,6 +11,10 @@ bool is_continuation(char c) noexcept {
     return (static_cast<unsigned char>(c) & 0xC0) == 0x80;
 }
 
+char lower_ascii(char c) noexcept {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
 }  // namespace
 
 std::size_t code_points(std::string_view s) noexcept {
@@ -30,12 +34,15 @@ std::size_t prefix_bytes(std::string_view s, std::size_t n) noexcept {
 }
 
 bool iequals_ascii(std::string_view a, std::string_view b) noexcept {
-    const auto lower = [](char c) {
-        return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-    };
-    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [&](char x, char y) {
-        return lower(x) == lower(y);
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+        return lower_ascii(x) == lower_ascii(y);
     });
+}
+
+std::string to_lower_ascii(std::string_view s) {
+    std::string out(s);
+    std::transform(out.begin(), out.end(), out.begin(), lower_ascii);
+    return out;
 }
 
 std::string quote_excerpt(std::string_view s, std::size_t max_points) {

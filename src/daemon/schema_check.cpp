@@ -1,5 +1,7 @@
 #include "crmsync/daemon/schema_check.hpp"
 
+#include "crmsync/core/text.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -13,20 +15,6 @@ namespace {
 
 using source::salesforce::field_describe;
 using source::salesforce::object_describe;
-
-bool iequals(std::string_view a, std::string_view b) {
-    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-        return std::tolower(static_cast<unsigned char>(x)) ==
-               std::tolower(static_cast<unsigned char>(y));
-    });
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
 
 // How one mapping entry uses a source column, read from the plan's own description of its
 // steps (mapping::field_info::transforms).
@@ -191,7 +179,7 @@ public:
 private:
     static void add_unique(std::vector<std::string>& v, const std::string& name) {
         if (std::none_of(
-                v.begin(), v.end(), [&](const std::string& c) { return iequals(c, name); }))
+                v.begin(), v.end(), [&](const std::string& c) { return iequals_ascii(c, name); }))
             v.push_back(name);
     }
 
@@ -213,7 +201,7 @@ private:
         std::vector<usage> out;
         for (const auto& info : in_.plan->destination_fields()) {
             if (std::any_of(info.sources.begin(), info.sources.end(), [&](const std::string& s) {
-                    return iequals(s, column);
+                    return iequals_ascii(s, column);
                 })) {
                 out.push_back(usage_of(info));
             }
@@ -253,7 +241,7 @@ private:
             return nullptr;  // polymorphic or not described: the relationship is all we know
         const auto parent =
             std::find_if(in_.parents->begin(), in_.parents->end(), [&](const auto& p) {
-                return iequals(p.first, ref->reference_to.front());
+                return iequals_ascii(p.first, ref->reference_to.front());
             });
         if (parent == in_.parents->end())
             return nullptr;
@@ -439,20 +427,21 @@ value_class salesforce_class(std::string_view type) noexcept {
                                                 "reference"};
     static constexpr std::string_view number[] = {"int", "double", "currency", "percent", "long"};
     const auto in = [&](const auto& list) {
-        return std::any_of(
-            std::begin(list), std::end(list), [&](std::string_view t) { return iequals(t, type); });
+        return std::any_of(std::begin(list), std::end(list), [&](std::string_view t) {
+            return iequals_ascii(t, type);
+        });
     };
     if (in(text))
         return value_class::text;
     if (in(number))
         return value_class::number;
-    if (iequals(type, "boolean"))
+    if (iequals_ascii(type, "boolean"))
         return value_class::boolean;
-    if (iequals(type, "date"))
+    if (iequals_ascii(type, "date"))
         return value_class::date;
-    if (iequals(type, "datetime"))
+    if (iequals_ascii(type, "datetime"))
         return value_class::datetime;
-    if (iequals(type, "time"))
+    if (iequals_ascii(type, "time"))
         return value_class::time;
     return value_class::other;  // address, location, base64, anyType, complexvalue, ...
 }
@@ -480,7 +469,7 @@ value_class destination_class(std::string_view type) noexcept {
         {"number", value_class::number},
         {"decimal", value_class::number},
     };
-    const auto it = table.find(lower(type));
+    const auto it = table.find(to_lower_ascii(type));
     return it == table.end() ? value_class::other : it->second;
 }
 

@@ -271,10 +271,7 @@ result<wire_request> build_request(const request& req, const url& u, const call_
                            valid_field_name(name) ? "header '" + name + "' holds a line break"
                                                   : "a header name is not a valid token");
         }
-        std::string key(name);
-        std::transform(key.begin(), key.end(), key.begin(), [](unsigned char ch) {
-            return static_cast<char>(std::tolower(ch));
-        });
+        const std::string key = to_lower_ascii(name);
         if (replaced.insert(key).second) {
             msg.set(name, value);
         } else {

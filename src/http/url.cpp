@@ -1,5 +1,7 @@
 #include "crmsync/http/url.hpp"
 
+#include "crmsync/core/text.hpp"
+
 #include <boost/url/ipv4_address.hpp>
 #include <boost/url/ipv6_address.hpp>
 #include <boost/url/parse.hpp>
@@ -13,14 +15,6 @@ namespace crmsync::http {
 namespace {
 
 namespace urls = boost::urls;
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) {
-        return static_cast<char>(std::tolower(c));
-    });
-    return out;
-}
 
 // What an error message may show of a URL: no query, because it may carry credentials
 // (Marketo's identity call takes client_secret there), and no user information, for the same
@@ -49,7 +43,7 @@ bool is_loopback_host(std::string_view host) {
         host = host.substr(1, host.size() - 2);
     }
     // RFC 6761 §6.3 reserves "localhost" for loopback; "localhost." is the same fully qualified.
-    const std::string name = lower(host);
+    const std::string name = to_lower_ascii(host);
     if (name == "localhost" || name == "localhost.")
         return true;
     if (auto v4 = urls::parse_ipv4_address(host))
@@ -80,7 +74,7 @@ result<url> url::parse(std::string_view text) {
     const urls::url_view& u = *parsed;
 
     url out;
-    out.scheme = lower(u.scheme());
+    out.scheme = to_lower_ascii(u.scheme());
     if (out.scheme != "http" && out.scheme != "https") {
         return invalid(text, "scheme '" + out.scheme + "' is not supported (use https://)");
     }
@@ -98,7 +92,7 @@ result<url> url::parse(std::string_view text) {
             out.host = u.host_ipv6_address().to_string();
             break;
         case urls::host_type::name:
-            out.host = lower(u.host_name());
+            out.host = to_lower_ascii(u.host_name());
             break;
         case urls::host_type::ipvfuture:
         case urls::host_type::none:

@@ -1,5 +1,7 @@
 #include "crmsync/state/pragmas.hpp"
 
+#include "crmsync/core/text.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -34,10 +36,7 @@ result<void> apply_pragmas(sqlite::connection& db) {
     auto mode = db.pragma_text("journal_mode = WAL");
     if (!mode)
         return mode.error();
-    std::string got = *mode;
-    std::transform(got.begin(), got.end(), got.begin(), [](unsigned char c) {
-        return static_cast<char>(std::tolower(c));
-    });
+    const std::string got = to_lower_ascii(*mode);
     if (got != "wal") {
         return make_failure(errc::state_failed,
                             fmt::format("journal_mode stayed '{}' instead of 'wal': WAL needs the "

@@ -19,6 +19,10 @@ std::size_t prefix_bytes(std::string_view s, std::size_t n) noexcept;
 // compares case-insensitively.
 bool iequals_ascii(std::string_view a, std::string_view b) noexcept;
 
+// `s` with A-Z turned into a-z, every other byte as it is: the canonical spelling of a name
+// compared the way iequals_ascii compares.
+std::string to_lower_ascii(std::string_view s);
+
 // 'text', or 'first max_points characters...' when it is longer.
 std::string quote_excerpt(std::string_view s, std::size_t max_points = 80);
 

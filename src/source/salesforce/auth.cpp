@@ -86,11 +86,7 @@ std::string jwt_audience(std::string_view login_url) {
                                                   iequals_ascii(u->host, "test.salesforce.com"))) {
         // Salesforce matches these audiences exactly; a path or an upper-case host in the
         // configured login URL must not leak into the claim.
-        std::string origin = u->origin();
-        std::transform(origin.begin(), origin.end(), origin.begin(), [](char c) {
-            return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        });
-        return origin;
+        return to_lower_ascii(u->origin());
     }
     return std::string(trimmed);
 }

@@ -1,5 +1,7 @@
 #include "crmsync/source/salesforce/describe.hpp"
 
+#include "crmsync/core/text.hpp"
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -10,13 +12,6 @@ namespace crmsync::source::salesforce {
 namespace {
 
 using json = nlohmann::json;
-
-bool iequals(std::string_view a, std::string_view b) {
-    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-        return std::tolower(static_cast<unsigned char>(x)) ==
-               std::tolower(static_cast<unsigned char>(y));
-    });
-}
 
 std::string string_or_empty(const json& o, const char* key) {
     const auto it = o.find(key);
@@ -32,14 +27,14 @@ bool bool_or(const json& o, const char* key, bool fallback) {
 
 const field_describe* object_describe::find(std::string_view field) const {
     const auto it = std::find_if(fields.begin(), fields.end(), [&](const field_describe& f) {
-        return iequals(f.name, field);
+        return iequals_ascii(f.name, field);
     });
     return it == fields.end() ? nullptr : &*it;
 }
 
 const field_describe* object_describe::find_relationship(std::string_view relationship) const {
     const auto it = std::find_if(fields.begin(), fields.end(), [&](const field_describe& f) {
-        return f.type == "reference" && iequals(f.relationship_name, relationship);
+        return f.type == "reference" && iequals_ascii(f.relationship_name, relationship);
     });
     return it == fields.end() ? nullptr : &*it;
 }

@@ -40,3 +40,10 @@ TEST(text, iequals_ascii_folds_ascii_case_only) {
     EXPECT_FALSE(crmsync::iequals_ascii("\xc3\x89", "\xc3\xa9"));
     EXPECT_TRUE(crmsync::iequals_ascii("Ma\xc3\xaftre", "MA\xc3\xafTRE"));
 }
+
+TEST(text, to_lower_ascii_lowers_ascii_letters_only) {
+    EXPECT_EQ(crmsync::to_lower_ascii("WAL"), "wal");
+    EXPECT_EQ(crmsync::to_lower_ascii("Content-Type"), "content-type");
+    EXPECT_EQ(crmsync::to_lower_ascii(""), "");
+    EXPECT_EQ(crmsync::to_lower_ascii("\xc3\x89t\xc3\xa9"), "\xc3\x89t\xc3\xa9");
+}
