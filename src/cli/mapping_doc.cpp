@@ -72,21 +72,19 @@ outcome print_doc(const std::string& config_path,
     for (const auto& s : loaded->streams)
         docs.push_back({&s.cfg, s.plan.get()});
 
-    // The runtime copies the streams it builds; docs keep pointing at loaded's.
-    asio::io_context ioc;
-    std::unique_ptr<daemon::runtime> rt;
     if (online) {
         start_logging(loaded->cfg);
-        auto built = daemon::runtime::build(
+        asio::io_context ioc;
+        // The runtime copies the streams it builds; docs keep pointing at loaded's.
+        auto rt = daemon::runtime::build(
             ioc.get_executor(), loaded->cfg, loaded->streams, interactive_options());
-        if (!built) {
-            std::cerr << "crmsync: " << built.error().message() << '\n';
+        if (!rt) {
+            std::cerr << "crmsync: " << rt.error().message() << '\n';
             return outcome::bad_config;
         }
-        rt = std::move(*built);
         result<std::map<std::string, described_fields>> read =
             make_failure(errc::cancelled, "mapping-doc --online did not finish");
-        asio::co_spawn(ioc, read_describes(*rt), [&](std::exception_ptr e, auto r) {
+        asio::co_spawn(ioc, read_describes(**rt), [&](std::exception_ptr e, auto r) {
             read = e ? result<std::map<std::string, described_fields>>(failure_from_exception(e))
                      : std::move(r);
         });

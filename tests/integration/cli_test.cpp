@@ -270,6 +270,14 @@ std::vector<nlohmann::json> preview_lines(const std::string& out) {
     return lines;
 }
 
+// The preview lines of `out` by record id.
+std::map<std::string, nlohmann::json> preview_by_id(const std::string& out) {
+    std::map<std::string, nlohmann::json> by_id;
+    for (const auto& l : preview_lines(out))
+        by_id[l["record_id"].get<std::string>()] = l;
+    return by_id;
+}
+
 TEST_F(cli_sync, once_syncs_logs_a_summary_and_status_reports_it) {
     const auto past = timestamp{system_now() - std::chrono::minutes(10)};
     for (int i = 0; i < 12; ++i) {
@@ -381,11 +389,8 @@ TEST_F(cli_sync, preview_prints_payloads_and_rejections_sends_nothing_and_moves_
 
     auto r = run("preview --stream contacts --limit 2 --trace -c " + config(), env_);
     EXPECT_EQ(r.exit_code, 0) << r.out;
-    auto lines = preview_lines(r.out);
-    ASSERT_EQ(lines.size(), 2u) << "--limit 2: " << r.out;
-    std::map<std::string, nlohmann::json> by_id;
-    for (const auto& l : lines)
-        by_id[l["record_id"].get<std::string>()] = l;
+    ASSERT_EQ(preview_lines(r.out).size(), 2u) << "--limit 2: " << r.out;
+    auto by_id = preview_by_id(r.out);
     ASSERT_EQ(by_id.count(anne), 1u) << r.out;
     ASSERT_EQ(by_id.count(nomail), 1u) << r.out;
     const auto& sent = by_id[anne];
@@ -404,7 +409,7 @@ TEST_F(cli_sync, preview_prints_payloads_and_rejections_sends_nothing_and_moves_
     // --id reads exactly those records; without --trace there is no trace.
     r = run("preview --stream contacts --id " + anne + " -c " + config(), env_);
     EXPECT_EQ(r.exit_code, 0) << r.out;
-    lines = preview_lines(r.out);
+    const auto lines = preview_lines(r.out);
     ASSERT_EQ(lines.size(), 1u) << r.out;
     EXPECT_EQ(lines[0]["record_id"], anne);
     EXPECT_FALSE(lines[0].contains("trace"));
@@ -437,9 +442,7 @@ TEST_F(cli_sync, preview_rejects_what_preflight_would_and_still_sends_nothing) {
     write_main("fake-sf-secret");
     const auto r = run("preview --stream contacts -c " + config(), env_);
     EXPECT_EQ(r.exit_code, 0) << r.out;
-    std::map<std::string, nlohmann::json> by_id;
-    for (const auto& l : preview_lines(r.out))
-        by_id[l["record_id"].get<std::string>()] = l;
+    auto by_id = preview_by_id(r.out);
     EXPECT_EQ(by_id[short_name]["action"], "send") << r.out;
     const auto& refused = by_id[long_name];
     EXPECT_EQ(refused["action"], "reject") << r.out;
@@ -473,9 +476,7 @@ TEST_F(cli_sync, preview_diff_shows_per_record_what_would_change_and_sends_nothi
 
     const auto r = run("preview --stream contacts --diff -c " + config(), env_);
     EXPECT_EQ(r.exit_code, 0) << r.out;
-    std::map<std::string, nlohmann::json> by_id;
-    for (const auto& l : preview_lines(r.out))
-        by_id[l["record_id"].get<std::string>()] = l;
+    auto by_id = preview_by_id(r.out);
     ASSERT_EQ(by_id.size(), 4u) << r.out;
     EXPECT_EQ(by_id[moved]["destination"], "exists");
     EXPECT_EQ(
@@ -566,9 +567,7 @@ fields:
 
     auto r = run("preview --stream contacts --diff -c " + config(), env_);
     EXPECT_EQ(r.exit_code, 0) << r.out;
-    std::map<std::string, nlohmann::json> by_id;
-    for (const auto& l : preview_lines(r.out))
-        by_id[l["record_id"].get<std::string>()] = l;
+    auto by_id = preview_by_id(r.out);
     ASSERT_EQ(by_id.size(), 3u) << r.out;
     EXPECT_EQ(by_id[alive]["action"], "send");
     EXPECT_EQ(by_id[gone]["action"], "flag");
