@@ -49,12 +49,6 @@ void check_streams(const config::config& cfg,
                                          "extensions (a row upsert would create the row)",
                                          s.name));
             }
-        } else if (s.destination.object != "lead") {
-            problems.add(
-                s.where,
-                fmt::format("stream {}: destination object '{}' is not supported yet (only 'lead')",
-                            s.name,
-                            s.destination.object));
         }
         if (s.source.deletes.mode == config::deletes_mode::remove) {
             problems.add(

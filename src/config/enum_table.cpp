@@ -31,6 +31,9 @@ std::string_view to_string(destination_kind k) noexcept {
 std::string_view to_string(converted_mode m) noexcept {
     return converted_modes.name(m);
 }
+std::string_view to_string(dedupe_mode m) noexcept {
+    return dedupe_modes.name(m);
+}
 
 std::string_view to_string(deletes_mode m) noexcept {
     return m == deletes_mode::flag ? "flag" : deletes_modes.name(m);

@@ -26,8 +26,8 @@ constexpr std::array<std::string_view, 9> source_keys{"from",
                                                       "deletes",
                                                       "converted",
                                                       "describe_every"};
-constexpr std::array<std::string_view, 5> destination_keys{
-    "to", "object", "action", "key", "partition"};
+constexpr std::array<std::string_view, 6> destination_keys{
+    "to", "object", "action", "key", "partition", "dedupe_by"};
 constexpr std::array<std::string_view, 2> key_keys{"source", "destination"};
 constexpr std::array<std::string_view, 1> deletes_keys{"flag"};
 constexpr std::array<std::string_view, 2> flag_keys{"field", "value"};
@@ -219,6 +219,18 @@ void read_destination(reader& r, const YAML::Node& node, const config& cfg, stre
             d.partition = std::move(*v);
         }
     }
+    if (const auto mode = m.choice("dedupe_by", dedupe_modes)) {
+        // dedupeBy belongs to Marketo's custom-object sync, and idField (marketoGUID, which
+        // Marketo assigns) can only address records that exist (api-reference §2.5).
+        if (!d.object.starts_with("custom:")) {
+            r.problem(*m.find("dedupe_by"), "'dedupe_by' applies to Marketo custom objects only");
+        } else if (*mode == dedupe_mode::id_field && d.action != "updateOnly") {
+            r.problem(*m.find("dedupe_by"),
+                      fmt::format("dedupe_by idField needs action updateOnly, not {}", d.action));
+        } else {
+            d.dedupe_by = *mode;
+        }
+    }
     if (const YAML::Node* key = m.require("key")) {
         map_view k(r, *key, "destination.key", key_keys);
         if (auto v = k.string("source")) {
@@ -238,6 +250,12 @@ void read_destination(reader& r, const YAML::Node& node, const config& cfg, stre
                           fmt::format("key destination 'id' (the Marketo lead id) needs action "
                                       "updateOnly, not {}",
                                       d.action));
+            }
+            if (d.dedupe_by == dedupe_mode::id_field && *v != "marketoGUID") {
+                r.problem(*k.find("destination"),
+                          fmt::format("with dedupe_by idField the key destination is "
+                                      "marketoGUID, not '{}'",
+                                      *v));
             }
             d.key.destination = std::move(*v);
         }

@@ -1,5 +1,6 @@
 #include "crmsync/daemon/runtime.hpp"
 
+#include "crmsync/config/enum_table.hpp"
 #include "crmsync/core/text.hpp"
 #include "crmsync/observability/events.hpp"
 
@@ -40,6 +41,36 @@ void observe_calls(http::client& client,
                     std::floor(static_cast<double>(u->limit) * *api_budget))});
         }
     });
+}
+
+// The sink for a Marketo stream's object: Sync Leads for `lead`, Sync Custom Objects for
+// `custom:<apiName>`; `action` is the stream's, or updateOnly for deletes: flag marks, which
+// must never create a record.
+std::unique_ptr<sink::sink> marketo_sink(sink::marketo::session& session,
+                                         const config::stream_destination& d,
+                                         std::string action,
+                                         std::vector<std::string> fields,
+                                         http::retry_context retry) {
+    if (const auto api_name = d.custom_object(); !api_name.empty()) {
+        return std::make_unique<sink::marketo::custom_object_sink>(
+            session,
+            std::string(api_name),
+            sink::marketo::custom_object_options{
+                .action = std::move(action),
+                .dedupe_by = std::string(config::to_string(d.dedupe_by))},
+            d.key.destination,
+            std::move(fields),
+            std::move(retry));
+    }
+    // partitionName is only valid with createOnly/createOrUpdate [MK-LEADS].
+    const bool creates = action == "createOnly" || action == "createOrUpdate";
+    return std::make_unique<sink::marketo::lead_sink>(
+        session,
+        sink::marketo::sync_options{.action = action,
+                                    .lookup_field = d.key.destination,
+                                    .partition = creates ? d.partition : std::string{}},
+        std::move(fields),
+        std::move(retry));
 }
 
 // A `data_extension:<key>` stream's sink: the key column is filled from the CRM record id (the
@@ -146,22 +177,14 @@ result<std::unique_ptr<runtime>> runtime::build(boost::asio::any_io_executor ex,
                             s.name,
                             s.destination.to));
         }
-        if (s.destination.object != "lead") {
-            return make_failure(
-                errc::config_invalid,
-                fmt::format("stream {}: destination object '{}' is not supported in this build "
-                            "(only 'lead')",
-                            s.name,
-                            s.destination.object));
-        }
         std::vector<std::string> fields;
         for (const auto& f : cs.plan->destination_fields())
             fields.push_back(f.destination);
-        sink::marketo::sync_options so{.action = s.destination.action,
-                                       .lookup_field = s.destination.key.destination,
-                                       .partition = s.destination.partition};
-        sr.sink = std::make_unique<sink::marketo::lead_sink>(
-            *dst->second, so, std::move(fields), retry_for("marketo"));
+        sr.sink = marketo_sink(*dst->second,
+                               s.destination,
+                               s.destination.action,
+                               std::move(fields),
+                               retry_for("marketo"));
         if (s.source.deletes.mode == config::deletes_mode::flag) {
             const auto& cols = cs.plan->source_columns();
             // The plan always reads the key's source field to fill the key; SOQL names are
@@ -177,16 +200,12 @@ result<std::unique_ptr<runtime>> runtime::build(boost::asio::any_io_executor ex,
                                                 s.name,
                                                 s.destination.key.source));
             }
-            // partitionName is only valid with createOnly/createOrUpdate [MK-LEADS].
-            sink::marketo::sync_options fo{.action = "updateOnly",
-                                           .lookup_field = s.destination.key.destination,
-                                           .partition = {}};
-            sr.flag_sink = std::make_unique<sink::marketo::lead_sink>(
-                *dst->second,
-                fo,
-                std::vector<std::string>{s.destination.key.destination,
-                                         s.source.deletes.flag_field},
-                retry_for("marketo"));
+            sr.flag_sink =
+                marketo_sink(*dst->second,
+                             s.destination,
+                             "updateOnly",
+                             {s.destination.key.destination, s.source.deletes.flag_field},
+                             retry_for("marketo"));
         }
         rt->streams_.push_back(std::move(sr));
     }

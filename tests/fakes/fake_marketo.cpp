@@ -179,6 +179,13 @@ struct fake_marketo::impl {
     std::set<std::string> partitions{"Default"};
     std::set<std::string> api_partitions;
     std::map<std::int64_t, std::string> partition_of;
+    struct custom_type {
+        mkto_custom_object def;
+        std::vector<json> records;  // creation order
+        std::vector<json> pushes;
+    };
+    std::map<std::string, custom_type> custom;
+    std::vector<json> unknown_custom_pushes;
     std::map<std::string, token_info> tokens;
     std::map<std::string, std::string> current_token;  // client_id -> token
     std::deque<sys_ms> window;
@@ -358,7 +365,19 @@ struct fake_marketo::impl {
         return r;
     }
 
-    enum class endpoint { none, sync, get_leads, remove, lead_by_id, describe, describe2, usage };
+    enum class endpoint {
+        none,
+        sync,
+        get_leads,
+        remove,
+        lead_by_id,
+        describe,
+        describe2,
+        usage,
+        custom_sync,
+        custom_describe,
+        custom_query,
+    };
 
     reply route(const http_request& req, const std::string& path, const std::string& query) {
         std::lock_guard lock(mu);
@@ -391,6 +410,7 @@ struct fake_marketo::impl {
         endpoint ep = endpoint::none;
         std::string id_text;
         static const std::regex lead_by_id(R"(^/rest/v1/lead/(\d+)\.json$)");
+        static const std::regex custom_path(R"(^/rest/v1/customobjects/(\w+)(/describe)?\.json$)");
         std::smatch m;
         if (path == "/rest/v1/leads.json") {
             if (post && method_override == "GET")
@@ -425,10 +445,26 @@ struct fake_marketo::impl {
             if (!get)
                 return error("605");
             ep = endpoint::usage;
+        } else if (std::regex_match(path, m, custom_path)) {
+            id_text = m[1].str();  // the apiName
+            const bool describing = m[2].matched;
+            if (describing && !get)
+                return error("605");
+            if (describing)
+                ep = endpoint::custom_describe;
+            else if (get && param(p, "filterType"))
+                ep = endpoint::custom_query;
+            else if (post)
+                ep = endpoint::custom_sync;
+            else
+                return error("605");
         }
-        if (ep == endpoint::sync) {
+        if (ep == endpoint::sync || ep == endpoint::custom_sync) {
             const json body = json::parse(req.body(), nullptr, false);
-            pushes.push_back(body.is_discarded() ? json(req.body()) : body);
+            auto& log = ep == endpoint::sync       ? pushes
+                        : custom.contains(id_text) ? custom[id_text].pushes
+                                                   : unknown_custom_pushes;
+            log.push_back(body.is_discarded() ? json(req.body()) : body);
         }
 
         // Limits. 601/602/604/605/608/611 are "not counted against your daily quota, or your
@@ -470,6 +506,15 @@ struct fake_marketo::impl {
                 break;
             case endpoint::usage:
                 r = usage();
+                break;
+            case endpoint::custom_sync:
+                r = sync_custom(id_text, req);
+                break;
+            case endpoint::custom_describe:
+                r = describe_custom(id_text);
+                break;
+            case endpoint::custom_query:
+                r = query_custom(id_text, p);
                 break;
         }
         r.delay = opt.latency;
@@ -770,6 +815,280 @@ struct fake_marketo::impl {
             return skipped("1010", "Partition update not allowed");
         }
         return found.empty() ? created() : updated(found.front());
+    }
+
+    // ---- custom objects [MK-CO]
+    // ------------------------------------------------------------------
+
+    static const mkto_field* find_in(const std::vector<mkto_field>& fields, std::string_view name) {
+        for (const auto& f : fields) {
+            if (f.name == name)
+                return &f;
+        }
+        return nullptr;
+    }
+
+    reply sync_custom(const std::string& api_name, const http_request& req) {
+        const auto type = custom.find(api_name);
+        // An unknown apiName: the doc does not say; 610 "Requested resource not found" is the
+        // documented answer to a URI that names nothing, and our choice.
+        if (type == custom.end())
+            return error("610");
+        if (media_type(req) != "application/json")
+            return error("612");
+        const json body = json::parse(req.body(), nullptr, false);
+        if (body.is_discarded() || !body.is_object())
+            return error("609");
+        if (!body.contains("input") || !body["input"].is_array() || body["input"].empty())
+            return error("701", "input cannot be blank");
+        const json& input = body["input"];
+        if (input.size() > max_batch)
+            return error("1003", "Invalid data: more than 300 records");
+        // Defaults when omitted are unknown (api-reference §2.5): the lead sync's are taken.
+        const std::string action = body.value("action", std::string("createOrUpdate"));
+        const std::string dedupe_by = body.value("dedupeBy", std::string("dedupeFields"));
+        if (action != "createOrUpdate" && action != "createOnly" && action != "updateOnly")
+            return error("1003", "Invalid action '" + action + "'");
+        if (dedupe_by != "dedupeFields" && dedupe_by != "idField")
+            return error("1003", "Invalid dedupeBy '" + dedupe_by + "'");
+        // "idField is only valid for the updateOnly action type, as this field is always system
+        // managed" [MK-CO]; refusing the whole call is our choice of level.
+        if (dedupe_by == "idField" && action != "updateOnly")
+            return error("1003", "dedupeBy idField is only valid with updateOnly");
+
+        ojson result = ojson::array();
+        std::vector<std::string> seen;  // keys already handled in this call
+        for (std::size_t i = 0; i < input.size(); ++i) {
+            ojson r = sync_custom_one(type->second, input[i], action, dedupe_by == "idField", seen);
+            ojson item = ojson::object();
+            item["seq"] = i;
+            for (auto& [k, v] : r.items())
+                item[k] = v;
+            result.push_back(std::move(item));
+        }
+        return ok(std::move(result));
+    }
+
+    ojson sync_custom_one(custom_type& type,
+                          const json& rec,
+                          const std::string& action,
+                          bool by_id,
+                          std::vector<std::string>& seen) {
+        const auto& def = type.def;
+        if (!rec.is_object())
+            return skipped("1003", "Invalid data");
+        json values = json::object();
+        for (const auto& [key, value] : rec.items()) {
+            if (key == "marketoGUID") {
+                // System managed: only the idField mode's address [MK-CO].
+                if (!by_id)
+                    return skipped("1003", "Field 'marketoGUID' is read only");
+                continue;
+            }
+            const mkto_field* f = find_in(def.fields, key);
+            if (f == nullptr)
+                return skipped("1006", "Field '" + key + "' not found");
+            const check c = validate(*f, value);
+            if (c.reason)
+                return skipped(c.reason->first, c.reason->second);
+            values[key] = *c.value;
+        }
+        // The record's identity: its marketoGUID, or its dedupe fields' values, every one of
+        // which must be present [MK-CO]. The code for a missing one is not documented; 1002
+        // "Missing value for the required parameter" is our reading.
+        std::string key;
+        if (by_id) {
+            const auto g = rec.find("marketoGUID");
+            if (g == rec.end() || !g->is_string() || g->get<std::string>().empty())
+                return skipped("1002", "Missing value for the required parameter 'marketoGUID'");
+            key = g->get<std::string>();
+        } else {
+            for (const auto& d : def.dedupe_fields) {
+                const auto v = values.find(d);
+                if (v == values.end() || v->is_null() ||
+                    (v->is_string() && v->get<std::string>().empty())) {
+                    return skipped("1002", "Missing value for the required parameter '" + d + "'");
+                }
+                key += to_lower(v->is_string() ? v->get<std::string>() : v->dump()) + '\x1f';
+            }
+        }
+        // "Duplicate object found in input" (1036): the same key twice in one call [MK-ERR].
+        if (std::find(seen.begin(), seen.end(), key) != seen.end())
+            return skipped("1036", "Duplicate object found in input");
+        seen.push_back(key);
+
+        json* found = nullptr;
+        for (auto& r : type.records) {
+            if (by_id ? r["marketoGUID"] == key : custom_key(def, r) == key) {
+                found = &r;
+                break;
+            }
+        }
+        ojson out = ojson::object();
+        if (found) {
+            if (action == "createOnly")
+                return skipped("1017", "Object already exists");  // [MK-ERR] 1017
+            for (const auto& [k, v] : values.items()) {
+                // Dedupe fields are not updateable [MK-CO describe]: they identify the record
+                // and stay as they are.
+                if (std::find(def.dedupe_fields.begin(), def.dedupe_fields.end(), k) ==
+                    def.dedupe_fields.end())
+                    (*found)[k] = v;
+            }
+            (*found)["updatedAt"] = iso_seconds(now());
+            out["status"] = "updated";
+            out["marketoGUID"] = (*found)["marketoGUID"];
+            return out;
+        }
+        if (action == "updateOnly") {
+            // The documented sample answers an updateOnly miss with 1004 [MK-CO].
+            return skipped("1004", "Lead not found");
+        }
+        json r = values;
+        r["marketoGUID"] = random_uuid(rng);
+        r["createdAt"] = iso_seconds(now());
+        r["updatedAt"] = iso_seconds(now());
+        type.records.push_back(r);
+        out["status"] = "created";
+        out["marketoGUID"] = r["marketoGUID"];
+        return out;
+    }
+
+    static std::string custom_key(const mkto_custom_object& def, const json& record) {
+        std::string key;
+        for (const auto& d : def.dedupe_fields) {
+            const auto v = record.find(d);
+            if (v == record.end())
+                return {};
+            key += to_lower(v->is_string() ? v->get<std::string>() : v->dump()) + '\x1f';
+        }
+        return key;
+    }
+
+    // GET /rest/v1/customobjects/{apiName}.json?filterType=F&filterValues=..[&fields=]
+    // [MK-CO Query]: F is a searchable field (one dedupe field, the link field) or idField for
+    // marketoGUID; results carry seq, marketoGUID, the dedupe fields and the asked fields.
+    // Paging and the compound-key POST form are not modelled.
+    reply query_custom(const std::string& api_name, const params& p) {
+        const auto type = custom.find(api_name);
+        if (type == custom.end())
+            return error("610");
+        const auto& def = type->second.def;
+        const auto filter_type = param(p, "filterType").value_or("");
+        const auto filter_values = param(p, "filterValues").value_or("");
+        if (filter_values.empty())
+            return error("1002", "Missing value for the required parameter 'filterValues'");
+        std::string field = filter_type == "idField" ? "marketoGUID" : filter_type;
+        const bool searchable =
+            field == "marketoGUID" || field == def.link_field ||
+            (def.dedupe_fields.size() == 1 && def.dedupe_fields.front() == field);
+        if (!searchable)
+            return error("1003", "Invalid filterType '" + filter_type + "'");
+        std::vector<std::string> values;
+        for (std::size_t start = 0;;) {
+            const auto comma = filter_values.find(',', start);
+            values.push_back(filter_values.substr(start, comma - start));
+            if (comma == std::string::npos)
+                break;
+            start = comma + 1;
+        }
+        std::vector<std::string> names;
+        if (const auto f = param(p, "fields"); f && !f->empty()) {
+            for (std::size_t start = 0;;) {
+                const auto comma = f->find(',', start);
+                std::string n = f->substr(start, comma - start);
+                if (!n.empty() && n != "marketoGUID" && find_in(def.fields, n) == nullptr &&
+                    n != "createdAt" && n != "updatedAt")
+                    return error("1006", "Field '" + n + "' not found");
+                if (!n.empty())
+                    names.push_back(n);
+                if (comma == std::string::npos)
+                    break;
+                start = comma + 1;
+            }
+        }
+        for (const auto& d : def.dedupe_fields)
+            names.push_back(d);
+        ojson result = ojson::array();
+        for (const auto& r : type->second.records) {
+            const auto v = r.find(field);
+            if (v == r.end())
+                continue;
+            if (std::none_of(values.begin(), values.end(), [&](const std::string& x) {
+                    return same_value(*v, json(x));
+                }))
+                continue;
+            ojson item = ojson::object();
+            item["seq"] = result.size();
+            item["marketoGUID"] = r["marketoGUID"];
+            for (const auto& n : names) {
+                const auto it = r.find(n);
+                item[n] = it == r.end() ? ojson(nullptr) : ojson::parse(it->dump());
+            }
+            result.push_back(std::move(item));
+        }
+        return ok(std::move(result));
+    }
+
+    reply describe_custom(const std::string& api_name) {
+        const auto type = custom.find(api_name);
+        if (type == custom.end())
+            return error("610");
+        const auto& def = type->second.def;
+        // Shape of api-fixtures/marketo/customobject_describe_response.json, with `relatedTo`
+        // as the List sample and swagger spell it [MK-CO][MK-SWAGGER-MAPI].
+        ojson d = ojson::object();
+        d["name"] = def.api_name;
+        d["displayName"] = def.display_name.empty() ? def.api_name : def.display_name;
+        d["description"] = "";
+        d["createdAt"] = "2026-01-05T09:00:00Z";
+        d["updatedAt"] = "2026-01-05T09:00:00Z";
+        d["idField"] = "marketoGUID";
+        d["dedupeFields"] = def.dedupe_fields;
+        ojson searchable = ojson::array();
+        searchable.push_back(ojson(def.dedupe_fields));
+        searchable.push_back(ojson::array({"marketoGUID"}));
+        if (!def.link_field.empty())
+            searchable.push_back(ojson::array({def.link_field}));
+        d["searchableFields"] = searchable;
+        ojson rel = ojson::array();
+        if (!def.link_field.empty()) {
+            ojson r = ojson::object();
+            r["field"] = def.link_field;
+            r["type"] = "parent";
+            ojson to = ojson::object();
+            to["name"] = "Lead";
+            to["field"] = def.link_lead_field;
+            r["relatedTo"] = to;
+            rel.push_back(r);
+        }
+        d["relationships"] = rel;
+        ojson fields = ojson::array();
+        auto add = [&](const std::string& name,
+                       const std::string& display,
+                       const std::string& type,
+                       int length,
+                       bool updateable) {
+            ojson f = ojson::object();
+            f["name"] = name;
+            f["displayName"] = display;
+            f["dataType"] = type;
+            if (length > 0)
+                f["length"] = length;
+            f["updateable"] = updateable;
+            fields.push_back(f);
+        };
+        add("marketoGUID", "Marketo GUID", "string", 36, false);
+        add("createdAt", "Created At", "datetime", 0, false);
+        add("updatedAt", "Updated At", "datetime", 0, false);
+        for (const auto& f : def.fields) {
+            const bool dedupe =
+                std::find(def.dedupe_fields.begin(), def.dedupe_fields.end(), f.name) !=
+                def.dedupe_fields.end();
+            add(f.name, f.display_name, f.data_type, f.length, !dedupe);
+        }
+        d["fields"] = fields;
+        return ok(ojson::array({d}));
     }
 
     // ---- other lead endpoints -------------------------------------------------------------------
@@ -1082,6 +1401,58 @@ std::string fake_marketo::partition_of(std::int64_t id) const {
     std::lock_guard lock(impl_->mu);
     const auto it = impl_->partition_of.find(id);
     return it == impl_->partition_of.end() ? std::string{} : it->second;
+}
+
+void fake_marketo::add_custom_object(mkto_custom_object type) {
+    std::lock_guard lock(impl_->mu);
+    for (auto& f : type.fields)
+        f = normalized(std::move(f));
+    for (const auto& d : type.dedupe_fields) {
+        if (impl::find_in(type.fields, d) == nullptr)
+            throw std::invalid_argument("fake_marketo: dedupe field is not a field: " + d);
+    }
+    if (!type.link_field.empty() && impl::find_in(type.fields, type.link_field) == nullptr)
+        throw std::invalid_argument("fake_marketo: link field is not a field: " + type.link_field);
+    const auto name = type.api_name;
+    impl_->custom[name].def = std::move(type);
+}
+
+std::vector<nlohmann::json> fake_marketo::custom_records(const std::string& api_name) const {
+    std::lock_guard lock(impl_->mu);
+    const auto it = impl_->custom.find(api_name);
+    return it == impl_->custom.end() ? std::vector<nlohmann::json>{} : it->second.records;
+}
+
+void fake_marketo::add_custom_record(const std::string& api_name, nlohmann::json record) {
+    std::lock_guard lock(impl_->mu);
+    const auto it = impl_->custom.find(api_name);
+    if (it == impl_->custom.end())
+        throw std::invalid_argument("fake_marketo: no custom object " + api_name);
+    record["marketoGUID"] = random_uuid(impl_->rng);
+    record["createdAt"] = iso_seconds(impl_->now());
+    record["updatedAt"] = iso_seconds(impl_->now());
+    it->second.records.push_back(std::move(record));
+}
+
+std::optional<nlohmann::json> fake_marketo::linked_person(const std::string& api_name,
+                                                          const nlohmann::json& record) const {
+    std::lock_guard lock(impl_->mu);
+    const auto it = impl_->custom.find(api_name);
+    if (it == impl_->custom.end() || it->second.def.link_field.empty())
+        return std::nullopt;
+    const auto v = record.find(it->second.def.link_field);
+    if (v == record.end())
+        return std::nullopt;
+    const auto ids = impl_->matching(it->second.def.link_lead_field, *v);
+    if (ids.size() != 1)
+        return std::nullopt;
+    return impl_->persons.at(ids.front());
+}
+
+std::vector<nlohmann::json> fake_marketo::custom_push_calls(const std::string& api_name) const {
+    std::lock_guard lock(impl_->mu);
+    const auto it = impl_->custom.find(api_name);
+    return it == impl_->custom.end() ? impl_->unknown_custom_pushes : it->second.pushes;
 }
 
 std::vector<nlohmann::json> fake_marketo::push_calls() const {

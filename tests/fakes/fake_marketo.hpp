@@ -3,7 +3,8 @@
 // same until they expire [MK-AUTH], the HTTP 200 envelope with response-level 6xx/7xx and
 // record-level 1xxx errors [MK-ERR], Sync Leads semantics [MK-LEADS], the rate window,
 // concurrency and daily quota [MK-REST][MK-BEST], lead describe/describe2, usage stats
-// [MK-USAGE], plus a control API for tests and a fault script (STYLE.md rule 7).
+// [MK-USAGE], custom objects [MK-CO], plus a control API for tests and a fault script (STYLE.md
+// rule 7).
 //
 // Endpoints
 //   GET|POST /identity/oauth/token?grant_type=client_credentials&client_id=..&client_secret=..
@@ -14,6 +15,9 @@
 //   GET  /rest/v1/lead/{id}.json
 //   GET  /rest/v1/leads/describe.json, /rest/v1/leads/describe2.json
 //   GET  /rest/v1/stats/usage.json
+//   POST /rest/v1/customobjects/{apiName}.json    Sync Custom Objects
+//   GET  /rest/v1/customobjects/{apiName}/describe.json
+//   GET  /rest/v1/customobjects/{apiName}.json?filterType=&filterValues=[&fields=]
 //
 // Threading: the server answers on its own io thread; control methods may be called from the
 // test thread at any time (one mutex guards the instance).
@@ -46,6 +50,19 @@ struct mkto_field {
     std::string soap_name;    // empty = name with an upper-case first letter
 };
 
+// A Marketo custom object type as its describe reports it [MK-CO]. marketoGUID, createdAt and
+// updatedAt are added by the fake; `link_field` (one of `fields`) holds the value of the
+// person's `link_lead_field` that links a record to its person (relationships[], type parent,
+// relatedTo Lead).
+struct mkto_custom_object {
+    std::string api_name;                    // e.g. "license_c"
+    std::string display_name;                // empty = api_name
+    std::vector<std::string> dedupe_fields;  // each also in `fields`; not updateable
+    std::vector<mkto_field> fields;          // name, data_type, length (read_only ignored)
+    std::string link_field;                  // empty: not linked to persons
+    std::string link_lead_field;             // e.g. "sfdcContactId"
+};
+
 struct mkto_limits {
     int calls_per_20s = 100;           // more in a rolling 20 s -> 606 [MK-BEST]
     int max_concurrency = 10;          // more in flight -> 615
@@ -53,14 +70,16 @@ struct mkto_limits {
 };
 
 // Options (all optional):
-// | Name | Description | Default |
-// | port | 0 = ephemeral | 0 |
-// | client_id / client_secret | the custom service's credentials | fake-mkto-client /
-// fake-mkto-secret | | scope | the API-only user reported in token responses and usage stats |
-// apis@fake | | token_lifetime | lifetime of a new access token | 3600 s | | limits | rate window,
-// concurrency and daily quota | 100 / 10 / 50000 | | latency | added to every REST reply; the
-// request stays in flight meanwhile | 0 | | clock | the fake's "now": token expiry, rate window,
-// quota day, createdAt/updatedAt | system_now |
+//
+// | Name                      | Description                                       | Default       |
+// |---------------------------|---------------------------------------------------|---------------|
+// | port                      | 0 = ephemeral                                     | 0             |
+// | client_id / client_secret | the custom service's credentials                  | fake-mkto-... |
+// | scope                     | the API-only user in token responses and usage    | apis@fake     |
+// | token_lifetime            | lifetime of a new access token                    | 3600 s        |
+// | limits                    | rate window, concurrency and daily quota          | 100/10/50000  |
+// | latency                   | added to every REST reply (still in flight)       | 0             |
+// | clock                     | the fake's "now": tokens, window, quota day, dates| system_now    |
 struct mkto_options {
     unsigned short port = 0;
     std::string client_id = "fake-mkto-client";
@@ -83,14 +102,12 @@ public:
     unsigned short port() const;
     const mkto_options& options() const;
 
-    // ---- lead schema
-    // ------------------------------------------------------------------------------
+    // Lead schema.
     void add_field(mkto_field field);
     void remove_field(const std::string& name);  // destination-side schema drift
     std::vector<mkto_field> fields() const;
 
-    // ---- persons
-    // ----------------------------------------------------------------------------------
+    // Persons.
     std::vector<nlohmann::json> leads() const;  // every person, ascending id
     // Persons whose `field` equals `value` (strings compare case-insensitively, as Marketo's
     // dedupe does).
@@ -108,10 +125,23 @@ public:
     void set_api_partitions(std::set<std::string> writable);  // empty: every partition
     std::string partition_of(std::int64_t id) const;          // empty for an unknown id
 
-    // ---- traffic and limits
-    // ----------------------------------------------------------------------- Bodies of the Sync
-    // Leads POSTs that passed authentication (refused by a limit or not), in arrival order; a body
-    // that is not JSON is kept as a string.
+    // Custom objects. Sync (createOnly/updateOnly/createOrUpdate, dedupeBy dedupeFields or
+    // idField), describe, query by one field; an unknown apiName answers 610. Records are kept in
+    // creation order.
+    void add_custom_object(mkto_custom_object type);
+    std::vector<nlohmann::json> custom_records(const std::string& api_name) const;
+    // Seeds a record as-is (another integration's); marketoGUID and dates are added.
+    void add_custom_record(const std::string& api_name, nlohmann::json record);
+    // The person a custom-object record links to (its link field = the person's link lead
+    // field), if exactly one does.
+    std::optional<nlohmann::json> linked_person(const std::string& api_name,
+                                                const nlohmann::json& record) const;
+    // Bodies of the Sync Custom Objects POSTs, like push_calls().
+    std::vector<nlohmann::json> custom_push_calls(const std::string& api_name) const;
+
+    // Traffic and limits. push_calls(): bodies of the Sync Leads POSTs that passed
+    // authentication (refused by a limit or not), in arrival order; a body that is not JSON is
+    // kept as a string.
     std::vector<nlohmann::json> push_calls() const;
     int calls_in_window() const;       // counted calls in the current rolling 20 s
     int peak_calls_in_window() const;  // the most counted calls ever seen in one 20 s window
@@ -123,14 +153,12 @@ public:
     void set_latency(std::chrono::milliseconds latency);
     void set_calls_today(std::int64_t n);  // pretend other integrations used the quota
 
-    // ---- time and auth
-    // ----------------------------------------------------------------------------
+    // Time and auth.
     void set_clock(clock_fn clock);
     void expire_tokens();       // issued tokens answer 602; Identity then hands out a new one
     std::string issue_token();  // the current (or a new) token without the Identity round trip
 
-    // ---- faults
-    // ----------------------------------------------------------------------------------- Queue
+    // Faults. Queue
     // faults for requests whose path starts with `path_prefix` ("/rest/v1/leads.json",
     // "/identity"); consumed one per matching request, in order. vendor_error answers HTTP 200
     // with {"success":false,"errors":[{"code","message"}]} (message defaults to the documented

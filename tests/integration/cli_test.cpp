@@ -193,6 +193,32 @@ fields:
     EXPECT_EQ(r.exit_code, 0) << r.out;
 }
 
+TEST_F(cli, validate_accepts_a_marketo_custom_object_stream_and_checks_dedupe_by) {
+    write_main();
+    const auto mapping = [](const std::string& destination) {
+        return fmt::format(R"(stream: licenses
+source: {{ from: org, object: License__c }}
+destination: {}
+fields:
+  - {{ to: contactSfdcId, from: Contact__c }}
+)",
+                           destination);
+    };
+    write("mappings/licenses.yaml",
+          mapping("{ to: mkto, object: custom:license_c, dedupe_by: dedupeFields, key: { source: "
+                  "Id, destination: licenseId } }"));
+    auto r = run("validate -c " + config());
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    write("mappings/licenses.yaml",
+          mapping("{ to: mkto, object: custom:license_c, dedupe_by: idField, key: { source: "
+                  "Guid__c, destination: marketoGUID } }"));
+    r = run("validate -c " + config());
+    EXPECT_EQ(r.exit_code, 2) << r.out;
+    EXPECT_NE(r.out.find("dedupe_by idField needs action updateOnly, not createOrUpdate"),
+              std::string::npos)
+        << r.out;
+}
+
 TEST_F(cli, a_missing_config_file_exits_2) {
     const auto r = run("validate -c " + (dir_ / "nope.yaml").string());
     EXPECT_EQ(r.exit_code, 2);

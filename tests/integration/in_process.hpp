@@ -16,6 +16,8 @@
 
 #include <filesystem>
 #include <memory>
+#include <string>
+#include <unistd.h>
 #include <vector>
 
 namespace crmsync::testing {
@@ -65,6 +67,25 @@ private:
 inline std::vector<daemon::stream_result> run_once_in_process(
     const std::filesystem::path& config_file, const daemon::options& opts) {
     return in_process_daemon(config_file, opts).run_once();
+}
+
+// Every stream of a run succeeded.
+inline void expect_ok(const std::vector<daemon::stream_result>& results) {
+    ASSERT_FALSE(results.empty());
+    for (const auto& r : results)
+        EXPECT_TRUE(r.outcome) << r.stream << ": " << r.outcome.error().message();
+}
+
+// An empty directory with a mappings/ folder, named after the running test so parallel ctest
+// processes never share one: <tmp>/crmsync-<prefix>-<pid>-<test>.
+inline std::filesystem::path fresh_test_dir(const std::string& prefix) {
+    namespace fs = std::filesystem;
+    const auto dir = fs::temp_directory_path() /
+                     ("crmsync-" + prefix + "-" + std::to_string(::getpid()) + "-" +
+                      ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir);
+    fs::create_directories(dir / "mappings");
+    return dir;
 }
 
 }  // namespace crmsync::testing

@@ -47,12 +47,7 @@ protected:
     void SetUp() override {
         sf_ = std::make_unique<fakes::fake_salesforce>(fakes::sf_options{.clock = clock_.fn()});
         mkto_ = std::make_unique<fakes::fake_marketo>(fakes::mkto_options{.clock = clock_.fn()});
-        dir_ = fs::temp_directory_path() /
-               fmt::format("crmsync-sync-{}-{}",
-                           ::getpid(),
-                           ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::remove_all(dir_);
-        fs::create_directories(dir_ / "mappings");
+        dir_ = testing::fresh_test_dir("sync");
         write_config();
     }
 
@@ -182,11 +177,7 @@ destination:
     std::string extra_fields_;  // more `fields:` entries after mapping_fields
 };
 
-void expect_ok(const std::vector<daemon::stream_result>& results) {
-    ASSERT_FALSE(results.empty());
-    for (const auto& r : results)
-        EXPECT_TRUE(r.outcome) << r.stream << ": " << r.outcome.error().message();
-}
+using testing::expect_ok;
 
 TEST_F(sync, n_contacts_give_n_persons_and_a_second_run_sends_nothing) {
     std::set<std::string> ids;

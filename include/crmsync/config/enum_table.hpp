@@ -95,6 +95,11 @@ inline constexpr enum_table<sync_action, 4> sync_actions{
       {"createOrUpdate", sync_action::create_or_update},
       {"createDuplicate", sync_action::create_duplicate}}}};
 
+// stream_destination::dedupe_by, spelled as Marketo's dedupeBy values.
+inline constexpr enum_table<dedupe_mode, 2> dedupe_modes{
+    "dedupe_by",
+    {{{"dedupeFields", dedupe_mode::dedupe_fields}, {"idField", dedupe_mode::id_field}}}};
+
 enum class log_level { trace, debug, info, warn, error };
 inline constexpr enum_table<log_level, 5> log_levels{"log level",
                                                      {{{"trace", log_level::trace},
@@ -111,5 +116,6 @@ std::string_view to_string(auth_flow f) noexcept;
 std::string_view to_string(destination_kind k) noexcept;
 std::string_view to_string(deletes_mode m) noexcept;  // ignore | delete | flag
 std::string_view to_string(converted_mode m) noexcept;
+std::string_view to_string(dedupe_mode m) noexcept;  // dedupeFields | idField
 
 }  // namespace crmsync::config

@@ -101,12 +101,20 @@ struct stream_key {
     std::string destination;
 };
 
+// How a Marketo custom-object sync matches records (api-reference §2.5 dedupeBy): by the
+// object's dedupe fields, or by marketoGUID (updateOnly only).
+enum class dedupe_mode { dedupe_fields, id_field };
+
 struct stream_destination {
     std::string to;
     std::string object = "lead";  // lead | custom:<apiName> | data_extension:<externalKey>
     std::string action = "createOrUpdate";
-    std::string partition;  // Marketo partitionName
+    std::string partition;                               // Marketo partitionName
+    dedupe_mode dedupe_by = dedupe_mode::dedupe_fields;  // custom objects only
     stream_key key;
+
+    // The apiName of a `custom:<apiName>` object; empty for any other object.
+    std::string_view custom_object() const noexcept;
 };
 
 struct stream {

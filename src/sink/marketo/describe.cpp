@@ -84,4 +84,70 @@ result<std::vector<std::string>> parse_lead_search_fields(std::string_view body)
     return out;
 }
 
+result<object_schema> parse_custom_object_describe(std::string_view body) {
+    constexpr std::string_view what = "customobjects describe.json";
+    auto res = detail::read_envelope(body, what);
+    if (!res)
+        return res.error();
+    if (res->empty() || !res->front().is_object())
+        return make_failure(errc::bad_response, fmt::format("{}: no object description", what));
+    const json& d = res->front();
+    object_schema out;
+    // The describe names the object `name`; the schema API's describe says `apiName` [MK-CO].
+    out.object = string_at(d, "name");
+    if (out.object.empty())
+        out.object = string_at(d, "apiName");
+    out.id_field = string_at(d, "idField");
+    const auto strings = [&](const char* key) -> result<std::vector<std::string>> {
+        std::vector<std::string> v;
+        const auto it = d.find(key);
+        if (it == d.end())
+            return v;
+        if (!it->is_array())
+            return make_failure(errc::bad_response, fmt::format("{}: {} is not a list", what, key));
+        for (const auto& e : *it) {
+            if (!e.is_string())
+                return make_failure(errc::bad_response,
+                                    fmt::format("{}: {} holds a non-string", what, key));
+            v.push_back(e.get<std::string>());
+        }
+        return v;
+    };
+    auto dedupe = strings("dedupeFields");
+    if (!dedupe)
+        return dedupe.error();
+    out.key_fields = std::move(*dedupe);
+    if (const auto rel = d.find("relationships"); rel != d.end() && rel->is_array()) {
+        for (const auto& r : *rel) {
+            if (!r.is_object())
+                continue;
+            auto to = r.find("relatedTo");
+            if (to == r.end() || !to->is_object())
+                to = r.find("object");
+            link_schema l{.field = string_at(r, "field"), .object = {}, .object_field = {}};
+            if (to != r.end() && to->is_object()) {
+                l.object = string_at(*to, "name");
+                l.object_field = string_at(*to, "field");
+            }
+            if (!l.field.empty())
+                out.links.push_back(std::move(l));
+        }
+    }
+    const auto fields = d.find("fields");
+    if (fields == d.end() || !fields->is_array() || fields->empty())
+        return make_failure(errc::bad_response, fmt::format("{}: no fields", what));
+    for (const auto& item : *fields) {
+        if (!item.is_object() || string_at(item, "name").empty())
+            return make_failure(errc::bad_response, fmt::format("{}: a field has no name", what));
+        field_schema f;
+        f.name = string_at(item, "name");
+        f.type = string_at(item, "dataType");
+        f.length = length_at(item);
+        const bool sent_anyway = f.name == out.id_field || out.is_key(f.name);
+        f.read_only = !bool_at(item, "updateable", true) && !sent_anyway;
+        out.fields.push_back(std::move(f));
+    }
+    return out;
+}
+
 }  // namespace crmsync::sink::marketo

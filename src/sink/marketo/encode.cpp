@@ -37,6 +37,22 @@ void append_record(std::string& out, const std::vector<std::string>& keys, const
     out += '}';
 }
 
+// `,"input":[...]}`: the records, and the end of the body.
+void append_input(std::string& out,
+                  const std::vector<std::string>& fields,
+                  std::span<const payload> batch) {
+    out += ",\"input\":[";
+    const auto keys = encoded_keys(fields);
+    bool first = true;
+    for (const auto& p : batch) {
+        if (!first)
+            out += ',';
+        first = false;
+        append_record(out, keys, p);
+    }
+    out += "]}";
+}
+
 }  // namespace
 
 std::string encode_record(const std::vector<std::string>& fields, const payload& p) {
@@ -60,25 +76,28 @@ std::string encode_sync_leads(const sync_options& o,
         out += ",\"partitionName\":";
         append_json_string(out, o.partition);
     }
-    out += ",\"input\":[";
-    const auto keys = encoded_keys(fields);
-    bool first = true;
-    for (const auto& p : batch) {
-        if (!first)
-            out += ',';
-        first = false;
-        append_record(out, keys, p);
-    }
-    out += "]}";
+    append_input(out, fields, batch);
+    return out;
+}
+
+std::string encode_sync_custom_objects(const custom_object_options& o,
+                                       const std::vector<std::string>& fields,
+                                       std::span<const payload> batch) {
+    std::string out = "{\"action\":";
+    append_json_string(out, o.action);
+    out += ",\"dedupeBy\":";
+    append_json_string(out, o.dedupe_by);
+    append_input(out, fields, batch);
     return out;
 }
 
 result<std::vector<record_outcome>> decode_sync_response(std::string_view body,
-                                                         std::size_t expected) {
-    auto res = detail::read_envelope(body, "leads.json");
+                                                         std::size_t expected,
+                                                         std::string_view what) {
+    auto res = detail::read_envelope(body, what);
     if (!res)
         return res.error();
-    return detail::decode_results(*res, expected, "leads.json");
+    return detail::decode_results(*res, expected, what);
 }
 
 }  // namespace crmsync::sink::marketo

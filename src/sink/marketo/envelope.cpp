@@ -3,6 +3,8 @@
 #include "detail_envelope.hpp"
 #include <fmt/format.h>
 
+#include <optional>
+
 namespace crmsync::sink::marketo::detail {
 
 using json = nlohmann::json;
@@ -99,12 +101,36 @@ result<std::vector<record_outcome>> decode_results(const json& results,
             errc::bad_response,
             fmt::format("{}: expected {} results, got {}", what, expected, results.size()));
     }
-    std::vector<record_outcome> out;
-    out.reserve(expected);
-    for (const auto& item : results) {
+    // Results come in input order [MK-ERR]; custom-object results also name their input index
+    // (`seq` [MK-CO]), which is then trusted over the position, but must cover every input once.
+    std::vector<std::optional<record_outcome>> placed(expected);
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        const auto& item = results[i];
+        std::size_t at = i;
+        if (const auto seq = item.is_object() ? item.find("seq") : item.end();
+            item.is_object() && seq != item.end()) {
+            if (!seq->is_number_unsigned() || seq->get<std::uint64_t>() >= expected ||
+                placed[seq->get<std::uint64_t>()]) {
+                return make_failure(
+                    errc::bad_response,
+                    fmt::format("{}: result {} has a bad or repeated seq", what, i));
+            }
+            at = seq->get<std::size_t>();
+        } else if (placed[at]) {
+            return make_failure(errc::bad_response,
+                                fmt::format("{}: result {} has no seq, unlike others", what, i));
+        }
         auto o = decode_item(item, what);
         if (!o)
             return o.error();
+        placed[at] = std::move(*o);
+    }
+    std::vector<record_outcome> out;
+    out.reserve(expected);
+    for (auto& o : placed) {
+        if (!o)
+            return make_failure(errc::bad_response,
+                                fmt::format("{}: a record has no result", what));
         out.push_back(std::move(*o));
     }
     return out;

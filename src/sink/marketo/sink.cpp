@@ -24,6 +24,8 @@ namespace {
 
 // Sync Leads may take up to 90 s server-side [MK-LEADS]; give it a little more.
 constexpr std::chrono::milliseconds push_timeout{100'000};
+// Sync Custom Objects may take up to 120 s server-side [MK-CO].
+constexpr std::chrono::milliseconds custom_push_timeout{130'000};
 // Most lead endpoints time out after 30 s server-side [MK-LEADS].
 constexpr std::chrono::milliseconds describe_timeout{35'000};
 // Renew a minute early so a token never expires between our check and Marketo's.
@@ -135,25 +137,25 @@ asio::awaitable<void> session::acquire_slot() {
     ++calls_;
 }
 
-lead_sink::lead_sink(session& s,
-                     sync_options options,
-                     std::vector<std::string> fields,
-                     http::retry_context retry)
-    : session_(s),
-      options_(std::move(options)),
-      fields_(std::move(fields)),
-      retry_(std::move(retry)) {}
+object_sink::object_sink(session& s, std::vector<std::string> fields, http::retry_context retry)
+    : session_(s), fields_(std::move(fields)), retry_(std::move(retry)) {}
 
-std::string lead_sink::to_json(const payload& p) const {
+std::string object_sink::to_json(const payload& p) const {
     return encode_record(fields_, p);
 }
 
-asio::awaitable<result<void>> lead_sink::authenticate() {
+asio::awaitable<result<void>> object_sink::authenticate() {
     // Transport failures on the identity call are worth the same retries as any other call.
     auto op = [this]() { return session_.authenticate(); };
     auto no_refresh = []() -> asio::awaitable<result<void>> { co_return result<void>{}; };
     co_return co_await http::retry_call<void>(retry_, op, classify, no_refresh);
 }
+
+lead_sink::lead_sink(session& s,
+                     sync_options options,
+                     std::vector<std::string> fields,
+                     http::retry_context retry)
+    : object_sink(s, std::move(fields), std::move(retry)), options_(std::move(options)) {}
 
 asio::awaitable<result<std::vector<record_outcome>>> lead_sink::push(
     std::span<const payload> batch) {
@@ -210,6 +212,74 @@ asio::awaitable<result<std::vector<nlohmann::json>>> lead_sink::read_current(
                                       retry_,
                                       std::string(leads_path),
                                       options_.lookup_field,
+                                      std::vector<std::string>(keys.begin(), keys.end()),
+                                      std::move(wanted));
+}
+
+custom_object_sink::custom_object_sink(session& s,
+                                       std::string api_name,
+                                       custom_object_options options,
+                                       std::string key_field,
+                                       std::vector<std::string> fields,
+                                       http::retry_context retry)
+    : object_sink(s, std::move(fields), std::move(retry)),
+      api_name_(std::move(api_name)),
+      options_(std::move(options)),
+      key_field_(std::move(key_field)) {}
+
+asio::awaitable<result<std::vector<record_outcome>>> custom_object_sink::push(
+    std::span<const payload> batch) {
+    const std::string body = encode_sync_custom_objects(options_, fields_, batch);
+    const std::string path = custom_object_path(api_name_);
+    co_return co_await with_retries<std::vector<record_outcome>>(
+        session_,
+        retry_,
+        [this, &body, &path, n = batch.size()]()
+            -> asio::awaitable<result<std::vector<record_outcome>>> {
+            auto r = co_await session_.call(
+                boost::beast::http::verb::post, path, body, custom_push_timeout);
+            if (!r)
+                co_return r.error();
+            co_return decode_sync_response(*r, n, "customobjects/" + api_name_ + ".json");
+        });
+}
+
+asio::awaitable<result<object_schema>> custom_object_sink::describe() {
+    const std::string path = "/rest/v1/customobjects/" + api_name_ + "/describe.json";
+    auto schema = co_await with_retries<object_schema>(
+        session_, retry_, [this, &path]() -> asio::awaitable<result<object_schema>> {
+            auto body =
+                co_await session_.call(boost::beast::http::verb::get, path, {}, describe_timeout);
+            if (!body)
+                co_return body.error();
+            co_return parse_custom_object_describe(*body);
+        });
+    if (!schema)
+        co_return schema;
+    const bool by_id = options_.dedupe_by == "idField";
+    for (auto& f : schema->fields) {
+        if (f.name == schema->id_field) {
+            // marketoGUID is Marketo's to assign; only idField syncs send it, to address a record.
+            f.required = by_id;
+            f.read_only = !by_id;
+        } else if (!by_id && schema->is_key(f.name)) {
+            f.required = true;  // dedupeFields mode needs every dedupe field [MK-CO]
+        }
+    }
+    co_return schema;
+}
+
+asio::awaitable<result<std::vector<nlohmann::json>>> custom_object_sink::read_current(
+    std::span<const std::string> keys, std::span<const std::string> fields) {
+    std::vector<std::string> wanted(fields.begin(), fields.end());
+    if (std::find(wanted.begin(), wanted.end(), key_field_) == wanted.end())
+        wanted.push_back(key_field_);
+    // marketoGUID is asked for as filterType idField [MK-CO Query].
+    const std::string filter = options_.dedupe_by == "idField" ? "idField" : key_field_;
+    co_return co_await find_by_filter(session_,
+                                      retry_,
+                                      custom_object_path(api_name_),
+                                      filter,
                                       std::vector<std::string>(keys.begin(), keys.end()),
                                       std::move(wanted));
 }

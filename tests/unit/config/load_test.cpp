@@ -106,6 +106,26 @@ protected:
         return out;
     }
 
+    // For each case, the minimal stream with its `destination:` line replaced: no problem when
+    // the expected text is "", otherwise exactly one, ending with it.
+    void expect_destination_problems(
+        std::initializer_list<std::pair<const char*, const char*>> cases) {
+        for (const auto& [destination, problem] : cases) {
+            std::string mapping = minimal("s");
+            const auto at = mapping.find("destination: ");
+            mapping.replace(
+                at, mapping.find('\n', at) - at, std::string("destination: ") + destination);
+            const auto got = problems_with(main_yaml, mapping);
+            if (*problem == 0) {
+                EXPECT_EQ(got, std::vector<std::string>{}) << destination;
+            } else if (got.size() != 1u) {
+                ADD_FAILURE() << destination << ": " << got.size() << " problems";
+            } else {
+                EXPECT_TRUE(got[0].ends_with(problem)) << got[0];
+            }
+        }
+    }
+
     // Loads the main file plus one mapping file and returns the problems.
     std::vector<std::string> problems_with(std::string_view main_text,
                                            std::string_view mapping_text) {
@@ -602,30 +622,53 @@ TEST_F(load_test, destination_objects_and_actions) {
 }
 
 TEST_F(load_test, the_marketo_lead_id_as_key_needs_update_only) {
-    for (const auto& [destination, problem] :
-         std::initializer_list<std::pair<const char*, const char*>>{
-             {"{ to: marketo, action: updateOnly, key: { destination: id } }", ""},
-             {"{ to: marketo, action: createOrUpdate, key: { destination: id } }",
-              "key destination 'id' (the Marketo lead id) needs action updateOnly, not "
-              "createOrUpdate"},
-             {"{ to: marketo, key: { destination: id } }",
-              "key destination 'id' (the Marketo lead id) needs action updateOnly, not "
-              "createOrUpdate"},
-             {"{ to: marketo, action: createOnly, key: { destination: id } }",
-              "needs action updateOnly, not createOnly"},
-         }) {
-        std::string mapping = minimal("s");
-        const auto at = mapping.find("destination: ");
-        mapping.replace(
-            at, mapping.find('\n', at) - at, std::string("destination: ") + destination);
-        const auto got = problems_with(main_yaml, mapping);
-        if (*problem == 0) {
-            EXPECT_EQ(got, lines{}) << destination;
-        } else {
-            ASSERT_EQ(got.size(), 1u) << destination;
-            EXPECT_TRUE(got[0].ends_with(problem)) << got[0];
-        }
-    }
+    expect_destination_problems({
+        {"{ to: marketo, action: updateOnly, key: { destination: id } }", ""},
+        {"{ to: marketo, action: createOrUpdate, key: { destination: id } }",
+         "key destination 'id' (the Marketo lead id) needs action updateOnly, not "
+         "createOrUpdate"},
+        {"{ to: marketo, key: { destination: id } }",
+         "key destination 'id' (the Marketo lead id) needs action updateOnly, not "
+         "createOrUpdate"},
+        {"{ to: marketo, action: createOnly, key: { destination: id } }",
+         "needs action updateOnly, not createOnly"},
+    });
+}
+
+TEST_F(load_test, custom_object_dedupe_by) {
+    expect_destination_problems({
+        {"{ to: marketo, object: custom:license_c, key: { destination: licenseId } }", ""},
+        {"{ to: marketo, object: custom:license_c, dedupe_by: dedupeFields, "
+         "key: { destination: licenseId } }",
+         ""},
+        {"{ to: marketo, object: custom:license_c, action: updateOnly, dedupe_by: idField, "
+         "key: { destination: marketoGUID } }",
+         ""},
+        {"{ to: marketo, object: custom:license_c, dedupe_by: dedupeField, "
+         "key: { destination: licenseId } }",
+         "unknown dedupe_by 'dedupeField'; did you mean 'dedupeFields'? expected one of: "
+         "dedupeFields, idField"},
+        {"{ to: marketo, object: custom:license_c, dedupe_by: idField, "
+         "key: { destination: marketoGUID } }",
+         "dedupe_by idField needs action updateOnly, not createOrUpdate"},
+        {"{ to: marketo, object: custom:license_c, action: updateOnly, dedupe_by: idField, "
+         "key: { destination: licenseId } }",
+         "with dedupe_by idField the key destination is marketoGUID, not 'licenseId'"},
+        {"{ to: marketo, dedupe_by: dedupeFields, key: { destination: sfdcId } }",
+         "'dedupe_by' applies to Marketo custom objects only"},
+    });
+    write_main(main_yaml);
+    std::string mapping = minimal("s");
+    const auto at = mapping.find("destination: ");
+    mapping.replace(at,
+                    mapping.find('\n', at) - at,
+                    "destination: { to: marketo, object: custom:license_c, action: updateOnly, "
+                    "dedupe_by: idField, key: { destination: marketoGUID } }");
+    write_mapping("m.yaml", mapping);
+    const auto l = load(dir_.path() / "crmsync.yaml");
+    ASSERT_EQ(problems(l), lines{});
+    EXPECT_EQ(l.cfg.streams[0].destination.dedupe_by, dedupe_mode::id_field);
+    EXPECT_EQ(l.cfg.streams[0].destination.custom_object(), "license_c");
 }
 
 TEST_F(load_test, deletes_forms) {

@@ -88,5 +88,65 @@ TEST(marketo_describe, describe2_searchable_fields_are_the_lookup_fields) {
     }
 }
 
+TEST(marketo_describe, documented_custom_object_describe) {
+    const auto s = parse_custom_object_describe(fixture("customobject_describe_response.json"));
+    ASSERT_TRUE(s) << s.error().message();
+    EXPECT_EQ(s->object, "Car");
+    EXPECT_EQ(s->id_field, "marketoGUID");
+    EXPECT_EQ(s->key_fields, std::vector<std::string>{"vin"});
+    ASSERT_EQ(s->links.size(), 1u);
+    EXPECT_EQ(s->links[0].field, "siebelId");
+    EXPECT_EQ(s->links[0].object, "Lead") << "this sample spells relatedTo as `object`";
+    EXPECT_EQ(s->links[0].object_field, "siebelId");
+    ASSERT_EQ(s->fields.size(), 9u);
+    const auto* vin = s->find("vin");
+    ASSERT_NE(vin, nullptr);
+    EXPECT_EQ(vin->length, 36u);
+    EXPECT_FALSE(vin->read_only) << "a dedupe field is not updateable, yet every sync sends it";
+    EXPECT_FALSE(s->find("marketoGUID")->read_only) << "the idField addresses idField syncs";
+    EXPECT_TRUE(s->find("createdAt")->read_only);
+    EXPECT_FALSE(s->find("createdAt")->length);
+    EXPECT_FALSE(s->find("make")->read_only);
+    EXPECT_EQ(s->find("year")->type, "integer");
+    EXPECT_EQ(s->find("color")->type, "String") << "the destination's own spelling is kept";
+}
+
+TEST(marketo_describe, custom_object_relationships_spelled_related_to) {
+    const auto s = parse_custom_object_describe(R"({"success":true,"result":[{
+        "name":"license_c","idField":"marketoGUID","dedupeFields":["licenseId","seat"],
+        "relationships":[{"field":"contactId","type":"parent",
+                          "relatedTo":{"name":"Lead","field":"sfdcContactId"}}],
+        "fields":[{"name":"licenseId","dataType":"string","length":18,"updateable":false},
+                  {"name":"seat","dataType":"integer","updateable":false},
+                  {"name":"contactId","dataType":"string","length":18,"updateable":true}]}]})");
+    ASSERT_TRUE(s) << s.error().message();
+    EXPECT_EQ(s->key_fields, (std::vector<std::string>{"licenseId", "seat"}));
+    ASSERT_EQ(s->links.size(), 1u);
+    EXPECT_EQ(s->links[0].object, "Lead");
+    EXPECT_EQ(s->links[0].object_field, "sfdcContactId");
+    EXPECT_FALSE(s->find("seat")->read_only);
+}
+
+TEST(marketo_describe, malformed_custom_object_describes_are_bad_response) {
+    for (const char* b : {
+             R"({"success":true,"result":[]})",
+             R"({"success":true,"result":[{"name":"x"}]})",                // no fields
+             R"({"success":true,"result":[{"name":"x","fields":[{}]}]})",  // nameless field
+             R"({"success":true,"result":[{"name":"x","dedupeFields":"vin",
+                 "fields":[{"name":"vin"}]}]})",
+             R"({"success":true,"result":[{"name":"x","dedupeFields":[1],
+                 "fields":[{"name":"vin"}]}]})",
+         }) {
+        const auto s = parse_custom_object_describe(b);
+        ASSERT_FALSE(s) << b;
+        EXPECT_EQ(s.error().code, errc::bad_response) << b;
+    }
+    const auto unknown = parse_custom_object_describe(
+        R"({"requestId":"1#1","success":false,"errors":[{"code":"610","message":"Requested resource not found"}]})");
+    ASSERT_FALSE(unknown);
+    EXPECT_EQ(unknown.error().code, errc::request_rejected);
+    EXPECT_EQ(unknown.error().vendor_code, "610");
+}
+
 }  // namespace
 }  // namespace crmsync::sink::marketo

@@ -149,6 +149,58 @@ TEST(marketo_decode, malformed_bodies_are_bad_response) {
     }
 }
 
+TEST(marketo_encode, custom_object_sync_body_has_the_documented_shape) {
+    // The documented request (api-fixtures customobject_sync_request.json), rebuilt.
+    const auto expected = json::parse(fixture("customobject_sync_request.json"));
+    const std::vector<std::string> fields{"vin", "siebelId", "make", "model", "year"};
+    std::vector<payload> batch;
+    for (const auto& r : expected["input"]) {
+        batch.push_back(payload{{value::string(r["vin"]),
+                                 value::string(r["siebelId"]),
+                                 value::string(r["make"]),
+                                 value::string(r["model"]),
+                                 value::number(std::to_string(r["year"].get<int>()))}});
+    }
+    const auto body = json::parse(encode_sync_custom_objects(
+        {.action = "updateOnly", .dedupe_by = "dedupeFields"}, fields, batch));
+    EXPECT_EQ(body, expected);
+}
+
+TEST(marketo_decode, custom_object_results_follow_seq) {
+    auto documented =
+        decode_sync_response(fixture("customobject_sync_response.json"), 3, "customobjects");
+    ASSERT_TRUE(documented) << documented.error().message();
+    EXPECT_FALSE(std::get<delivered>((*documented)[0]).created);
+    EXPECT_TRUE(std::get<delivered>((*documented)[1]).created);
+    EXPECT_EQ(std::get<rejected>((*documented)[2]).code, "1004");
+    EXPECT_EQ(std::get<rejected>((*documented)[2]).category, category::not_found);
+
+    // Out of order: seq, the input index, decides where each result belongs.
+    auto shuffled = decode_sync_response(R"({"success":true,"result":[
+        {"seq":2,"status":"created","marketoGUID":"c"},
+        {"seq":0,"status":"skipped","reasons":[{"code":"1017","message":"Object already exists"}]},
+        {"seq":1,"status":"updated","marketoGUID":"b"}]})",
+                                         3,
+                                         "customobjects");
+    ASSERT_TRUE(shuffled) << shuffled.error().message();
+    EXPECT_EQ(std::get<rejected>((*shuffled)[0]).code, "1017");
+    EXPECT_EQ(std::get<rejected>((*shuffled)[0]).category, category::duplicate);
+    EXPECT_FALSE(std::get<delivered>((*shuffled)[1]).created);
+    EXPECT_TRUE(std::get<delivered>((*shuffled)[2]).created);
+
+    for (
+        const char* b : {
+            R"({"success":true,"result":[{"seq":0,"status":"created"},{"seq":0,"status":"created"}]})",
+            R"({"success":true,"result":[{"seq":2,"status":"created"},{"seq":0,"status":"created"}]})",
+            R"({"success":true,"result":[{"seq":-1,"status":"created"},{"seq":0,"status":"created"}]})",
+            R"({"success":true,"result":[{"seq":1,"status":"created"},{"status":"created"}]})",
+        }) {
+        const auto r = decode_sync_response(b, 2, "customobjects");
+        ASSERT_FALSE(r) << b;
+        EXPECT_EQ(r.error().code, errc::bad_response) << b;
+    }
+}
+
 TEST(marketo_codes, response_level_table) {
     struct row {
         const char* code;

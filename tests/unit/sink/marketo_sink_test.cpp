@@ -6,6 +6,7 @@
 
 #include "marketo_fixture.hpp"
 #include "run_coroutine.hpp"
+#include "sample_objects.hpp"
 #include <gtest/gtest.h>
 
 #include <random>
@@ -237,6 +238,208 @@ TEST_F(marketo_actions, a_partition_the_api_user_cannot_write_is_rejected_per_re
     EXPECT_EQ(rejection((*unnamed)[0]).code, "1009");
     EXPECT_EQ(rejection((*unnamed)[0]).category, category::validation);
     EXPECT_TRUE(mk.leads().empty());
+}
+
+// ---- custom objects ----------------------------------------------------------------------------
+
+const std::vector<std::string> license_fields{"licenseId", "product", "seats", "contactSfdcId"};
+
+payload license(const std::string& id, const std::string& product, int seats) {
+    return payload{{value::string(id),
+                    value::string(product),
+                    value::number(std::to_string(seats)),
+                    value::string("003A")}};
+}
+
+class marketo_custom_objects : public marketo_sink {
+protected:
+    void SetUp() override { mk.add_custom_object(fakes::license_mkto_object()); }
+
+    void with_sink(custom_object_options options,
+                   std::vector<std::string> fields,
+                   const std::function<asio::awaitable<void>(custom_object_sink&)>& body,
+                   std::string api_name = "license_c") {
+        testing::run_coroutine([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+            http::client client(ex);
+            session s(client, destination());
+            std::string key = options.dedupe_by == "idField" ? "marketoGUID" : "licenseId";
+            custom_object_sink sink(s,
+                                    std::move(api_name),
+                                    std::move(options),
+                                    std::move(key),
+                                    std::move(fields),
+                                    retry());
+            co_await body(sink);
+        });
+    }
+
+    result<std::vector<record_outcome>> push(custom_object_options options,
+                                             std::vector<payload> batch,
+                                             std::vector<std::string> fields = license_fields) {
+        result<std::vector<record_outcome>> out = make_failure(errc::cancelled, "not run");
+        with_sink(std::move(options),
+                  std::move(fields),
+                  [&](custom_object_sink& sink) -> asio::awaitable<void> {
+                      out = co_await sink.push(batch);
+                  });
+        return out;
+    }
+
+    result<object_schema> describe(custom_object_options options, std::string api_name) {
+        result<object_schema> out = make_failure(errc::cancelled, "not run");
+        with_sink(
+            std::move(options),
+            license_fields,
+            [&](custom_object_sink& sink) -> asio::awaitable<void> {
+                out = co_await sink.describe();
+            },
+            std::move(api_name));
+        return out;
+    }
+};
+
+TEST_F(marketo_custom_objects, create_or_update_by_dedupe_fields) {
+    auto first = push({.action = "createOrUpdate", .dedupe_by = "dedupeFields"},
+                      {license("L1", "Pro", 5), license("L2", "Team", 20)});
+    ASSERT_TRUE(first) << first.error().message();
+    EXPECT_TRUE(created((*first)[0]));
+    EXPECT_TRUE(created((*first)[1]));
+    auto second = push({.action = "createOrUpdate", .dedupe_by = "dedupeFields"},
+                       {license("L1", "Pro", 7), license("L3", "Pro", 1)});
+    ASSERT_TRUE(second) << second.error().message();
+    EXPECT_FALSE(created((*second)[0]));
+    EXPECT_TRUE(created((*second)[1]));
+    const auto records = mk.custom_records("license_c");
+    ASSERT_EQ(records.size(), 3u);
+    EXPECT_EQ(records[0]["seats"], 7);
+    const auto sent = mk.custom_push_calls("license_c").back();
+    EXPECT_EQ(sent["action"], "createOrUpdate");
+    EXPECT_EQ(sent["dedupeBy"], "dedupeFields");
+    EXPECT_EQ(sent["input"].size(), 2u);
+}
+
+TEST_F(marketo_custom_objects, create_only_and_update_only_skip_with_the_documented_codes) {
+    ASSERT_TRUE(
+        push({.action = "createOnly", .dedupe_by = "dedupeFields"}, {license("L1", "Pro", 5)}));
+    auto again = push({.action = "createOnly", .dedupe_by = "dedupeFields"},
+                      {license("L1", "Pro", 9), license("L2", "Team", 2)});
+    ASSERT_TRUE(again) << again.error().message();
+    EXPECT_EQ(rejection((*again)[0]).code, "1017");
+    EXPECT_EQ(rejection((*again)[0]).category, category::duplicate);
+    EXPECT_TRUE(created((*again)[1]));
+    EXPECT_EQ(mk.custom_records("license_c")[0]["seats"], 5) << "createOnly leaves it alone";
+
+    auto update = push({.action = "updateOnly", .dedupe_by = "dedupeFields"},
+                       {license("L9", "Pro", 1), license("L2", "Team", 3)});
+    ASSERT_TRUE(update) << update.error().message();
+    EXPECT_EQ(rejection((*update)[0]).code, "1004");
+    EXPECT_EQ(rejection((*update)[0]).category, category::not_found);
+    EXPECT_FALSE(created((*update)[1]));
+    EXPECT_EQ(mk.custom_records("license_c").size(), 2u);
+}
+
+TEST_F(marketo_custom_objects, record_level_problems_are_per_record) {
+    auto out = push(
+        {.action = "createOrUpdate", .dedupe_by = "dedupeFields"},
+        {payload{{value::null(), value::string("Pro"), value::number("1"), value::string("003A")}},
+         license("L1", "Pro", 5),
+         license("L1", "Pro", 6),
+         payload{{value::string("L4"),
+                  value::string("Pro"),
+                  value::string("many"),
+                  value::string("003A")}}});
+    ASSERT_TRUE(out) << out.error().message();
+    EXPECT_EQ(rejection((*out)[0]).code, "1002") << "a dedupe field without a value";
+    EXPECT_EQ(rejection((*out)[0]).category, category::validation);
+    EXPECT_TRUE(created((*out)[1]));
+    EXPECT_EQ(rejection((*out)[2]).code, "1036") << "the same key twice in one call";
+    EXPECT_EQ(rejection((*out)[2]).category, category::duplicate);
+    EXPECT_EQ(rejection((*out)[3]).code, "1003") << "not an integer";
+    EXPECT_EQ(rejection((*out)[3]).category, category::validation);
+
+    auto unknown_field = push({.action = "createOrUpdate", .dedupe_by = "dedupeFields"},
+                              {payload{{value::string("L5"), value::string("x")}}},
+                              {"licenseId", "colour"});
+    ASSERT_TRUE(unknown_field);
+    EXPECT_EQ(rejection((*unknown_field)[0]).code, "1006");
+}
+
+TEST_F(marketo_custom_objects, update_only_by_id_field_addresses_marketo_guid) {
+    ASSERT_TRUE(
+        push({.action = "createOnly", .dedupe_by = "dedupeFields"}, {license("L1", "Pro", 5)}));
+    const std::string guid = mk.custom_records("license_c").at(0)["marketoGUID"];
+    auto out =
+        push({.action = "updateOnly", .dedupe_by = "idField"},
+             {payload{{value::string(guid), value::number("12")}},
+              payload{{value::string("00000000-0000-4000-8000-000000000000"), value::number("1")}}},
+             {"marketoGUID", "seats"});
+    ASSERT_TRUE(out) << out.error().message();
+    EXPECT_FALSE(created((*out)[0]));
+    EXPECT_EQ(rejection((*out)[1]).code, "1004");
+    EXPECT_EQ(mk.custom_records("license_c")[0]["seats"], 12);
+    EXPECT_EQ(mk.custom_push_calls("license_c").back()["dedupeBy"], "idField");
+}
+
+TEST_F(marketo_custom_objects, an_unknown_object_fails_the_call_as_rejected) {
+    result<std::vector<record_outcome>> out = make_failure(errc::cancelled, "not run");
+    with_sink(
+        {.action = "createOrUpdate", .dedupe_by = "dedupeFields"},
+        license_fields,
+        [&](custom_object_sink& sink) -> asio::awaitable<void> {
+            const std::vector<payload> batch{license("L1", "Pro", 1)};
+            out = co_await sink.push(batch);
+        },
+        "licence_c");
+    ASSERT_FALSE(out);
+    EXPECT_EQ(out.error().code, errc::request_rejected);
+    EXPECT_EQ(out.error().vendor_code, "610");
+    EXPECT_NE(out.error().message().find("customobjects/licence_c.json"), std::string::npos)
+        << out.error().message();
+}
+
+TEST_F(marketo_custom_objects, read_current_finds_records_by_the_key_field) {
+    ASSERT_TRUE(push({.action = "createOnly", .dedupe_by = "dedupeFields"},
+                     {license("L1", "Pro", 5), license("L2", "Team", 20)}));
+    result<std::vector<nlohmann::json>> found = make_failure(errc::cancelled, "not run");
+    with_sink({.action = "createOrUpdate", .dedupe_by = "dedupeFields"},
+              license_fields,
+              [&](custom_object_sink& sink) -> asio::awaitable<void> {
+                  const std::vector<std::string> keys{"L2", "L9"};
+                  const std::vector<std::string> fields{"seats"};
+                  found = co_await sink.read_current(keys, fields);
+              });
+    ASSERT_TRUE(found) << found.error().message();
+    ASSERT_EQ(found->size(), 1u);
+    EXPECT_EQ((*found)[0]["licenseId"], "L2");
+    EXPECT_EQ((*found)[0]["seats"], 20);
+}
+
+TEST_F(marketo_custom_objects, describe_gives_fields_dedupe_fields_and_the_link_to_persons) {
+    auto s = describe({.action = "createOrUpdate", .dedupe_by = "dedupeFields"}, "license_c");
+    ASSERT_TRUE(s) << s.error().message();
+    EXPECT_EQ(s->object, "license_c");
+    EXPECT_EQ(s->key_fields, std::vector<std::string>{"licenseId"});
+    EXPECT_EQ(s->id_field, "marketoGUID");
+    ASSERT_EQ(s->links.size(), 1u);
+    EXPECT_EQ(s->links[0].field, "contactSfdcId");
+    EXPECT_EQ(s->links[0].object, "Lead");
+    EXPECT_EQ(s->links[0].object_field, "sfdcContactId");
+    ASSERT_NE(s->find("licenseId"), nullptr);
+    EXPECT_TRUE(s->find("licenseId")->required) << "dedupeFields mode: every record carries it";
+    EXPECT_FALSE(s->find("licenseId")->read_only);
+    EXPECT_TRUE(s->find("marketoGUID")->read_only) << "Marketo assigns it";
+    EXPECT_FALSE(s->find("product")->required);
+    EXPECT_EQ(s->find("product")->length, 80u);
+
+    auto by_id = describe({.action = "updateOnly", .dedupe_by = "idField"}, "license_c");
+    ASSERT_TRUE(by_id) << by_id.error().message();
+    EXPECT_TRUE(by_id->find("marketoGUID")->required);
+    EXPECT_FALSE(by_id->find("marketoGUID")->read_only);
+    EXPECT_FALSE(by_id->find("licenseId")->required);
+
+    auto unknown = describe({.action = "createOrUpdate", .dedupe_by = "dedupeFields"}, "nope_c");
+    ASSERT_FALSE(unknown);
+    EXPECT_EQ(unknown.error().vendor_code, "610");
 }
 
 }  // namespace

@@ -20,4 +20,11 @@ result<object_schema> parse_lead_describe(std::string_view body);
 // single-field entries of searchableFields (the allowed filterType / lookupField values).
 result<std::vector<std::string>> parse_lead_search_fields(std::string_view body);
 
+// GET /rest/v1/customobjects/{apiName}/describe.json: result[0]'s fields (name, dataType,
+// length; read_only = !updateable, except for the dedupe fields and the idField, which Marketo
+// reports as not updateable because they never change, yet a sync must send them), its
+// dedupeFields as key_fields, its idField, and its relationships as links (`relatedTo`, or
+// `object` as one doc sample spells it [MK-CO]).
+result<object_schema> parse_custom_object_describe(std::string_view body);
+
 }  // namespace crmsync::sink::marketo

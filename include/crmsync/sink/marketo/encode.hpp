@@ -24,6 +24,15 @@ struct sync_options {
     std::string partition;  // empty: the default partition
 };
 
+// | Name      | Description                                                    | Default        |
+// |-----------|----------------------------------------------------------------|----------------|
+// | action    | createOnly, updateOnly, createOrUpdate                          | createOrUpdate |
+// | dedupe_by | dedupeFields (the object's dedupe fields) or idField (marketoGUID) | dedupeFields |
+struct custom_object_options {
+    std::string action = "createOrUpdate";
+    std::string dedupe_by = "dedupeFields";
+};
+
 // One record as a JSON object of destination field → value. Nulls are sent as null so a value
 // cleared in the CRM is cleared in Marketo too: the CRM owns the mapped fields.
 std::string encode_record(const std::vector<std::string>& fields, const payload& p);
@@ -34,10 +43,18 @@ std::string encode_sync_leads(const sync_options& o,
                               const std::vector<std::string>& fields,
                               std::span<const payload> batch);
 
-// The 200 body of a sync call: one outcome per input record (results come in input order), or
-// the response-level failure (errc from classify_response_code, vendor_code set), or
-// errc::bad_response if the body is malformed or the result count does not match.
+// POST /rest/v1/customobjects/{apiName}.json body: action, dedupeBy, input (api-reference §2.5).
+std::string encode_sync_custom_objects(const custom_object_options& o,
+                                       const std::vector<std::string>& fields,
+                                       std::span<const payload> batch);
+
+// The 200 body of a sync call (Sync Leads or Sync Custom Objects; `what` names the endpoint): one
+// outcome per input record (results come in input order), or the response-level failure (errc from
+// classify_response_code, vendor_code set), or errc::bad_response if the body is malformed or the
+// result count does not match. Custom-object results carry `seq`, their index in the input, and are
+// put back in input order by it.
 result<std::vector<record_outcome>> decode_sync_response(std::string_view body,
-                                                         std::size_t expected);
+                                                         std::size_t expected,
+                                                         std::string_view what = "leads.json");
 
 }  // namespace crmsync::sink::marketo
