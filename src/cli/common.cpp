@@ -142,6 +142,7 @@ std::unique_ptr<daemon::runtime> build_runtime(session& s, boost::asio::io_conte
         std::cerr << "crmsync: " << rt.error().message() << '\n';
         return nullptr;
     }
+    (*rt)->count_quota_in(*s.store);
     return std::move(*rt);
 }
 

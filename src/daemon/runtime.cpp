@@ -43,6 +43,53 @@ void observe_calls(http::client& client,
     });
 }
 
+// A Marketo destination's daily quota counted in the state database (migrations/0002); every
+// write also publishes the count as crmsync_api_quota_{limit,remaining}_calls.
+class store_quota_ledger final : public sink::marketo::quota_ledger {
+public:
+    store_quota_ledger(state::store& store,
+                       std::string destination,
+                       std::int64_t limit,
+                       clock_fn now)
+        : store_(store),
+          destination_(std::move(destination)),
+          limit_(limit),
+          now_(std::move(now)) {}
+
+    result<sink::marketo::ledger_state> add(std::string_view day, std::int64_t calls) override {
+        return publish(store_.update_quota(destination_, day, state::quota_change::add, calls));
+    }
+    result<sink::marketo::ledger_state> at_least(std::string_view day,
+                                                 std::int64_t total) override {
+        return publish(store_.update_quota(destination_, day, state::quota_change::raise, total));
+    }
+    result<void> spent(std::string_view day, sys_ms until) override {
+        auto r = publish(store_.update_quota(
+            destination_, day, state::quota_change::spent, 0, timestamp{until}));
+        if (!r)
+            return r.error();
+        return {};
+    }
+
+private:
+    result<sink::marketo::ledger_state> publish(result<state::quota_day> q) {
+        if (!q)
+            return q.error();
+        const bool spent = q->spent_until && q->spent_until->at > now_();
+        observability::emit(
+            observability::api_quota{.system = "marketo",
+                                     .instance = destination_,
+                                     .used = spent ? std::max(q->calls, limit_) : q->calls,
+                                     .limit = limit_});
+        return sink::marketo::ledger_state{.count = q->calls, .spent = spent};
+    }
+
+    state::store& store_;
+    std::string destination_;
+    std::int64_t limit_;
+    clock_fn now_;
+};
+
 // The sink for a Marketo stream's object: Sync Leads for `lead`, Sync Custom Objects for
 // `custom:<apiName>`; `action` is the stream's, or updateOnly for deletes: flag marks, which
 // must never create a record.
@@ -137,7 +184,12 @@ result<std::unique_ptr<runtime>> runtime::build(boost::asio::any_io_executor ex,
                 std::make_unique<sink::sfmc::session>(client, dst, rt->opts_.now);
             continue;
         }
-        rt->sessions_[name] = std::make_unique<sink::marketo::session>(client, dst);
+        auto& session = rt->sessions_[name] = std::make_unique<sink::marketo::session>(
+            client, dst, sink::marketo::session_options{.now = rt->opts_.now});
+        session->on_usage_unread([name](const failure& f) {
+            observability::emit(observability::quota_usage_unread{
+                .system = "marketo", .instance = name, .what = f});
+        });
     }
 
     for (auto& cs : rt->compiled_) {
@@ -218,6 +270,14 @@ http::client& runtime::make_http_client(boost::asio::any_io_executor ex,
         std::make_unique<http::client>(std::move(ex), http::tls_options{.ca_file = ca_file}));
     c->set_timeout_cap(opts_.http_timeout_cap);
     return *c;
+}
+
+void runtime::count_quota_in(state::store& store) {
+    for (auto& [name, session] : sessions_) {
+        auto& ledger = ledgers_.emplace_back(std::make_unique<store_quota_ledger>(
+            store, name, session->settings().limits.daily_calls, opts_.now));
+        session->count_quota_in(ledger.get());
+    }
 }
 
 stream_runtime* runtime::find(std::string_view name) {

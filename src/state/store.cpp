@@ -717,4 +717,98 @@ result<std::vector<stream_status>> store::status(const std::vector<std::string>&
     return out;
 }
 
+// ---- destination quota --------------------------------------------------------------------
+
+namespace {
+
+// The quota row of `destination`, as read inside the caller's transaction.
+result<std::optional<quota_day>> read_quota(connection& db,
+                                            std::string_view op,
+                                            std::string_view destination) {
+    auto s = db.cached(op,
+                       "SELECT day, calls, spent_until_ms FROM destination_quota "
+                       "WHERE destination = ?1");
+    if (!s)
+        return s.error();
+    (*s)->bind_text(1, destination);
+    auto row = (*s)->step(op);
+    if (!row)
+        return row.error();
+    if (!*row)
+        return std::optional<quota_day>();
+    quota_day q{.destination = std::string(destination),
+                .day = (*s)->column_text(0),
+                .calls = (*s)->column_int(1)};
+    if (!(*s)->column_is_null(2))
+        q.spent_until = from_ms((*s)->column_int(2));
+    return std::optional<quota_day>(std::move(q));
+}
+
+}  // namespace
+
+result<quota_day> store::update_quota(std::string_view destination,
+                                      std::string_view day,
+                                      quota_change change,
+                                      std::int64_t calls,
+                                      std::optional<timestamp> spent_until) {
+    auto& db = impl_->db;
+    const std::string op = fmt::format("count quota calls of {}", destination);
+    // Days only move forwards: a process still on yesterday (its clock read just before
+    // midnight) must not take today's row back. The quota day's text sorts like its date.
+    static constexpr std::string_view add_sql =
+        "INSERT INTO destination_quota (destination, day, calls, spent_until_ms, updated_ms) "
+        "VALUES (?1, ?2, max(?3, 0), NULL, ?4) ON CONFLICT (destination) DO UPDATE SET "
+        "calls = CASE WHEN day = excluded.day THEN max(calls + ?3, 0) ELSE excluded.calls END, "
+        "spent_until_ms = CASE WHEN day = excluded.day THEN spent_until_ms ELSE NULL END, "
+        "day = excluded.day, updated_ms = excluded.updated_ms "
+        "WHERE excluded.day >= destination_quota.day";
+    static constexpr std::string_view raise_sql =
+        "INSERT INTO destination_quota (destination, day, calls, spent_until_ms, updated_ms) "
+        "VALUES (?1, ?2, max(?3, 0), NULL, ?4) ON CONFLICT (destination) DO UPDATE SET "
+        "calls = CASE WHEN day = excluded.day THEN max(calls, ?3) ELSE excluded.calls END, "
+        "spent_until_ms = CASE WHEN day = excluded.day THEN spent_until_ms ELSE NULL END, "
+        "day = excluded.day, updated_ms = excluded.updated_ms "
+        "WHERE excluded.day >= destination_quota.day";
+    static constexpr std::string_view spent_sql =
+        "INSERT INTO destination_quota (destination, day, calls, spent_until_ms, updated_ms) "
+        "VALUES (?1, ?2, 0, ?5, ?4) ON CONFLICT (destination) DO UPDATE SET "
+        "calls = CASE WHEN day = excluded.day THEN calls ELSE 0 END, "
+        "spent_until_ms = excluded.spent_until_ms, day = excluded.day, "
+        "updated_ms = excluded.updated_ms WHERE excluded.day >= destination_quota.day";
+
+    auto tx = transaction::begin(db, transaction::mode::immediate, op);
+    if (!tx)
+        return tx.error();
+    {
+        auto s = db.cached(op,
+                           change == quota_change::add     ? add_sql
+                           : change == quota_change::raise ? raise_sql
+                                                           : spent_sql);
+        if (!s)
+            return s.error();
+        (*s)->bind_text(1, destination)
+            .bind_text(2, day)
+            .bind_int(3, calls)
+            .bind_int(4, to_ms(impl_->now()));
+        if (change == quota_change::spent)
+            (*s)->bind_int(5, to_ms(spent_until.value_or(impl_->now())));
+        if (auto r = (*s)->run(op); !r)
+            return r.error();
+    }
+    auto q = read_quota(db, op, destination);
+    if (!q)
+        return q.error();
+    if (auto r = tx->commit(); !r)
+        return r.error();
+    // The row moved on to a later day than the caller's: the caller's day is over, and nothing
+    // of it is counted any more.
+    if (!*q || (*q)->day != day)
+        return quota_day{.destination = std::string(destination), .day = std::string(day)};
+    return std::move(**q);
+}
+
+result<std::optional<quota_day>> store::load_quota(std::string_view destination) {
+    return read_quota(impl_->db, fmt::format("load quota of {}", destination), destination);
+}
+
 }  // namespace crmsync::state

@@ -1,5 +1,6 @@
 #include "fake_marketo.hpp"
 
+#include "crmsync/core/central_time.hpp"
 #include "crmsync/core/timestamp.hpp"
 
 #include <boost/beast/http/field.hpp>
@@ -206,15 +207,10 @@ struct fake_marketo::impl {
 
     sys_ms now() const { return opt.clock(); }
 
-    // The daily quota resets at 12:00 AM CST [MK-REST]; CST is taken as fixed UTC-6.
-    std::int64_t quota_day() const {
-        using namespace std::chrono;
-        return floor<days>(now() - hours(6)).time_since_epoch().count();
-    }
-    std::string quota_date() const {
-        using namespace std::chrono;
-        return iso_seconds(sys_ms(floor<days>(now() - hours(6)))).substr(0, 10);
-    }
+    // The daily quota resets at 12:00 AM CST [MK-REST], "midnight central time" (Adobe KB
+    // ka-29461): 06:00 UTC in winter, 05:00 UTC while Chicago keeps daylight time.
+    std::int64_t quota_day() const { return us_central_date(now()).time_since_epoch().count(); }
+    std::string quota_date() const { return us_central_date_text(now()); }
 
     const mkto_field* field(std::string_view name) const {
         for (const auto& f : schema) {
@@ -527,7 +523,7 @@ struct fake_marketo::impl {
 
     std::optional<reply> admit() {
         const auto t = now();
-        while (!window.empty() && window.front() <= t - std::chrono::seconds(20)) {
+        while (!window.empty() && window.front() <= t - opt.limits.window) {
             window.pop_front();
         }
         auto& today = daily[quota_day()];
@@ -537,7 +533,8 @@ struct fake_marketo::impl {
         } else if (static_cast<int>(window.size()) >= opt.limits.calls_per_20s) {
             refused = error("606",
                             "Max rate limit '" + std::to_string(opt.limits.calls_per_20s) +
-                                "' exceeded with in '20' secs");
+                                "' exceeded with in '" +
+                                std::to_string(opt.limits.window.count() / 1000) + "' secs");
         } else if (in_flight >= opt.limits.max_concurrency) {
             // The refused request itself is not "in flight": it is answered at once.
             refused = error("615");
@@ -1462,7 +1459,7 @@ std::vector<nlohmann::json> fake_marketo::push_calls() const {
 
 int fake_marketo::calls_in_window() const {
     std::lock_guard lock(impl_->mu);
-    const auto horizon = impl_->now() - std::chrono::seconds(20);
+    const auto horizon = impl_->now() - impl_->opt.limits.window;
     return static_cast<int>(std::count_if(
         impl_->window.begin(), impl_->window.end(), [&](sys_ms t) { return t > horizon; }));
 }

@@ -64,9 +64,10 @@ struct mkto_custom_object {
 };
 
 struct mkto_limits {
-    int calls_per_20s = 100;           // more in a rolling 20 s -> 606 [MK-BEST]
-    int max_concurrency = 10;          // more in flight -> 615
-    std::int64_t daily_quota = 50000;  // calls per day (day starts 00:00 CST) -> 607
+    int calls_per_20s = 100;                   // more in a rolling 20 s -> 606 [MK-BEST]
+    int max_concurrency = 10;                  // more in flight -> 615
+    std::int64_t daily_quota = 50000;          // calls per day (from midnight US Central) -> 607
+    std::chrono::milliseconds window{20'000};  // the rate window; tests may shorten it
 };
 
 // Options (all optional):

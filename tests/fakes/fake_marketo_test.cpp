@@ -303,6 +303,23 @@ TEST_F(marketo_test, daily_quota_and_usage_stats) {
     EXPECT_EQ(usage["result"][0]["total"], 1);
     mk.set_calls_today(5);
     expect_error(call("GET", "/rest/v1/leads/describe.json").json(), "607");
+    // In summer Chicago keeps daylight time (CDT, UTC-5): the day starts at 05:00 UTC.
+    clock.set(at("2024-07-02T04:59:59Z"));
+    token = mk.issue_token();
+    EXPECT_EQ(call("GET", "/rest/v1/stats/usage.json").json()["result"][0]["date"], "2024-07-01");
+    clock.set(at("2024-07-02T05:00:00Z"));
+    EXPECT_EQ(call("GET", "/rest/v1/stats/usage.json").json()["result"][0]["date"], "2024-07-02");
+}
+
+TEST_F(marketo_test, a_shortened_window_counts_like_the_real_one) {
+    mk.set_limits({.calls_per_20s = 2, .max_concurrency = 10, .window = std::chrono::seconds(2)});
+    EXPECT_EQ(call("GET", "/rest/v1/leads/describe2.json").json()["success"], true);
+    EXPECT_EQ(call("GET", "/rest/v1/leads/describe2.json").json()["success"], true);
+    expect_error(call("GET", "/rest/v1/leads/describe2.json").json(),
+                 "606",
+                 "Max rate limit '2' exceeded with in '2' secs");
+    clock.advance(std::chrono::seconds(2));
+    EXPECT_EQ(call("GET", "/rest/v1/leads/describe2.json").json()["success"], true);
 }
 
 TEST_F(marketo_test, concurrency_limit_of_10_in_flight) {

@@ -42,8 +42,10 @@ public:
         store_ = std::move(*st);
         auto rt = daemon::runtime::build(ioc_.get_executor(), loaded.cfg, std::move(streams), opts);
         EXPECT_TRUE(rt) << rt.error().message();
-        if (rt)
+        if (rt) {
             runtime_ = std::move(*rt);
+            runtime_->count_quota_in(*store_);  // as build_runtime does for the CLI
+        }
     }
 
     // One cycle of every stream; empty when the set-up failed (already reported).

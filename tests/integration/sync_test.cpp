@@ -1,6 +1,7 @@
 // End-to-end behaviour of SPEC §4 through the real modules: config files on disk, the compiled
 // plan, the SQLite state, the HTTP client, and the fake Salesforce and Marketo servers.
 
+#include "crmsync/core/central_time.hpp"
 #include "crmsync/observability/health.hpp"
 #include "crmsync/observability/metrics.hpp"
 #include "crmsync/sink/sink.hpp"
@@ -497,6 +498,7 @@ TEST_F(sync, runs_set_stream_health_and_count_records_and_api_calls) {
     EXPECT_EQ(h.reason.find("wrong-secret"), std::string::npos);
 
     write_config();
+    clock_.set(next_us_central_midnight(clock_.now()));  // the 607 above spent the day
     expect_ok(run_once());
     EXPECT_TRUE(health.ready());
     health.track({});
@@ -511,10 +513,22 @@ TEST_F(sync, daily_quota_reached_pauses_the_stream_and_keeps_the_watermark) {
     ASSERT_EQ(results.size(), 1u);
     ASSERT_FALSE(results[0].outcome);
     EXPECT_EQ(results[0].outcome.error().code, errc::quota_exhausted);
+    EXPECT_TRUE(results[0].outcome.error().retry_after) << "the time until the reset";
     auto wm = open_store()->load_watermark("contacts");
     ASSERT_TRUE(wm);
     EXPECT_FALSE(*wm) << "nothing was acknowledged, so the watermark must not move";
+    // Marketo refuses until midnight US Central time, so a run before it (a restart, too)
+    // does not even try: the pause is kept in the state.
     advance(1min);
+    const auto pushes = mkto_->push_calls().size();
+    const auto again = run_once();
+    ASSERT_FALSE(again[0].outcome);
+    EXPECT_EQ(again[0].outcome.error().code, errc::quota_exhausted);
+    EXPECT_EQ(mkto_->push_calls().size(), pushes);
+    auto q = open_store()->load_quota("mkto");
+    ASSERT_TRUE(q && *q);
+    EXPECT_EQ((*q)->spent_until, timestamp{next_us_central_midnight(clock_.now())});
+    clock_.set(next_us_central_midnight(clock_.now()));
     expect_ok(run_once());
     EXPECT_EQ(mkto_->leads().size(), 5u);
 }
@@ -875,23 +889,23 @@ TEST_F(sync, the_describe_is_read_at_start_and_again_after_a_quarter_of_an_hour)
     const auto id = contact(0, timestamp{t0});
     auto session = make_session();
     // The first cycle describes for the drift check even with nothing to send yet:
-    // describe.json + describe2.json.
+    // stats/usage (the day's first call seeds the quota count), describe.json + describe2.json.
     expect_ok(session->run_once());
-    EXPECT_EQ(mkto_->calls_today(), 2);
+    EXPECT_EQ(mkto_->calls_today(), 3);
 
     advance(1min);
     expect_ok(session->run_once());  // the same describe serves preflight; one Sync Leads
-    EXPECT_EQ(mkto_->calls_today(), 3);
+    EXPECT_EQ(mkto_->calls_today(), 4);
 
     sf_->update("Contact", id, {{"LastName", "Changed"}});
     advance(1min);
     expect_ok(session->run_once());  // the describe read a minute ago is used again
-    EXPECT_EQ(mkto_->calls_today(), 4);
+    EXPECT_EQ(mkto_->calls_today(), 5);
 
     sf_->update("Contact", id, {{"LastName", "Changed again"}});
     advance(15min);
     expect_ok(session->run_once());
-    EXPECT_EQ(mkto_->calls_today(), 7);
+    EXPECT_EQ(mkto_->calls_today(), 8);
 }
 
 }  // namespace

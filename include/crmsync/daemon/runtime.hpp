@@ -15,6 +15,7 @@
 #include "crmsync/sink/sfmc/sink.hpp"
 #include "crmsync/sink/sink.hpp"
 #include "crmsync/source/salesforce/client.hpp"
+#include "crmsync/state/store.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 
@@ -78,6 +79,10 @@ public:
 
     std::vector<stream_runtime>& streams() noexcept { return streams_; }
     stream_runtime* find(std::string_view name);
+    // Counts every Marketo destination's daily quota in `store` (migrations/0002) from now on,
+    // so the count survives restarts and `status` shows a spent quota. `store` must outlive the
+    // runtime (the last reservation is given back when the runtime ends).
+    void count_quota_in(state::store& store);
     const options& opts() const noexcept { return opts_; }
 
 private:
@@ -88,6 +93,8 @@ private:
     options opts_;
     std::mt19937_64 rng_{std::random_device{}()};
     std::vector<std::unique_ptr<http::client>> http_clients_;
+    // Before the sessions: a session gives its unused quota reservation back when it ends.
+    std::vector<std::unique_ptr<sink::marketo::quota_ledger>> ledgers_;
     std::map<std::string, std::unique_ptr<source::salesforce::client>> sources_;
     std::map<std::string, std::unique_ptr<sink::marketo::session>> sessions_;
     std::map<std::string, std::unique_ptr<sink::sfmc::session>> sfmc_sessions_;

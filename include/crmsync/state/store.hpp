@@ -1,6 +1,7 @@
 #pragma once
 // crmsync's durable state in one SQLite file (WAL): watermarks per stream, the digest of the
-// last payload per record, the error log of rejected records, and run history.
+// last payload per record, the error log of rejected records, run history, and each
+// destination's daily API quota as counted.
 //
 // The rule that makes SPEC §4 "No change is lost" hold: commit_batch() writes the new
 // watermark, the digests of what was delivered, and the error-log rows of what was rejected
@@ -111,6 +112,20 @@ struct stream_status {
     std::map<std::string, std::int64_t> open_errors_by_category;  // categories with open errors
 };
 
+// A destination's daily API quota as counted (migrations/0002): its current quota day.
+struct quota_day {
+    std::string destination;
+    std::string day;  // the US Central date the quota day is, "2026-12-01"
+    std::int64_t calls = 0;
+    std::optional<timestamp> spent_until;  // no call before this (Marketo 607 or the limit)
+};
+
+enum class quota_change {
+    add,    // calls += n (n < 0 gives reserved calls back; never below zero)
+    raise,  // calls = max(calls, n): the destination's own, higher count
+    spent,  // no call until `spent_until`
+};
+
 class store {
 public:
     // Opens (creating if needed) the database, sets and verifies the PRAGMAs, applies pending
@@ -154,6 +169,17 @@ public:
     result<std::optional<error_entry>> get_error(std::int64_t id);
     // Deletes entries last seen before `before`; returns how many.
     result<std::int64_t> purge_errors(timestamp before);
+
+    // Changes a destination's count for quota day `day` and returns the day's row after it. A
+    // day later than the stored one starts from zero; an earlier one changes nothing (a process
+    // whose day is over) and returns an empty row of that day.
+    result<quota_day> update_quota(std::string_view destination,
+                                   std::string_view day,
+                                   quota_change change,
+                                   std::int64_t calls,
+                                   std::optional<timestamp> spent_until = std::nullopt);
+    // The stored row (any day), for `status`.
+    result<std::optional<quota_day>> load_quota(std::string_view destination);
 
     // One entry per named stream, in the given order, read from one consistent snapshot.
     result<std::vector<stream_status>> status(const std::vector<std::string>& streams);

@@ -20,8 +20,12 @@ boost::asio::awaitable<result<T>> with_retries(session& s,
         s.invalidate_token();
         co_return co_await s.authenticate();
     };
-    co_return with_context(co_await http::retry_call<T>(retry, std::move(op), classify, refresh),
-                           fmt::format("marketo {}", s.settings().name));
+    auto r = co_await http::retry_call<T>(retry, std::move(op), classify, refresh);
+    // 607: Marketo says the day's calls are spent, whatever we counted (other integrations
+    // share the quota): no call until the reset, and the failure says when that is.
+    if (!r && r.error().code == errc::quota_exhausted && r.error().vendor_code == "607")
+        r = s.quota().spent(r.error());
+    co_return with_context(std::move(r), fmt::format("marketo {}", s.settings().name));
 }
 
 }  // namespace crmsync::sink::marketo::detail

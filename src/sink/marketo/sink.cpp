@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <utility>
 
 namespace crmsync::sink::marketo {
 namespace asio = boost::asio;
@@ -28,6 +29,8 @@ constexpr std::chrono::milliseconds push_timeout{100'000};
 constexpr std::chrono::milliseconds custom_push_timeout{130'000};
 // Most lead endpoints time out after 30 s server-side [MK-LEADS].
 constexpr std::chrono::milliseconds describe_timeout{35'000};
+// stats/usage is a small read; the lead endpoints' 30 s [MK-LEADS] is plenty.
+constexpr std::chrono::milliseconds usage_timeout{35'000};
 // Renew a minute early so a token never expires between our check and Marketo's.
 constexpr std::chrono::seconds token_margin{60};
 
@@ -60,11 +63,29 @@ http::disposition classify(const failure& f) {
     return disposition::fail;
 }
 
-session::session(http::client& http, config::destination cfg)
+// A place in the call window and among the calls in flight, held for one call.
+class session::slot {
+public:
+    explicit slot(session* s) noexcept : s_(s) {}
+    slot(slot&& other) noexcept : s_(std::exchange(other.s_, nullptr)) {}
+    slot& operator=(slot&&) = delete;
+    ~slot() {
+        if (s_)
+            s_->release_slot();
+    }
+
+private:
+    session* s_;
+};
+
+session::session(http::client& http, config::destination cfg, session_options options)
     : http_(http),
       cfg_(std::move(cfg)),
-      window_(static_cast<std::size_t>(std::max(1, cfg_.limits.calls_per_20s)),
-              std::chrono::seconds(20)) {}
+      options_(std::move(options)),
+      limiter_(static_cast<std::size_t>(std::max(1, cfg_.limits.calls_per_20s)),
+               options_.window,
+               static_cast<std::size_t>(std::max(1, cfg_.limits.concurrency))),
+      quota_(cfg_.limits.daily_calls, nullptr, options_.now) {}
 
 asio::awaitable<result<void>> session::authenticate() {
     http::request req;
@@ -106,10 +127,49 @@ asio::awaitable<result<std::string>> session::call(boost::beast::http::verb meth
                                                    std::string path,
                                                    std::string body,
                                                    std::chrono::milliseconds timeout) {
+    if (quota_.wants_usage()) {
+        quota_.mark_usage_read();  // first: read_usage's own call must not come back here
+        co_await read_usage();
+    }
+    co_return co_await send(method, path, std::move(body), timeout);
+}
+
+asio::awaitable<void> session::read_usage() {
+    // [MK-USAGE] today's calls of every user of the instance; the call itself counts as one.
+    auto body = co_await send(
+        boost::beast::http::verb::get, "/rest/v1/stats/usage.json", {}, usage_timeout);
+    result<void> read;
+    if (!body) {
+        read = body.error();
+    } else if (auto usage = parse_usage(*body); !usage) {
+        read = usage.error();
+    } else {
+        read = quota_.reported(usage->date, usage->total);
+    }
+    if (read)
+        co_return;
+    failure f = read.error();
+    if (f.code == errc::quota_exhausted) {
+        if (f.vendor_code == "607")
+            (void)quota_.spent(f);
+        co_return;  // the call that follows reports it
+    }
+    f.context(fmt::format("marketo {}: read daily usage", cfg_.name));
+    if (on_usage_unread_)
+        on_usage_unread_(f);
+}
+
+asio::awaitable<result<std::string>> session::send(boost::beast::http::verb method,
+                                                   const std::string& path,
+                                                   std::string body,
+                                                   std::chrono::milliseconds timeout) {
     auto token = co_await this->token();
     if (!token)
         co_return token.error();
-    co_await acquire_slot();
+    if (auto counted = quota_.count_call(); !counted)
+        co_return counted.error();
+    const slot held = co_await acquire_slot();
+    ++calls_;
     http::request req;
     req.method = method;
     req.url = cfg_.base_url + path;
@@ -126,15 +186,24 @@ asio::awaitable<result<std::string>> session::call(boost::beast::http::verb meth
     co_return std::move(r->body);
 }
 
-asio::awaitable<void> session::acquire_slot() {
+asio::awaitable<session::slot> session::acquire_slot() {
     for (;;) {
-        const auto wait = window_.try_acquire(std::chrono::steady_clock::now());
-        if (wait.count() == 0)
-            break;
-        asio::steady_timer t(co_await asio::this_coro::executor, wait);
-        co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+        const auto v = limiter_.try_acquire(std::chrono::steady_clock::now());
+        if (v.granted)
+            co_return slot(this);
+        // Woken by the window (v.wait) or by a call ending (release_slot cancels the timer).
+        asio::steady_timer t(co_await asio::this_coro::executor,
+                             v.wait.value_or(std::chrono::minutes(10)));
+        const auto at = waiting_.insert(waiting_.end(), &t);
+        (void)co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+        waiting_.erase(at);
     }
-    ++calls_;
+}
+
+void session::release_slot() {
+    limiter_.release(std::chrono::steady_clock::now());
+    for (auto* t : waiting_)
+        t->cancel();
 }
 
 object_sink::object_sink(session& s, std::vector<std::string> fields, http::retry_context retry)

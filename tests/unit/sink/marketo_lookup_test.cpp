@@ -143,7 +143,7 @@ TEST_F(marketo_lookup_fake, finds_every_person_across_batches_with_the_fields_as
         got.insert(p["sfdcContactId"].get<std::string>());
     }
     EXPECT_EQ(got.size(), 225u);
-    EXPECT_EQ(mk.calls_today(), 2);  // 300 + 150 values
+    EXPECT_EQ(mk.calls_today(), 3);  // stats/usage, then 300 + 150 values
 }
 
 TEST_F(marketo_lookup_fake, follows_next_page_tokens) {
@@ -153,7 +153,7 @@ TEST_F(marketo_lookup_fake, follows_next_page_tokens) {
     const auto found = find("sfdcContactId", {"003DUP"}, {"email"});
     ASSERT_TRUE(found) << found.error().message();
     EXPECT_EQ(found->size(), 350u);
-    EXPECT_EQ(mk.calls_today(), 2);
+    EXPECT_EQ(mk.calls_today(), 3);  // stats/usage, then two pages
 }
 
 TEST_F(marketo_lookup_fake, transient_failures_are_retried_and_refusals_are_not) {

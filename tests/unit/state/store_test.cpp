@@ -703,5 +703,47 @@ TEST_F(store_test, trim_runs_keeps_the_newest_runs_of_that_stream_only) {
     EXPECT_EQ(store_->list_errors({}).value().size(), 1u);
 }
 
+TEST_F(store_test, quota_counts_add_raise_spend_and_start_each_day_from_zero) {
+    auto q = store_->update_quota("mkto", "2026-11-23", quota_change::add, 50);
+    ASSERT_TRUE(q) << q.error().message();
+    EXPECT_EQ(q->calls, 50);
+    EXPECT_FALSE(q->spent_until);
+    q = store_->update_quota("mkto", "2026-11-23", quota_change::add, -20);  // given back
+    EXPECT_EQ(q->calls, 30);
+    q = store_->update_quota("mkto", "2026-11-23", quota_change::add, -100);
+    EXPECT_EQ(q->calls, 0) << "never below zero";
+    q = store_->update_quota("mkto", "2026-11-23", quota_change::raise, 900);
+    EXPECT_EQ(q->calls, 900) << "Marketo's own, higher count";
+    q = store_->update_quota("mkto", "2026-11-23", quota_change::raise, 10);
+    EXPECT_EQ(q->calls, 900) << "a lower report never lowers it";
+    const timestamp reset = at_ms(1'764'050'400'000);
+    q = store_->update_quota("mkto", "2026-11-23", quota_change::spent, 0, reset);
+    EXPECT_EQ(q->calls, 900);
+    EXPECT_EQ(q->spent_until, reset);
+    EXPECT_EQ(store_->update_quota("other", "2026-11-23", quota_change::add, 3)->calls, 3)
+        << "each destination has its own count";
+
+    q = store_->update_quota("mkto", "2026-11-24", quota_change::add, 5);
+    EXPECT_EQ(q->calls, 5) << "a new quota day starts from zero";
+    EXPECT_FALSE(q->spent_until) << "and is not spent";
+    q = store_->update_quota("mkto", "2026-11-23", quota_change::add, 7);
+    EXPECT_EQ(q->day, "2026-11-23");
+    EXPECT_EQ(q->calls, 0) << "a day that is over changes nothing";
+    const auto row = store_->load_quota("mkto");
+    ASSERT_TRUE(row && *row);
+    EXPECT_EQ((*row)->day, "2026-11-24");
+    EXPECT_EQ((*row)->calls, 5);
+    EXPECT_FALSE(*store_->load_quota("never"));
+}
+
+TEST_F(store_test, quota_counts_of_two_processes_add_up) {
+    auto other = store::open(path_, clock_.fn());
+    ASSERT_TRUE(other);
+    ASSERT_TRUE(store_->update_quota("mkto", "2026-11-23", quota_change::add, 50));
+    const auto q = (*other)->update_quota("mkto", "2026-11-23", quota_change::add, 50);
+    ASSERT_TRUE(q);
+    EXPECT_EQ(q->calls, 100);
+}
+
 }  // namespace
 }  // namespace crmsync::state

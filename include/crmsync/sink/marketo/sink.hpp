@@ -2,18 +2,24 @@
 // Marketo Engage persons through Sync Leads and custom objects through Sync Custom Objects
 // (api-reference §2.1-2.3, 2.5, 2.6): identity token kept
 // until shortly before expiry, batches of up to 300, calls spaced by the client-side window
-// limiter, 601/602 answered by one new token, 606/615/604/5xx and timeouts retried with
-// backoff, 607 reported as quota_exhausted so the stream pauses.
+// and concurrency limiter and counted against the daily quota, 601/602 answered by one new
+// token, 606/615/604/5xx and timeouts retried with backoff, 607 reported as quota_exhausted
+// (with the time until the reset) so the stream pauses.
 
 #include "crmsync/config/model.hpp"
 #include "crmsync/core/clock.hpp"
 #include "crmsync/http/client.hpp"
 #include "crmsync/http/disposition.hpp"
 #include "crmsync/sink/marketo/encode.hpp"
+#include "crmsync/sink/marketo/quota.hpp"
 #include "crmsync/sink/rate_limiter.hpp"
 #include "crmsync/sink/sink.hpp"
 
+#include <boost/asio/steady_timer.hpp>
+
 #include <chrono>
+#include <functional>
+#include <list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,35 +33,73 @@ failure http_failure(const http::response& r, std::string_view where);
 // Pure: what a failed Marketo call means.
 http::disposition classify(const failure& f);
 
-// What all streams writing to one Marketo instance share: the access token and the call
-// window (the 100 calls / 20 s limit is per instance, not per stream [MK-BEST]).
+// Knobs of a session that are not configuration: the wall clock that dates the quota day, and
+// the length of the rate window (Marketo's is 20 s [MK-BEST]; tests shorten it, with the fake's).
+struct session_options {
+    clock_fn now = system_now;
+    std::chrono::milliseconds window{20'000};
+};
+
+// What all streams writing to one Marketo instance share: the access token and the instance's
+// limits, which are per instance, not per stream [MK-BEST]: at most limits.calls_per_20s calls
+// in any rolling 20 s and limits.concurrency in flight (call_limiter), and limits.daily_calls a
+// day (daily_quota, durable once count_quota_in() gave it a ledger).
+//
+// Threading: one io_context thread, like the streams that share it.
 class session {
 public:
-    session(http::client& http, config::destination cfg);
+    session(http::client& http, config::destination cfg, session_options options = {});
 
     // A valid token, fetched or renewed when missing or about to expire.
     boost::asio::awaitable<result<std::string>> token();
     void invalidate_token() { token_.reset(); }
     // Fetches a token now; errc::auth_rejected when the identity service refuses.
     boost::asio::awaitable<result<void>> authenticate();
-    // Waits until the call window has room, then counts one call.
-    boost::asio::awaitable<void> acquire_slot();
     // One REST call (`path` under base_url, with its query) with a valid token, counted against
-    // the call window: the HTTP 200 body, whose envelope the caller reads, or the failure
-    // (a non-200 status: errc::transient for 5xx, request_rejected otherwise).
+    // the daily quota and the call window, and made only when the window and the concurrency
+    // limit have room: the HTTP 200 body, whose envelope the caller reads, or the failure (a
+    // non-200 status: errc::transient for 5xx, request_rejected otherwise; quota_exhausted with
+    // retry_after when the day's calls are spent). The first call of each quota day reads
+    // stats/usage first, so calls of other integrations count too (SPEC §4).
     boost::asio::awaitable<result<std::string>> call(boost::beast::http::verb method,
                                                      std::string path,
                                                      std::string body,
                                                      std::chrono::milliseconds timeout);
 
+    // Counts the daily quota durably in `ledger` from now on (null: in memory only).
+    void count_quota_in(quota_ledger* ledger) { quota_.attach(ledger); }
+    daily_quota& quota() noexcept { return quota_; }
+    // Called when stats/usage could not be read (the count then holds this process's calls
+    // only until the next day's reading); may be empty.
+    void on_usage_unread(std::function<void(const failure&)> f) { on_usage_unread_ = std::move(f); }
+
     http::client& http() noexcept { return http_; }
     const config::destination& settings() const noexcept { return cfg_; }
     std::size_t calls() const noexcept { return calls_; }
+    // Calls in flight now, and the most ever at once (tests of the concurrency limit).
+    std::size_t in_flight() const noexcept { return limiter_.in_flight(); }
 
 private:
+    class slot;
+    // Waits until the call window and the concurrency limit have room; the slot frees its place
+    // when destroyed, however the call ended.
+    boost::asio::awaitable<slot> acquire_slot();
+    void release_slot();
+    boost::asio::awaitable<result<std::string>> send(boost::beast::http::verb method,
+                                                     const std::string& path,
+                                                     std::string body,
+                                                     std::chrono::milliseconds timeout);
+    boost::asio::awaitable<void> read_usage();
+
     http::client& http_;
     config::destination cfg_;
-    window_limiter window_;
+    session_options options_;
+    call_limiter limiter_;
+    daily_quota quota_;
+    // Calls waiting for a slot, each on its own timer: release_slot() cancels them so they
+    // look again.
+    std::list<boost::asio::steady_timer*> waiting_;
+    std::function<void(const failure&)> on_usage_unread_;
     std::optional<std::string> token_;
     std::chrono::steady_clock::time_point token_expires_{};
     std::size_t calls_ = 0;
