@@ -1,5 +1,6 @@
 // crmsync status [--json]: per stream its watermark, last run, records synced, open rejections
-// by category, and when the next run is due.
+// by category, when the next run is due, and for a Marketo destination its daily quota as
+// counted and whether the stream is paused until the quota resets.
 
 #include "common.hpp"
 #include <fmt/format.h>
@@ -20,6 +21,49 @@ std::string format_counts(const std::map<std::string, std::int64_t>& by_category
         out += fmt::format("{} {}", cat, n);
     }
     return out.empty() ? "-" : out;
+}
+
+// A stream's destination quota: the counted day (null when never counted), and `paused` when the
+// day's calls are spent (Marketo 607 or the count reached limits.daily_calls) and the reset is
+// still ahead.
+struct quota_view {
+    json quota = nullptr;
+    json paused = nullptr;
+    std::string line;  // for the text output; empty when not paused
+};
+
+result<quota_view> quota_of(state::store& store,
+                            const config::config& cfg,
+                            const config::stream& s) {
+    quota_view v;
+    const auto d = cfg.destinations.find(s.destination.to);
+    if (d == cfg.destinations.end() || d->second.kind != config::destination_kind::marketo)
+        return v;
+    auto q = store.load_quota(d->first);
+    if (!q)
+        return q.error();
+    if (!*q)
+        return v;
+    const auto& row = **q;
+    const std::int64_t limit = d->second.limits.daily_calls;
+    v.quota = {{"destination", d->first},
+               {"day", row.day},
+               {"calls", row.calls},
+               {"limit", limit},
+               {"spent_until", row.spent_until ? json(row.spent_until->to_iso()) : json(nullptr)}};
+    if (row.spent_until && row.spent_until->at > system_now()) {
+        v.paused = {
+            {"reason", "quota"}, {"destination", d->first}, {"until", row.spent_until->to_iso()}};
+        v.line = fmt::format(
+            "paused on quota: {} has spent its daily calls ({} of {} counted on {}); "
+            "resumes at {}",
+            d->first,
+            row.calls,
+            limit,
+            row.day,
+            row.spent_until->to_iso());
+    }
+    return v;
 }
 
 }  // namespace
@@ -46,8 +90,19 @@ void add_status(CLI::App& app, context& ctx) {
                 return outcome::runtime_failure;
             }
             json out = json::array();
+            std::vector<std::string> paused_lines;
             for (const auto& s : *st) {
                 const auto* cfg = loaded.cfg.find_stream(s.stream);
+                quota_view qv;
+                if (cfg) {
+                    auto q = quota_of(*store, loaded.cfg, *cfg);
+                    if (!q) {
+                        std::cerr << "crmsync: " << q.error().message() << '\n';
+                        return outcome::runtime_failure;
+                    }
+                    qv = std::move(*q);
+                }
+                paused_lines.push_back(qv.line);
                 json j = {{"stream", s.stream},
                           {"object", cfg ? cfg->source.object : ""},
                           {"watermark", nullptr},
@@ -55,7 +110,9 @@ void add_status(CLI::App& app, context& ctx) {
                           {"next_run", nullptr},
                           {"synced_total", s.synced_total},
                           {"unchanged_total", s.unchanged_total},
-                          {"open_errors", s.open_errors_by_category}};
+                          {"open_errors", s.open_errors_by_category},
+                          {"quota", qv.quota},
+                          {"paused", qv.paused}};
                 if (s.watermark)
                     j["watermark"] = {{"modstamp", s.watermark->modstamp.to_iso()},
                                       {"id", s.watermark->id}};
@@ -99,6 +156,8 @@ void add_status(CLI::App& app, context& ctx) {
                                          s.synced_total,
                                          s.unchanged_total,
                                          format_counts(s.open_errors_by_category));
+                if (!paused_lines[i].empty())
+                    std::cout << fmt::format("{:<16} {}\n", "", paused_lines[i]);
                 if (s.last_run && !s.last_run->error.empty()) {
                     std::cout << fmt::format("{:<16} last error: {}\n", "", s.last_run->error);
                 }

@@ -155,6 +155,11 @@ private:
                         std::max(std::chrono::milliseconds{0},
                                  s.cfg->source.every -
                                      std::chrono::duration_cast<std::chrono::milliseconds>(spent));
+                    // A spent daily quota comes back at its reset (Marketo: midnight US Central),
+                    // not at the next interval: runs before it would read the source only to be
+                    // refused again.
+                    if (!r && r.error().code == errc::quota_exhausted && r.error().retry_after)
+                        delay = std::max(delay, *r.error().retry_after);
                 }
             },
             [this, name = s.cfg->name](std::exception_ptr e) {

@@ -434,7 +434,13 @@ asio::awaitable<result<cycle_summary>> run_cycle(stream_runtime& s,
                  : f.code == errc::quota_exhausted ? "paused"
                                                    : "failed";
         // Drift has said it in its own line (schema_drift_detected).
-        if (f.code != errc::cancelled && f.code != errc::schema_drift) {
+        if (f.code == errc::quota_exhausted) {
+            observability::emit(observability::stream_paused{
+                .stream = cfg.name,
+                .object = cfg.source.object,
+                .until = f.retry_after ? timestamp{now() + *f.retry_after}.to_iso() : std::string{},
+                .what = f});
+        } else if (f.code != errc::cancelled && f.code != errc::schema_drift) {
             observability::emit(observability::stream_failed{
                 .stream = cfg.name, .object = cfg.source.object, .what = f});
         }

@@ -322,4 +322,22 @@ void emit(const config_reloaded& e) {
     x.reload_ok.with({}).set(1);
 }
 
+void emit(const stream_paused& e) {
+    warn("Stream paused until its API quota comes back.",
+         {{"stream", e.stream},
+          {"object", e.object},
+          {"until", e.until},
+          {"code", e.what.vendor_code},
+          {"error", e.what.message()}});
+    m().failures.with({e.stream, std::string(to_string(stream_state::paused))}).inc();
+}
+
+void emit(const quota_usage_unread& e) {
+    warn("Could not read the destination's API usage; the daily quota counts crmsync's calls only.",
+         {{"system", e.system},
+          {"instance", e.instance},
+          {"code", e.what.vendor_code},
+          {"error", e.what.message()}});
+}
+
 }  // namespace crmsync::observability

@@ -1,6 +1,8 @@
 // The real crmsync binary: exit codes (SPEC §2), every configuration problem listed with its
 // position, and a sync against the fakes as an operator would run it.
 
+#include "crmsync/core/central_time.hpp"
+
 #include "daemon_process.hpp"
 #include "fake_marketo.hpp"
 #include "fake_salesforce.hpp"
@@ -357,6 +359,41 @@ TEST_F(cli_sync, once_syncs_logs_a_summary_and_status_reports_it) {
     EXPECT_EQ(r.exit_code, 0) << r.out;
     EXPECT_NE(r.out.find("1 entry"), std::string::npos) << r.out;
     EXPECT_EQ(run("errors purge --before yesterday -c " + config(), env_).exit_code, 2);
+}
+
+// Marketo's daily quota spent (by other integrations, here): the run stops paused with one warn
+// line, status shows the pause and its end (midnight US Central time), and the next `once`, a
+// new process, makes no Marketo call at all: the pause is in the state, not in memory.
+TEST_F(cli_sync, a_spent_daily_quota_pauses_visibly_and_survives_a_restart) {
+    const auto past = timestamp{system_now() - std::chrono::minutes(10)};
+    sf_.insert("Contact", {{"LastName", "L"}, {"Email", "p@example.com"}}, past);
+    mkto_.set_calls_today(mkto_.options().limits.daily_quota);
+    write_main("fake-sf-secret");
+    auto r = run("once -c " + config(), env_);
+    EXPECT_EQ(r.exit_code, 1) << r.out;
+    EXPECT_NE(r.out.find(R"("message":"Stream paused until its API quota comes back.")"),
+              std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find(R"("status":"paused")"), std::string::npos) << r.out;
+    EXPECT_TRUE(mkto_.push_calls().empty());
+    const auto refused = mkto_.errors_sent().at("607");
+
+    r = run("status --json -c " + config(), env_);
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    const auto s = nlohmann::json::parse(r.out)["streams"][0];
+    EXPECT_EQ(s["last_run"]["status"], "paused");
+    EXPECT_EQ(s["paused"]["reason"], "quota") << s.dump();
+    EXPECT_EQ(s["paused"]["destination"], "mkto");
+    EXPECT_EQ(s["paused"]["until"], timestamp{next_us_central_midnight(system_now())}.to_iso());
+    EXPECT_EQ(s["quota"]["limit"], 50000);
+    EXPECT_EQ(s["quota"]["day"], us_central_date_text(system_now()));
+    r = run("status -c " + config(), env_);
+    EXPECT_NE(r.out.find("paused on quota: mkto"), std::string::npos) << r.out;
+
+    r = run("once -c " + config(), env_);
+    EXPECT_EQ(r.exit_code, 1) << r.out;
+    EXPECT_EQ(mkto_.errors_sent().at("607"), refused) << "no call until the reset";
+    EXPECT_TRUE(mkto_.push_calls().empty());
 }
 
 TEST_F(cli_sync, watermark_reset_replays_every_record_and_set_replays_from_a_time) {

@@ -190,6 +190,25 @@ struct source_describe_failed {
     failure what;
 };
 
+// A stream stopped on a spent quota until it comes back: Marketo's daily quota (607, or
+// crmsync's own count reaching limits.daily_calls; back at midnight US Central time) or the
+// source's api_budget. One warn line; the stream's health is `paused` until then, and the
+// scheduler runs it next when the failure's retry_after says the quota is back.
+struct stream_paused {
+    std::string stream;
+    std::string object;
+    std::string until;  // ISO-8601 UTC; empty when not known
+    failure what;
+};
+
+// The destination's own count of the day's API calls (Marketo stats/usage) could not be read:
+// until it can (the next quota day), the daily quota counts crmsync's calls only (warn line).
+struct quota_usage_unread {
+    std::string system;
+    std::string instance;
+    failure what;
+};
+
 void emit(const batch_sent& e);
 void emit(const record_rejected& e);
 void emit(const stream_run_finished& e);
@@ -203,6 +222,8 @@ void emit(const destination_describe_failed& e);
 void emit(const admin_request& e);
 void emit(const admin_connection_refused& e);
 void emit(const async_write_resent& e);
+void emit(const stream_paused& e);
+void emit(const quota_usage_unread& e);
 void emit(const schema_drift_detected& e);
 void emit(const source_describe_failed& e);
 void emit(const source_described& e);
