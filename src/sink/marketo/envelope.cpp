@@ -87,6 +87,13 @@ result<record_outcome> decode_item(const json& item, std::string_view what) {
         if (m != reason->end() && m->is_string())
             r.message = m->get<std::string>();
     }
+    if (reason_is_capacity(r.code)) {
+        failure f = make_failure(
+            errc::transient,
+            fmt::format("{}: record skipped with {} {}: retried later", what, r.code, r.message));
+        f.vendor_code = r.code;
+        return f;
+    }
     r.category = classify_reason_code(r.code);
     return record_outcome{std::move(r)};
 }

@@ -261,15 +261,53 @@ TEST(marketo_codes, http_level_answers_from_the_edge) {
     }
 }
 
-TEST(marketo_codes, record_level_categories) {
-    EXPECT_EQ(classify_reason_code("1007"), category::duplicate);
-    EXPECT_EQ(classify_reason_code("1005"), category::duplicate);
-    EXPECT_EQ(classify_reason_code("1003"), category::validation);
-    EXPECT_EQ(classify_reason_code("1006"), category::validation);
-    EXPECT_EQ(classify_reason_code("1004"), category::not_found);
-    EXPECT_EQ(classify_reason_code("1008"), category::access);
-    EXPECT_EQ(classify_reason_code("9999"), category::other);
-    EXPECT_EQ(classify_reason_code(""), category::other);
+// One row per record-level code of [MK-ERR] (api-reference §2.2), as a marketing-ops admin
+// would file it: the key matched several persons or the record exists → duplicate; a value,
+// field or parameter the request got wrong → validation; a partition, CRM or feature the API
+// user may not touch → access; the person or object is not there → not_found; the rest → other.
+TEST(marketo_codes, record_level_table) {
+    struct row {
+        const char* code;
+        category cat;
+        bool capacity;
+    };
+    const row rows[] = {
+        {"1001", category::validation, false}, {"1002", category::validation, false},
+        {"1003", category::validation, false}, {"1004", category::not_found, false},
+        {"1005", category::duplicate, false},  {"1006", category::validation, false},
+        {"1007", category::duplicate, false},  {"1008", category::access, false},
+        {"1009", category::validation, false}, {"1010", category::access, false},
+        {"1011", category::validation, false}, {"1012", category::validation, false},
+        {"1013", category::not_found, false},  {"1014", category::other, false},
+        {"1015", category::not_found, false},  {"1016", category::other, true},
+        {"1017", category::duplicate, false},  {"1018", category::access, false},
+        {"1019", category::other, true},       {"1020", category::other, false},
+        {"1021", category::validation, false}, {"1022", category::other, false},
+        {"1025", category::not_found, false},  {"1026", category::access, false},
+        {"1027", category::other, false},      {"1028", category::other, false},
+        {"1029", category::other, true},       {"1035", category::validation, false},
+        {"1036", category::duplicate, false},  {"1037", category::other, false},
+        {"1042", category::validation, false}, {"1048", category::other, false},
+        {"1049", category::validation, false}, {"1076", category::other, false},
+        {"1077", category::other, false},      {"1078", category::other, false},
+        {"1079", category::other, false},      {"9999", category::other, false},
+        {"", category::other, false},
+    };
+    for (const auto& r : rows) {
+        EXPECT_EQ(classify_reason_code(r.code), r.cat) << r.code;
+        EXPECT_EQ(reason_is_capacity(r.code), r.capacity) << r.code;
+    }
+}
+
+TEST(marketo_codes, a_capacity_code_retries_the_batch_instead_of_rejecting_the_record) {
+    const auto r = decode_sync_response(
+        R"({"success":true,"result":[{"id":1,"status":"created"},)"
+        R"({"status":"skipped","reasons":[{"code":"1029","message":"Too many jobs in queue"}]}]})",
+        2);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, errc::transient);
+    EXPECT_EQ(r.error().vendor_code, "1029");
+    EXPECT_EQ(classify(r.error()), http::disposition::retry);
 }
 
 }  // namespace
