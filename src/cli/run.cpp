@@ -84,10 +84,12 @@ private:
         if (next.problems.empty()) {
             auto built = daemon::runtime::build(
                 ioc_.get_executor(), next.loaded.cfg, std::move(next.loaded.streams), {});
-            if (built)
+            if (built) {
                 rt = std::move(*built);
-            else
+                rt->count_quota_in(*s_.store);  // the day's quota count goes on in the state
+            } else {
                 next.problems.add({path_, 0, 0}, built.error().message());
+            }
         }
         if (!next.problems.empty()) {
             for (const auto& d : next.problems.sorted())
