@@ -64,9 +64,14 @@ void check_streams(const config::config& cfg,
                                      s.name,
                                      s.source.deletes.flag_field));
         }
-        if (s.source.converted) {
+        if (s.source.converted == config::converted_mode::follow_contact &&
+            dst->second.kind == config::destination_kind::sfmc) {
+            // A row's primary key cannot be changed through the documented row APIs, so the
+            // lead's row could not follow its contact (api-reference §3.2, §3.3).
             problems.add(s.where,
-                         fmt::format("stream {}: 'converted' is not supported yet", s.name));
+                         fmt::format("stream {}: 'converted: follow_contact' is not supported for "
+                                     "data extensions; use 'converted: skip'",
+                                     s.name));
         }
     }
 }

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <set>
 
 namespace crmsync::daemon {
 namespace {
@@ -145,7 +146,52 @@ std::unique_ptr<sink::sink> data_extension_sink(sink::sfmc::session& session,
         session, std::move(o), std::move(retry));
 }
 
+// follow_contact: where a converted lead's data goes. `key` is the destination field that holds
+// contact ids (the Contact stream's key into the same object; the lead's own key when there is
+// no such stream), `fields` the lead's destination fields the Contact stream does not write, by
+// index in the lead's payload, key first. Those are what the contact lacks (a lead score); the
+// fields the contact stream owns are left to it, so a lead's older values never overwrite them.
+struct follow_target {
+    std::string key;
+    std::vector<std::size_t> fields;
+};
+
+follow_target lead_only_fields(const compiled_stream& lead,
+                               const std::vector<compiled_stream>& all) {
+    follow_target out{.key = lead.cfg.destination.key.destination, .fields = {}};
+    std::set<std::string> owned;
+    for (const auto& other : all) {
+        const auto& o = other.cfg;
+        if (!iequals_ascii(o.source.object, "Contact") ||
+            o.destination.to != lead.cfg.destination.to ||
+            o.destination.object != lead.cfg.destination.object) {
+            continue;
+        }
+        out.key = o.destination.key.destination;
+        for (const auto& f : other.plan->destination_fields())
+            owned.insert(f.destination);
+    }
+    const auto& fields = lead.plan->destination_fields();
+    out.fields.push_back(lead.plan->key_field());
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+        if (i != lead.plan->key_field() && !owned.contains(fields[i].destination) &&
+            fields[i].destination != out.key) {
+            out.fields.push_back(i);
+        }
+    }
+    return out;
+}
+
 }  // namespace
+
+std::vector<std::string> read_columns(const config::stream& s, const mapping::plan& plan) {
+    auto cols = plan.source_columns();
+    if (s.source.converted) {
+        cols.emplace_back("IsConverted");
+        cols.emplace_back("ConvertedContactId");
+    }
+    return cols;
+}
 
 result<std::unique_ptr<runtime>> runtime::build(boost::asio::any_io_executor ex,
                                                 const config::config& cfg,
@@ -206,7 +252,23 @@ result<std::unique_ptr<runtime>> runtime::build(boost::asio::any_io_executor ex,
                 fmt::format("stream {}: unknown source '{}'", s.name, s.source.from));
         }
         sr.source = src->second.get();
-        sr.columns = std::make_unique<source::salesforce::column_set>(cs.plan->source_columns());
+        sr.columns = std::make_unique<source::salesforce::column_set>(read_columns(s, *cs.plan));
+        sr.converted_column = cs.plan->source_columns().size();
+        const auto& cols = cs.plan->source_columns();
+        sr.key_column = static_cast<std::size_t>(
+            std::find_if(
+                cols.begin(),
+                cols.end(),
+                [&](const std::string& c) { return iequals_ascii(c, s.destination.key.source); }) -
+            cols.begin());
+        const bool reads_key = s.source.deletes.mode == config::deletes_mode::flag ||
+                               s.source.converted == config::converted_mode::follow_contact;
+        if (reads_key && sr.key_column == cols.size()) {
+            return make_failure(
+                errc::config_invalid,
+                fmt::format(
+                    "stream {}: key source '{}' is not read", s.name, s.destination.key.source));
+        }
         if (const auto bu = rt->sfmc_sessions_.find(s.destination.to);
             bu != rt->sfmc_sessions_.end()) {
             // A rowset upsert cannot update only: marking a deleted record would create its row.
@@ -214,6 +276,12 @@ result<std::unique_ptr<runtime>> runtime::build(boost::asio::any_io_executor ex,
                 return make_failure(errc::config_invalid,
                                     fmt::format("stream {}: 'deletes: flag' is not supported for "
                                                 "data extensions",
+                                                s.name));
+            }
+            if (s.source.converted == config::converted_mode::follow_contact) {
+                return make_failure(errc::config_invalid,
+                                    fmt::format("stream {}: 'converted: follow_contact' is not "
+                                                "supported for data extensions",
                                                 s.name));
             }
             sr.sink = data_extension_sink(*bu->second, s, *cs.plan, retry_for("sfmc"), rt->opts_);
@@ -237,21 +305,29 @@ result<std::unique_ptr<runtime>> runtime::build(boost::asio::any_io_executor ex,
                                s.destination.action,
                                std::move(fields),
                                retry_for("marketo"));
-        if (s.source.deletes.mode == config::deletes_mode::flag) {
-            const auto& cols = cs.plan->source_columns();
-            // The plan always reads the key's source field to fill the key; SOQL names are
-            // case-insensitive and the plan keeps the first spelling it met (mapping::compile).
-            const auto same = [&](const std::string& c) {
-                return iequals_ascii(c, s.destination.key.source);
-            };
-            sr.key_column = static_cast<std::size_t>(std::find_if(cols.begin(), cols.end(), same) -
-                                                     cols.begin());
-            if (sr.key_column == cols.size()) {
+        if (s.source.converted == config::converted_mode::follow_contact) {
+            // Re-keying moves a person to the contact's key; a custom-object record has no
+            // such key to move (its dedupe fields are the object's own).
+            if (!s.destination.custom_object().empty()) {
                 return make_failure(errc::config_invalid,
-                                    fmt::format("stream {}: key source '{}' is not read",
-                                                s.name,
-                                                s.destination.key.source));
+                                    fmt::format("stream {}: 'converted: follow_contact' is only "
+                                                "supported for Marketo persons (object: lead)",
+                                                s.name));
             }
+            auto target = lead_only_fields(cs, rt->compiled_);
+            sr.follow_fields = std::move(target.fields);
+            std::vector<std::string> carried{target.key};
+            for (std::size_t k = 1; k < sr.follow_fields.size(); ++k)
+                carried.push_back(cs.plan->destination_fields()[sr.follow_fields[k]].destination);
+            sink::marketo::sync_options co{.action = "createOrUpdate",
+                                           .lookup_field = target.key,
+                                           .partition = s.destination.partition};
+            auto follow = std::make_unique<sink::marketo::lead_sink>(
+                *dst->second, co, std::move(carried), retry_for("marketo"));
+            follow->rekey_from(s.destination.key.destination);
+            sr.follow_sink = std::move(follow);
+        }
+        if (s.source.deletes.mode == config::deletes_mode::flag) {
             sr.flag_sink =
                 marketo_sink(*dst->second,
                              s.destination,

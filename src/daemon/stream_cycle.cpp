@@ -44,6 +44,10 @@ struct pending_batch {
     std::vector<std::string> ids;
     std::vector<digest> digests;
     lane flags;  // deletes: flag — marks for deleted records, sent updateOnly in their own call
+    // converted: follow_contact — what converted leads carry onto their contact's person, and
+    // each lead's own key (the person it may re-key).
+    lane follows;
+    std::vector<std::string> follow_old_keys;
     state::batch_commit commit;
     std::optional<state::watermark> last;  // position of the last record taken into this batch
 
@@ -69,10 +73,16 @@ public:
     const cycle_summary& summary() const noexcept { return sum_; }
 
 private:
-    asio::awaitable<result<void>> take(const record& r, const std::map<std::string, digest>& known);
+    asio::awaitable<result<void>> take(record& r, const std::map<std::string, digest>& known);
     asio::awaitable<result<void>> flush();
-    asio::awaitable<result<std::size_t>> send_flags();
+    // Sends one side lane (flags or follows) and adds its outcomes to the commit; the number
+    // rejected.
+    asio::awaitable<result<std::size_t>> send_lane(lane& l, sink::sink& to, bool flags);
     void take_deleted(const record& r, const std::map<std::string, digest>& known);
+    void take_converted(const record& r,
+                        const payload& p,
+                        std::string contact_id,
+                        const std::map<std::string, digest>& known);
     void reject_preflight(const record& r,
                           const rejected& why,
                           const digest& d,
@@ -147,19 +157,29 @@ asio::awaitable<std::optional<rejected>> cycle::preflight(const payload& p) {
     co_return s_.dest_schema.preflight->check(p);
 }
 
-asio::awaitable<result<void>> cycle::take(const record& r,
-                                          const std::map<std::string, digest>& known) {
+asio::awaitable<result<void>> cycle::take(record& r, const std::map<std::string, digest>& known) {
     ++sum_.read;
     batch_.last = state::watermark{r.system_modstamp, r.id};
     const auto seen = known.find(r.id);
+    // A converted lead (source.converted): the columns the daemon read after the plan's.
+    std::optional<std::string> converted_to;
+    if (s_.cfg->source.converted) {
+        const auto at = s_.converted_column;
+        if (r.columns.at(at).text() == "true")
+            converted_to = r.columns.at(at + 1).text();
+        r.columns.resize(at);
+    }
+    const bool skip_converted = converted_to && (converted_to->empty() || !s_.follow_sink);
     if (r.is_deleted && s_.flag_sink) {
         take_deleted(r, known);
-    } else if (r.is_deleted || s_.plan->skip(r)) {
+    } else if (r.is_deleted || skip_converted || s_.plan->skip(r)) {
         ++sum_.skipped;
     } else {
         auto mapped = s_.plan->apply(r);
         const auto d = fingerprint(r, mapped);
-        if (seen != known.end() && seen->second == d) {
+        if (converted_to && std::holds_alternative<payload>(mapped)) {
+            take_converted(r, std::get<payload>(mapped), std::move(*converted_to), known);
+        } else if (seen != known.end() && seen->second == d) {
             ++sum_.unchanged;
             ++batch_.commit.unchanged;
         } else if (const auto* why = std::get_if<rejected>(&mapped)) {
@@ -173,7 +193,8 @@ asio::awaitable<result<void>> cycle::take(const record& r,
         }
     }
     if (batch_.payloads.size() >= s_.sink->max_batch() ||
-        (s_.flag_sink && batch_.flags.payloads.size() >= s_.flag_sink->max_batch())) {
+        (s_.flag_sink && batch_.flags.payloads.size() >= s_.flag_sink->max_batch()) ||
+        (s_.follow_sink && batch_.follows.payloads.size() >= s_.follow_sink->max_batch())) {
         co_return co_await flush();
     }
     co_return result<void>{};
@@ -193,20 +214,47 @@ void cycle::take_deleted(const record& r, const std::map<std::string, digest>& k
     batch_.flags.add(std::move(mark->p), r.id, mark->d);
 }
 
-asio::awaitable<result<std::size_t>> cycle::send_flags() {
-    auto& f = batch_.flags;
+void cycle::take_converted(const record& r,
+                           const payload& p,
+                           std::string contact_id,
+                           const std::map<std::string, digest>& known) {
+    // Re-keyed to the contact (SPEC §3 follow_contact): the key becomes the ConvertedContactId,
+    // and only what the contact's own stream does not write is carried.
+    payload carried;
+    carried.fields.push_back(value::string(std::move(contact_id)));
+    for (std::size_t k = 1; k < s_.follow_fields.size(); ++k)
+        carried.fields.push_back(p.fields[s_.follow_fields[k]]);
+    // Marked, so the carried payload never shares a digest with the lead's own one: a lead
+    // synced before its conversion is carried once, and not again while it is unchanged.
+    payload marked = carried;
+    marked.fields.insert(marked.fields.begin(), value::string("converted"));
+    const auto d = payload_digest(marked);
+    if (const auto seen = known.find(r.id); seen != known.end() && seen->second == d) {
+        ++sum_.unchanged;
+        ++batch_.commit.unchanged;
+        return;
+    }
+    batch_.follows.add(std::move(carried), r.id, d);
+    batch_.follow_old_keys.push_back(p.fields[s_.plan->key_field()].text());
+}
+
+asio::awaitable<result<std::size_t>> cycle::send_lane(lane& f, sink::sink& to, bool flags) {
     auto& c = batch_.commit;
     std::size_t rejected_by_sink = 0;
     if (f.payloads.empty())
         co_return rejected_by_sink;
-    auto outcomes = co_await s_.flag_sink->push(f.payloads);
+    result<std::vector<record_outcome>> outcomes = std::vector<record_outcome>{};
+    if (flags)
+        outcomes = co_await to.push(f.payloads);
+    else
+        outcomes = co_await to.push_rekeyed(f.payloads, batch_.follow_old_keys);
     if (!outcomes)
         co_return outcomes.error();
     for (std::size_t i = 0; i < outcomes->size(); ++i) {
         const auto& o = (*outcomes)[i];
-        if (std::holds_alternative<delivered>(o)) {
+        if (const auto* d = std::get_if<delivered>(&o)) {
             c.delivered.push_back({f.ids[i], f.digests[i]});
-            ++c.updated;
+            ++(d->created && !flags ? c.created : c.updated);
             continue;
         }
         const auto& why = std::get<rejected>(o);
@@ -214,12 +262,12 @@ asio::awaitable<result<std::size_t>> cycle::send_flags() {
         // the destination, so there is no person to mark — and updateOnly is what kept us from
         // creating one. Nothing is left to do; the digest is stored so the overlap window does
         // not ask again.
-        if (why.code == "1004") {
+        if (flags && why.code == "1004") {
             c.delivered.push_back({f.ids[i], f.digests[i]});
             ++sum_.skipped;
             continue;
         }
-        log_rejection(f.ids[i], why, s_.flag_sink->to_json(f.payloads[i]), f.digests[i], false);
+        log_rejection(f.ids[i], why, to.to_json(f.payloads[i]), f.digests[i], false);
         ++rejected_by_sink;
     }
     ++sum_.batches;
@@ -249,10 +297,18 @@ asio::awaitable<result<void>> cycle::flush() {
         }
         ++sum_.batches;
     }
-    auto flagged = co_await send_flags();
-    if (!flagged)
-        co_return flagged.error();
-    rejected_by_sink += *flagged;
+    if (s_.flag_sink) {
+        auto flagged = co_await send_lane(batch_.flags, *s_.flag_sink, true);
+        if (!flagged)
+            co_return flagged.error();
+        rejected_by_sink += *flagged;
+    }
+    if (s_.follow_sink) {
+        auto followed = co_await send_lane(batch_.follows, *s_.follow_sink, false);
+        if (!followed)
+            co_return followed.error();
+        rejected_by_sink += *followed;
+    }
     c.new_watermark = batch_.last;
     c.read_from = read_from_;
     // The destination acknowledged the batch: only now may the watermark pass its records.
@@ -271,7 +327,9 @@ asio::awaitable<result<void>> cycle::flush() {
     sum_.updated += c.updated;
     sum_.rejected += static_cast<std::int64_t>(rejected_by_sink);
     sum_.watermark = batch_.last;
-    if (const auto sent = batch_.payloads.size() + batch_.flags.payloads.size(); sent != 0) {
+    if (const auto sent =
+            batch_.payloads.size() + batch_.flags.payloads.size() + batch_.follows.payloads.size();
+        sent != 0) {
         observability::emit(
             observability::batch_sent{.stream = s_.cfg->name,
                                       .object = s_.cfg->source.object,
@@ -299,7 +357,7 @@ asio::awaitable<result<void>> cycle::run() {
     const bool read_deletes = cfg.source.deletes.mode != config::deletes_mode::ignore;
     const auto w = compute_window(*wm, cfg.source.overlap, cfg.source.settle, now_());
     auto soql = source::salesforce::changed_since({.object = cfg.source.object,
-                                                   .columns = s_.plan->source_columns(),
+                                                   .columns = read_columns(cfg, *s_.plan),
                                                    .where = cfg.source.where,
                                                    .from = w.from,
                                                    .before = w.before,
@@ -325,7 +383,7 @@ asio::awaitable<result<void>> cycle::run() {
         auto known = store_.load_digests(cfg.name, ids);
         if (!known)
             co_return known.error();
-        for (const auto& r : page->records) {
+        for (auto& r : page->records) {
             if (auto t = co_await take(r, *known); !t)
                 co_return t.error();
             if (control_.stopping && control_.stopping->load())
@@ -336,7 +394,8 @@ asio::awaitable<result<void>> cycle::run() {
         // the next page to fill their batch: every call but a run's last then carries the
         // sink's maximum (SPEC §4 "Batches are as large as the API allows"), where flushing
         // each page of 2,000 took 7 calls instead of 6.67 to Marketo's 300.
-        const bool waiting = !batch_.payloads.empty() || !batch_.flags.payloads.empty();
+        const bool waiting = !batch_.payloads.empty() || !batch_.flags.payloads.empty() ||
+                             !batch_.follows.payloads.empty();
         const bool stopping = control_.stopping && control_.stopping->load();
         if (!waiting || !page->next_records_url || stopping || superseded_) {
             if (auto f = co_await flush(); !f)

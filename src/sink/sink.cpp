@@ -8,4 +8,9 @@ boost::asio::awaitable<result<std::vector<nlohmann::json>>> sink::read_current(
                            "this destination offers no way to read its records back");
 }
 
+boost::asio::awaitable<result<std::vector<record_outcome>>> sink::push_rekeyed(
+    std::span<const payload> batch, std::span<const std::string>) {
+    co_return co_await push(batch);
+}
+
 }  // namespace crmsync::sink

@@ -49,10 +49,11 @@ public:
     }
 
     // One cycle of every stream; empty when the set-up failed (already reported).
-    std::vector<daemon::stream_result> run_once() {
+    // One cycle of the named streams (all when empty).
+    std::vector<daemon::stream_result> run_once(const std::vector<std::string>& only = {}) {
         if (!runtime_)
             return {};
-        return daemon::run_once(ioc_, *runtime_, *store_, {});
+        return daemon::run_once(ioc_, *runtime_, *store_, only);
     }
 
     // Valid after a successful set-up: tests may adjust the streams before a cycle.

@@ -755,6 +755,106 @@ std::set<std::string> pushed_ids(const fakes::fake_marketo& mkto) {
     return ids;
 }
 
+// A Lead stream keyed by sfdcLeadId beside a Contact stream keyed by sfdcContactId, both into
+// Marketo persons; only the lead stream maps the score.
+class conversion : public sync {
+protected:
+    void write_streams(const std::string& converted) {
+        std::ofstream(dir_ / "mappings" / "contacts.yaml") << R"(
+stream: contacts
+source: { from: org, object: Contact, settle: 30s }
+destination: { to: mkto, object: lead, key: { source: Id, destination: sfdcContactId } }
+fields:
+  - { to: email, from: Email, transform: [lower] }
+  - { to: lastName, from: LastName }
+  - { to: title, from: Title }
+)";
+        std::ofstream(dir_ / "mappings" / "leads.yaml") << fmt::format(R"(
+stream: leads
+source: {{ from: org, object: Lead, settle: 30s, converted: {} }}
+destination: {{ to: mkto, object: lead, key: {{ source: Id, destination: sfdcLeadId }} }}
+fields:
+  - {{ to: email, from: Email, transform: [lower] }}
+  - {{ to: lastName, from: LastName }}
+  - {{ to: leadScore, from: Lead_Score__c }}
+)",
+                                                                       converted);
+    }
+
+    std::string lead(const std::string& name, int score) {
+        return sf_->insert("Lead",
+                           {{"LastName", name},
+                            {"Company", "ACME"},
+                            {"Status", "Open - Not Contacted"},
+                            {"Email", name + "@example.com"},
+                            {"Lead_Score__c", score}});
+    }
+
+    void run_streams(testing::in_process_daemon& s, const std::vector<std::string>& names) {
+        advance(1min);
+        for (const auto& n : names)
+            expect_ok(s.run_once({n}));
+    }
+};
+
+TEST_F(conversion, follow_contact_re_keys_the_leads_person_and_keeps_its_score) {
+    write_streams("follow_contact");
+    auto s = make_session();
+    const auto l = lead("ada", 42);
+    run_streams(*s, {"leads"});
+    ASSERT_EQ(mkto_->leads().size(), 1u);
+
+    const auto c = sf_->convert_lead(l, {{"Title", "CTO"}});
+    run_streams(*s, {"leads", "contacts"});
+    const auto persons = mkto_->leads();
+    ASSERT_EQ(persons.size(), 1u) << "the conversion leaves no second person: "
+                                  << json(persons).dump();
+    EXPECT_EQ(persons[0]["sfdcLeadId"], l);
+    EXPECT_EQ(persons[0]["sfdcContactId"], c);
+    EXPECT_EQ(persons[0]["leadScore"], 42) << "lead-only data survives the conversion";
+    EXPECT_EQ(persons[0]["title"], "CTO");
+
+    // The contact's own fields stay the contact stream's: a converted lead that changes again
+    // carries its score, never its older copy of the name.
+    sf_->update("Contact", c, {{"LastName", "Lovelace"}});
+    sf_->update("Lead", l, {{"Lead_Score__c", 50}});
+    run_streams(*s, {"contacts", "leads"});
+    EXPECT_EQ(mkto_->leads().size(), 1u);
+    EXPECT_EQ(mkto_->leads()[0]["lastName"], "Lovelace");
+    EXPECT_EQ(mkto_->leads()[0]["leadScore"], 50);
+
+    const auto calls = mkto_->push_calls().size();
+    run_streams(*s, {"leads", "contacts"});
+    EXPECT_EQ(mkto_->push_calls().size(), calls) << "an unchanged converted lead is not resent";
+}
+
+TEST_F(conversion, a_lead_converted_before_its_first_sync_lands_on_its_contacts_person_only) {
+    write_streams("follow_contact");
+    auto s = make_session();
+    const auto l = lead("grace", 7);
+    const auto c = sf_->convert_lead(l);
+    // The contact's stream has already made the person: the score is carried onto it.
+    run_streams(*s, {"contacts", "leads"});
+    const auto persons = mkto_->leads();
+    ASSERT_EQ(persons.size(), 1u) << json(persons).dump();
+    EXPECT_EQ(persons[0]["sfdcContactId"], c);
+    EXPECT_EQ(persons[0]["leadScore"], 7);
+    EXPECT_FALSE(persons[0].contains("sfdcLeadId") && persons[0]["sfdcLeadId"] == l)
+        << "the lead is not keyed as a person of its own";
+}
+
+TEST_F(conversion, skip_leaves_converted_leads_out_and_syncs_the_others) {
+    write_streams("skip");
+    auto s = make_session();
+    const auto converted = lead("hopper", 3);
+    sf_->convert_lead(converted);
+    const auto open = lead("lamarr", 9);
+    run_streams(*s, {"leads"});
+    const auto persons = mkto_->leads();
+    ASSERT_EQ(persons.size(), 1u) << json(persons).dump();
+    EXPECT_EQ(persons[0]["sfdcLeadId"], open);
+}
+
 TEST_F(sync, preflight_rejects_too_long_and_mistyped_values_before_any_call) {
     map_preflight_fields();
     const auto good = contact(0, timestamp{t0});

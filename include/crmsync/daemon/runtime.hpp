@@ -60,6 +60,14 @@ struct stream_runtime {
     // so marking a deleted record can never create a person. Null for other modes.
     std::unique_ptr<sink::sink> flag_sink;
     std::size_t key_column = 0;  // index of destination.key.source in plan->source_columns()
+    // source.converted (Lead streams): IsConverted and ConvertedContactId are read after the
+    // plan's columns, at converted_column and converted_column + 1 (see read_columns).
+    std::size_t converted_column = 0;
+    // follow_contact — the same destination, with the key and the lead's fields no Contact
+    // stream into that object writes (follow_fields: their indices in the lead's payload);
+    // a converted lead's carried payload goes through push_rekeyed. Null for other modes.
+    std::unique_ptr<sink::sink> follow_sink;
+    std::vector<std::size_t> follow_fields;
     std::unique_ptr<source::salesforce::column_set> columns;
     // The destination object's describe and the preflight checks built from it.
     destination_schema dest_schema;
@@ -68,6 +76,10 @@ struct stream_runtime {
     // a line or an API call, until a reload or restart builds a new runtime.
     std::optional<failure> stopped;
 };
+
+// The fields a stream's query selects: the plan's source columns, then the ones the daemon
+// reads itself (lead conversion), so record columns keep the plan's indices.
+std::vector<std::string> read_columns(const config::stream& s, const mapping::plan& plan);
 
 class runtime {
 public:

@@ -44,6 +44,14 @@ public:
     virtual boost::asio::awaitable<result<std::vector<nlohmann::json>>> read_current(
         std::span<const std::string> keys, std::span<const std::string> fields);
 
+    // Converted leads (source.converted: follow_contact, SPEC §3): each payload carries its new
+    // key (the lead's ConvertedContactId) and goes to the record that key names. Where no record
+    // has it yet but one holds `old_keys[i]` (the lead's own id), a destination that can change a
+    // key re-keys that record in place, so the conversion leaves no second person behind. The
+    // default is a plain push: a destination that cannot change a key keeps the old record.
+    virtual boost::asio::awaitable<result<std::vector<record_outcome>>> push_rekeyed(
+        std::span<const payload> batch, std::span<const std::string> old_keys);
+
     // One record as the destination receives it, for the error log and preview.
     virtual std::string to_json(const payload& p) const = 0;
 };

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <map>
 #include <utility>
 
 namespace crmsync::sink::marketo {
@@ -33,6 +34,27 @@ constexpr std::chrono::milliseconds describe_timeout{35'000};
 constexpr std::chrono::milliseconds usage_timeout{35'000};
 // Renew a minute early so a token never expires between our check and Marketo's.
 constexpr std::chrono::seconds token_margin{60};
+
+// Marketo ids of the persons whose `field` holds each of `keys` (Get Leads by filterType).
+asio::awaitable<result<std::map<std::string, std::vector<std::int64_t>>>> ids_by_key(
+    session& s,
+    const http::retry_context& retry,
+    std::string field,
+    std::vector<std::string> keys) {
+    std::vector<std::string> fields{"id", field};
+    auto found = co_await find_by_filter(
+        s, retry, std::string(leads_path), field, std::move(keys), std::move(fields));
+    if (!found)
+        co_return found.error();
+    std::map<std::string, std::vector<std::int64_t>> out;
+    for (const auto& person : *found) {
+        const auto k = person.find(field);
+        const auto id = person.find("id");
+        if (k != person.end() && k->is_string() && id != person.end() && id->is_number_integer())
+            out[k->get<std::string>()].push_back(id->get<std::int64_t>());
+    }
+    co_return out;
+}
 
 }  // namespace
 
@@ -228,7 +250,67 @@ lead_sink::lead_sink(session& s,
 
 asio::awaitable<result<std::vector<record_outcome>>> lead_sink::push(
     std::span<const payload> batch) {
-    const std::string body = encode_sync_leads(options_, fields_, batch);
+    co_return co_await sync(options_, fields_, batch);
+}
+
+asio::awaitable<result<std::vector<record_outcome>>> lead_sink::push_rekeyed(
+    std::span<const payload> batch, std::span<const std::string> old_keys) {
+    const auto key_at = static_cast<std::size_t>(
+        std::find(fields_.begin(), fields_.end(), options_.lookup_field) - fields_.begin());
+    const std::string& old_field = rekey_field_.empty() ? options_.lookup_field : rekey_field_;
+    std::vector<std::string> new_keys;
+    for (const auto& p : batch)
+        new_keys.push_back(p.fields.at(key_at).text());
+    auto by_new = co_await ids_by_key(session_, retry_, options_.lookup_field, new_keys);
+    if (!by_new)
+        co_return by_new.error();
+    auto by_old = co_await ids_by_key(
+        session_, retry_, old_field, std::vector<std::string>(old_keys.begin(), old_keys.end()));
+    if (!by_old)
+        co_return by_old.error();
+    // Split: records that update (or create) by the new key, and persons re-keyed by their id.
+    std::vector<std::size_t> by_key, by_id;
+    std::vector<payload> keyed, rekeyed;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        const auto old = by_old->find(old_keys[i]);
+        if (!by_new->contains(new_keys[i]) && old != by_old->end() && old->second.size() == 1) {
+            payload p = batch[i];
+            p.fields.insert(p.fields.begin(), value::number(std::to_string(old->second.front())));
+            rekeyed.push_back(std::move(p));
+            by_id.push_back(i);
+        } else {
+            // Several persons with the old key are a duplicate the key upsert reports itself.
+            keyed.push_back(batch[i]);
+            by_key.push_back(i);
+        }
+    }
+    std::vector<record_outcome> out(batch.size());
+    if (!keyed.empty()) {
+        auto r = co_await sync(options_, fields_, keyed);
+        if (!r)
+            co_return r.error();
+        for (std::size_t j = 0; j < by_key.size(); ++j)
+            out[by_key[j]] = std::move((*r)[j]);
+    }
+    if (!rekeyed.empty()) {
+        // lookupField id is valid with updateOnly only [MK-LEADS].
+        std::vector<std::string> fields{"id"};
+        fields.insert(fields.end(), fields_.begin(), fields_.end());
+        // (A named object: GCC 12 frees a temporary argument of a co_await too early.)
+        const sync_options by_marketo_id{
+            .action = "updateOnly", .lookup_field = "id", .partition = {}};
+        auto r = co_await sync(by_marketo_id, fields, rekeyed);
+        if (!r)
+            co_return r.error();
+        for (std::size_t j = 0; j < by_id.size(); ++j)
+            out[by_id[j]] = std::move((*r)[j]);
+    }
+    co_return out;
+}
+
+asio::awaitable<result<std::vector<record_outcome>>> lead_sink::sync(
+    const sync_options& o, const std::vector<std::string>& fields, std::span<const payload> batch) {
+    const std::string body = encode_sync_leads(o, fields, batch);
     co_return co_await with_retries<std::vector<record_outcome>>(
         session_,
         retry_,

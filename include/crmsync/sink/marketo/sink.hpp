@@ -136,9 +136,22 @@ public:
     // Get Leads by the lookup field (lookup.hpp).
     boost::asio::awaitable<result<std::vector<nlohmann::json>>> read_current(
         std::span<const std::string> keys, std::span<const std::string> fields) override;
+    // Re-keys a person found by its old key (Get Leads, then updateOnly by Marketo id), unless
+    // a person already holds the new key: that one is updated instead. Old keys are looked up
+    // in rekey_from's field (default: the lookup field).
+    boost::asio::awaitable<result<std::vector<record_outcome>>> push_rekeyed(
+        std::span<const payload> batch, std::span<const std::string> old_keys) override;
+    void rekey_from(std::string field) { rekey_field_ = std::move(field); }
 
 private:
+    // One Sync Leads call with these options and fields, retried.
+    boost::asio::awaitable<result<std::vector<record_outcome>>> sync(
+        const sync_options& o,
+        const std::vector<std::string>& fields,
+        std::span<const payload> batch);
+
     sync_options options_;
+    std::string rekey_field_;  // empty: the lookup field
 };
 
 // Records of one Marketo custom object (`custom:<apiName>`) through Sync Custom Objects
