@@ -50,12 +50,14 @@ void check_streams(const config::config& cfg,
                                          s.name));
             }
         }
-        if (s.source.deletes.mode == config::deletes_mode::remove) {
-            problems.add(
-                s.where,
-                fmt::format("stream {}: 'deletes: delete' (removing the person) is not "
-                            "supported yet; use 'ignore' or '{{ flag: {{ field, value }} }}'",
-                            s.name));
+        if (s.source.deletes.mode == config::deletes_mode::remove &&
+            dst->second.kind == config::destination_kind::sfmc) {
+            // api-reference §3.2-3.3 document row upserts and inserts only: no row delete.
+            problems.add(s.where,
+                         fmt::format("stream {}: 'deletes: delete' is not supported for data "
+                                     "extensions (Marketing Cloud documents no row delete); use "
+                                     "'ignore'",
+                                     s.name));
         } else if (s.source.deletes.mode == config::deletes_mode::flag &&
                    s.source.deletes.flag_field == s.destination.key.destination) {
             problems.add(s.where,

@@ -261,7 +261,7 @@ result<std::unique_ptr<runtime>> runtime::build(boost::asio::any_io_executor ex,
                 cols.end(),
                 [&](const std::string& c) { return iequals_ascii(c, s.destination.key.source); }) -
             cols.begin());
-        const bool reads_key = s.source.deletes.mode == config::deletes_mode::flag ||
+        const bool reads_key = s.source.deletes.mode != config::deletes_mode::ignore ||
                                s.source.converted == config::converted_mode::follow_contact;
         if (reads_key && sr.key_column == cols.size()) {
             return make_failure(
@@ -284,6 +284,12 @@ result<std::unique_ptr<runtime>> runtime::build(boost::asio::any_io_executor ex,
                                                 "supported for data extensions",
                                                 s.name));
             }
+            if (s.source.deletes.mode == config::deletes_mode::remove) {
+                return make_failure(errc::config_invalid,
+                                    fmt::format("stream {}: 'deletes: delete' is not supported "
+                                                "for data extensions",
+                                                s.name));
+            }
             sr.sink = data_extension_sink(*bu->second, s, *cs.plan, retry_for("sfmc"), rt->opts_);
             rt->streams_.push_back(std::move(sr));
             continue;
@@ -300,6 +306,22 @@ result<std::unique_ptr<runtime>> runtime::build(boost::asio::any_io_executor ex,
         std::vector<std::string> fields;
         for (const auto& f : cs.plan->destination_fields())
             fields.push_back(f.destination);
+        // Re-keying and Delete Leads address persons; a custom-object record has no key to
+        // move, and its delete call is not wired (api-reference §2.5 documents one).
+        if (!s.destination.custom_object().empty()) {
+            if (s.source.converted == config::converted_mode::follow_contact) {
+                return make_failure(errc::config_invalid,
+                                    fmt::format("stream {}: 'converted: follow_contact' is only "
+                                                "supported for Marketo persons (object: lead)",
+                                                s.name));
+            }
+            if (s.source.deletes.mode == config::deletes_mode::remove) {
+                return make_failure(errc::config_invalid,
+                                    fmt::format("stream {}: 'deletes: delete' is only supported "
+                                                "for Marketo persons (object: lead)",
+                                                s.name));
+            }
+        }
         sr.sink = marketo_sink(*dst->second,
                                s.destination,
                                s.destination.action,
@@ -308,12 +330,6 @@ result<std::unique_ptr<runtime>> runtime::build(boost::asio::any_io_executor ex,
         if (s.source.converted == config::converted_mode::follow_contact) {
             // Re-keying moves a person to the contact's key; a custom-object record has no
             // such key to move (its dedupe fields are the object's own).
-            if (!s.destination.custom_object().empty()) {
-                return make_failure(errc::config_invalid,
-                                    fmt::format("stream {}: 'converted: follow_contact' is only "
-                                                "supported for Marketo persons (object: lead)",
-                                                s.name));
-            }
             auto target = lead_only_fields(cs, rt->compiled_);
             sr.follow_fields = std::move(target.fields);
             std::vector<std::string> carried{target.key};

@@ -48,6 +48,7 @@ struct pending_batch {
     // each lead's own key (the person it may re-key).
     lane follows;
     std::vector<std::string> follow_old_keys;
+    lane removals;  // deletes: delete — the keys of deleted records, removed in their own call
     state::batch_commit commit;
     std::optional<state::watermark> last;  // position of the last record taken into this batch
 
@@ -75,9 +76,11 @@ public:
 private:
     asio::awaitable<result<void>> take(record& r, const std::map<std::string, digest>& known);
     asio::awaitable<result<void>> flush();
-    // Sends one side lane (flags or follows) and adds its outcomes to the commit; the number
-    // rejected.
-    asio::awaitable<result<std::size_t>> send_lane(lane& l, sink::sink& to, bool flags);
+    enum class lane_kind { flags, follows, removals };
+    // Sends one side lane and adds its outcomes to the commit; the number rejected.
+    asio::awaitable<result<std::size_t>> send_lane(lane& l, sink::sink& to, lane_kind kind);
+    // deletes: flag marks and deletes: delete removals: a payload of the record's key (and the
+    // flag), under a digest no full payload can have.
     void take_deleted(const record& r, const std::map<std::string, digest>& known);
     void take_converted(const record& r,
                         const payload& p,
@@ -170,7 +173,8 @@ asio::awaitable<result<void>> cycle::take(record& r, const std::map<std::string,
         r.columns.resize(at);
     }
     const bool skip_converted = converted_to && (converted_to->empty() || !s_.follow_sink);
-    if (r.is_deleted && s_.flag_sink) {
+    if (r.is_deleted &&
+        (s_.flag_sink || s_.cfg->source.deletes.mode == config::deletes_mode::remove)) {
         take_deleted(r, known);
     } else if (r.is_deleted || skip_converted || s_.plan->skip(r)) {
         ++sum_.skipped;
@@ -194,7 +198,8 @@ asio::awaitable<result<void>> cycle::take(record& r, const std::map<std::string,
     }
     if (batch_.payloads.size() >= s_.sink->max_batch() ||
         (s_.flag_sink && batch_.flags.payloads.size() >= s_.flag_sink->max_batch()) ||
-        (s_.follow_sink && batch_.follows.payloads.size() >= s_.follow_sink->max_batch())) {
+        (s_.follow_sink && batch_.follows.payloads.size() >= s_.follow_sink->max_batch()) ||
+        batch_.removals.payloads.size() >= s_.sink->max_batch()) {
         co_return co_await flush();
     }
     co_return result<void>{};
@@ -211,7 +216,8 @@ void cycle::take_deleted(const record& r, const std::map<std::string, digest>& k
         ++batch_.commit.unchanged;
         return;
     }
-    batch_.flags.add(std::move(mark->p), r.id, mark->d);
+    const bool remove = s_.cfg->source.deletes.mode == config::deletes_mode::remove;
+    (remove ? batch_.removals : batch_.flags).add(std::move(mark->p), r.id, mark->d);
 }
 
 void cycle::take_converted(const record& r,
@@ -238,23 +244,32 @@ void cycle::take_converted(const record& r,
     batch_.follow_old_keys.push_back(p.fields[s_.plan->key_field()].text());
 }
 
-asio::awaitable<result<std::size_t>> cycle::send_lane(lane& f, sink::sink& to, bool flags) {
+asio::awaitable<result<std::size_t>> cycle::send_lane(lane& f, sink::sink& to, lane_kind kind) {
     auto& c = batch_.commit;
     std::size_t rejected_by_sink = 0;
     if (f.payloads.empty())
         co_return rejected_by_sink;
     result<std::vector<record_outcome>> outcomes = std::vector<record_outcome>{};
-    if (flags)
+    if (kind == lane_kind::flags) {
         outcomes = co_await to.push(f.payloads);
-    else
+    } else if (kind == lane_kind::follows) {
         outcomes = co_await to.push_rekeyed(f.payloads, batch_.follow_old_keys);
+    } else {
+        std::vector<std::string> keys;
+        for (const auto& p : f.payloads)
+            keys.push_back(p.fields.front().text());
+        outcomes = co_await to.remove(keys);
+    }
     if (!outcomes)
         co_return outcomes.error();
     for (std::size_t i = 0; i < outcomes->size(); ++i) {
         const auto& o = (*outcomes)[i];
         if (const auto* d = std::get_if<delivered>(&o)) {
             c.delivered.push_back({f.ids[i], f.digests[i]});
-            ++(d->created && !flags ? c.created : c.updated);
+            if (kind == lane_kind::removals)
+                ++sum_.deleted;
+            else
+                ++(d->created && kind == lane_kind::follows ? c.created : c.updated);
             continue;
         }
         const auto& why = std::get<rejected>(o);
@@ -262,7 +277,7 @@ asio::awaitable<result<std::size_t>> cycle::send_lane(lane& f, sink::sink& to, b
         // the destination, so there is no person to mark — and updateOnly is what kept us from
         // creating one. Nothing is left to do; the digest is stored so the overlap window does
         // not ask again.
-        if (flags && why.code == "1004") {
+        if (kind != lane_kind::follows && why.code == "1004") {
             c.delivered.push_back({f.ids[i], f.digests[i]});
             ++sum_.skipped;
             continue;
@@ -298,17 +313,21 @@ asio::awaitable<result<void>> cycle::flush() {
         ++sum_.batches;
     }
     if (s_.flag_sink) {
-        auto flagged = co_await send_lane(batch_.flags, *s_.flag_sink, true);
+        auto flagged = co_await send_lane(batch_.flags, *s_.flag_sink, lane_kind::flags);
         if (!flagged)
             co_return flagged.error();
         rejected_by_sink += *flagged;
     }
     if (s_.follow_sink) {
-        auto followed = co_await send_lane(batch_.follows, *s_.follow_sink, false);
+        auto followed = co_await send_lane(batch_.follows, *s_.follow_sink, lane_kind::follows);
         if (!followed)
             co_return followed.error();
         rejected_by_sink += *followed;
     }
+    auto removed = co_await send_lane(batch_.removals, *s_.sink, lane_kind::removals);
+    if (!removed)
+        co_return removed.error();
+    rejected_by_sink += *removed;
     c.new_watermark = batch_.last;
     c.read_from = read_from_;
     // The destination acknowledged the batch: only now may the watermark pass its records.
@@ -327,8 +346,8 @@ asio::awaitable<result<void>> cycle::flush() {
     sum_.updated += c.updated;
     sum_.rejected += static_cast<std::int64_t>(rejected_by_sink);
     sum_.watermark = batch_.last;
-    if (const auto sent =
-            batch_.payloads.size() + batch_.flags.payloads.size() + batch_.follows.payloads.size();
+    if (const auto sent = batch_.payloads.size() + batch_.flags.payloads.size() +
+                          batch_.follows.payloads.size() + batch_.removals.payloads.size();
         sent != 0) {
         observability::emit(
             observability::batch_sent{.stream = s_.cfg->name,
@@ -395,7 +414,7 @@ asio::awaitable<result<void>> cycle::run() {
         // sink's maximum (SPEC §4 "Batches are as large as the API allows"), where flushing
         // each page of 2,000 took 7 calls instead of 6.67 to Marketo's 300.
         const bool waiting = !batch_.payloads.empty() || !batch_.flags.payloads.empty() ||
-                             !batch_.follows.payloads.empty();
+                             !batch_.follows.payloads.empty() || !batch_.removals.payloads.empty();
         const bool stopping = control_.stopping && control_.stopping->load();
         if (!waiting || !page->next_records_url || stopping || superseded_) {
             if (auto f = co_await flush(); !f)
@@ -422,8 +441,12 @@ std::optional<flag_mark> deletion_mark(const stream_runtime& s, const record& r)
     const value& key = r.columns.at(s.key_column);
     if (key.is_null())
         return std::nullopt;
-    // The flag field's name is part of the digest, so a mark can never share a digest with the
-    // record's full payload: a record restored from the recycle bin is sent in full again.
+    // The flag field's name (or the word "deleted") is part of the digest, so a mark can never
+    // share a digest with the record's full payload: a record restored from the recycle bin is
+    // sent in full again.
+    if (flag.mode == config::deletes_mode::remove)
+        return flag_mark{.p = payload{{key}},
+                         .d = payload_digest(payload{{key, value::string("deleted")}})};
     return flag_mark{
         .p = payload{{key, flag.flag_value}},
         .d = payload_digest(payload{{key, value::string(flag.flag_field), flag.flag_value}})};
@@ -529,6 +552,7 @@ asio::awaitable<result<cycle_summary>> run_cycle(stream_runtime& s,
         .unchanged = sum.unchanged,
         .rejected = sum.rejected,
         .skipped = sum.skipped,
+        .deleted = sum.deleted,
         .pages = sum.pages,
         .batches = sum.batches,
         .duration_ms = ms_since(t0),

@@ -165,6 +165,8 @@ void emit(const stream_run_finished& e) {
               {"batches", e.batches},
               {"duration_ms", e.duration_ms},
               {"watermark", e.watermark}};
+    if (e.deleted != 0)
+        f["deleted"] = e.deleted;
     if (!e.error.empty())
         f["error"] = e.error;
     if (!e.api_usage.empty())

@@ -13,4 +13,10 @@ boost::asio::awaitable<result<std::vector<record_outcome>>> sink::push_rekeyed(
     co_return co_await push(batch);
 }
 
+boost::asio::awaitable<result<std::vector<record_outcome>>> sink::remove(
+    std::span<const std::string>) {
+    co_return make_failure(errc::config_invalid,
+                           "this destination offers no way to delete records");
+}
+
 }  // namespace crmsync::sink

@@ -134,35 +134,65 @@ fields:
     EXPECT_NE(r.out.find("did you mean 'transform'"), std::string::npos) << r.out;
 }
 
-TEST_F(cli, validate_refuses_deletes_delete_and_a_flag_on_the_key_but_accepts_a_flag) {
-    write_main();
-    const auto stream = [](const std::string& name, const std::string& deletes) {
+TEST_F(cli, validate_refuses_a_flag_on_the_key_and_what_a_data_extension_cannot_do) {
+    write("crmsync.yaml", R"(state: /tmp/x.db
+sources:
+  org: { kind: salesforce, login_url: https://login.salesforce.com, auth: { flow: client_credentials, client_id: x, client_secret: y } }
+destinations:
+  mkto: { kind: marketo, base_url: https://1-2-3.mktorest.com, client_id: a, client_secret: b }
+  bu: { kind: sfmc, auth_url: https://x.auth.marketingcloudapis.com, account_id: "5100001234", client_id: a, client_secret: b }
+mappings: mappings/*.yaml
+)");
+    const auto stream = [](const std::string& name,
+                           const std::string& object,
+                           const std::string& source,
+                           const std::string& to) {
         return fmt::format(R"(stream: {}
-source: {{ from: org, object: Contact, deletes: {} }}
+source: {{ from: org, object: {}, {} }}
 destination:
-  to: mkto
+  to: {}
+  object: {}
   key: {{ source: Id, destination: sfdcContactId }}
 fields:
   - {{ to: email, from: Email }}
 )",
                            name,
-                           deletes);
+                           object,
+                           source,
+                           to,
+                           to == "bu" ? "data_extension:DE" : "lead");
     };
-    write("mappings/a.yaml", stream("removed", "delete"));
-    write("mappings/b.yaml", stream("on_key", "{ flag: { field: sfdcContactId, value: true } }"));
+    write("mappings/a.yaml", stream("removed", "Contact", "deletes: delete", "mkto"));
+    write("mappings/b.yaml",
+          stream("on_key",
+                 "Contact",
+                 "deletes: { flag: { field: sfdcContactId, value: true } }",
+                 "mkto"));
+    write("mappings/c.yaml", stream("de_removed", "Contact", "deletes: delete", "bu"));
+    write("mappings/d.yaml", stream("de_followed", "Lead", "converted: follow_contact", "bu"));
+    write("mappings/e.yaml", stream("followed", "Lead", "converted: follow_contact", "mkto"));
     auto r = run("validate -c " + config());
     EXPECT_EQ(r.exit_code, 2) << r.out;
-    EXPECT_NE(r.out.find("stream removed: 'deletes: delete' (removing the person) is not "
-                         "supported yet"),
-              std::string::npos)
-        << r.out;
     EXPECT_NE(r.out.find("stream on_key: deletes flag field 'sfdcContactId' is the stream key"),
               std::string::npos)
         << r.out;
-    EXPECT_NE(r.out.find("2 problems found"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("stream de_removed: 'deletes: delete' is not supported for data "
+                         "extensions (Marketing Cloud documents no row delete)"),
+              std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("stream de_followed: 'converted: follow_contact' is not supported for "
+                         "data extensions"),
+              std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("3 problems found"), std::string::npos) << r.out;
 
-    fs::remove(dir_ / "mappings" / "a.yaml");
-    write("mappings/b.yaml", stream("flagged", "{ flag: { field: crmDeleted, value: true } }"));
+    // Removing persons and following contacts run on Marketo; a flag elsewhere than the key too.
+    fs::remove(dir_ / "mappings" / "c.yaml");
+    fs::remove(dir_ / "mappings" / "d.yaml");
+    write(
+        "mappings/b.yaml",
+        stream(
+            "flagged", "Contact", "deletes: { flag: { field: crmDeleted, value: true } }", "mkto"));
     r = run("validate -c " + config());
     EXPECT_EQ(r.exit_code, 0) << r.out;
 }

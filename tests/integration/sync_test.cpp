@@ -699,6 +699,59 @@ TEST_F(sync, a_contact_deleted_before_it_was_ever_synced_makes_no_person) {
     EXPECT_EQ(mkto_->push_calls().size(), calls) << "a 1004 is settled, not asked again";
 }
 
+TEST_F(sync, with_deletes_delete_a_deleted_contact_removes_its_person_once) {
+    deletes_ = "delete";
+    write_config();
+    const auto kept = contact(1, timestamp{t0});
+    const auto gone = contact(2, timestamp{t0});
+    const auto never_synced = contact(3, timestamp{t0});
+    sf_->remove("Contact", never_synced);
+    advance(1min);
+    expect_ok(run_once());
+    EXPECT_EQ(persons_by_crm_id(), (std::set<std::string>{kept, gone}));
+
+    sf_->remove("Contact", gone);
+    advance(1min);
+    expect_ok(run_once());
+    EXPECT_EQ(persons_by_crm_id(), std::set<std::string>{kept}) << "the person is deleted";
+    EXPECT_EQ(sf_->queries().back().find("IsDeleted") != std::string::npos, true);
+    auto errors = open_store()->list_errors({});
+    ASSERT_TRUE(errors);
+    EXPECT_TRUE(errors->empty());
+
+    // Re-read in the overlap window: settled, no lookup or delete again. A person created
+    // meanwhile with the same key (another integration) is therefore left alone.
+    const auto extra = mkto_->add_person({{"email", "again@example.com"}, {"sfdcContactId", gone}});
+    advance(1min);
+    expect_ok(run_once());
+    EXPECT_TRUE(mkto_->lead(extra).has_value());
+
+    // Restored from the recycle bin: sent in full, so the person comes back.
+    sf_->undelete("Contact", never_synced);
+    advance(1min);
+    expect_ok(run_once());
+    EXPECT_EQ(mkto_->find("sfdcContactId", never_synced).size(), 1u);
+}
+
+TEST_F(sync, with_deletes_delete_a_key_two_persons_share_is_logged_as_duplicate_not_guessed) {
+    deletes_ = "delete";
+    write_config();
+    const auto twin = contact(1, timestamp{t0});
+    sf_->remove("Contact", twin);
+    const auto a = mkto_->add_person({{"email", "a@example.com"}, {"sfdcContactId", twin}});
+    const auto b = mkto_->add_person({{"email", "b@example.com"}, {"sfdcContactId", twin}});
+    advance(1min);
+    expect_ok(run_once());
+    EXPECT_TRUE(mkto_->lead(a).has_value());
+    EXPECT_TRUE(mkto_->lead(b).has_value());
+    auto errors = open_store()->list_errors({});
+    ASSERT_TRUE(errors);
+    ASSERT_EQ(errors->size(), 1u);
+    EXPECT_EQ((*errors)[0].record_id, twin);
+    EXPECT_EQ((*errors)[0].category, category::duplicate);
+    EXPECT_EQ((*errors)[0].code, "DELETE_AMBIGUOUS");
+}
+
 TEST_F(sync, a_contact_restored_from_the_recycle_bin_is_sent_in_full_again) {
     deletes_ = flag_deletes;
     // Mapping the flag field from IsDeleted too is how a restore clears the mark.

@@ -24,6 +24,7 @@ namespace crmsync::daemon {
 struct cycle_summary {
     std::int64_t run_id = 0;
     std::int64_t read = 0, created = 0, updated = 0, unchanged = 0, rejected = 0, skipped = 0;
+    std::int64_t deleted = 0;  // deletes: delete — records removed from the destination
     std::int64_t pages = 0, batches = 0;
     std::optional<state::watermark> watermark;
 };
@@ -48,7 +49,8 @@ window compute_window(const std::optional<state::watermark>& wm,
 digest fingerprint(const record& r, const mapping::map_result& mapped);
 
 // Pure: under deletes: flag, what a deleted record becomes — the payload {key, flag value} the
-// flag sink sends, and the digest stored for it. Nullopt when the record has no key (no
+// flag sink sends, and the digest stored for it; under deletes: delete, the payload {key} whose
+// person is removed. Nullopt when the record has no key (no
 // person to address).
 struct flag_mark {
     payload p;

@@ -37,6 +37,7 @@ struct stream_run_finished {
     std::int64_t run_id = 0;
     std::string status;  // ok | failed | paused | cancelled
     std::int64_t read = 0, created = 0, updated = 0, unchanged = 0, rejected = 0, skipped = 0;
+    std::int64_t deleted = 0;  // removed from the destination (deletes: delete); logged when > 0
     std::int64_t pages = 0, batches = 0;
     std::int64_t duration_ms = 0;
     std::string watermark;  // ISO-8601, empty when none

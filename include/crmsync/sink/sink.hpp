@@ -52,6 +52,13 @@ public:
     virtual boost::asio::awaitable<result<std::vector<record_outcome>>> push_rekeyed(
         std::span<const payload> batch, std::span<const std::string> old_keys);
 
+    // deletes: delete — removes the records whose key field (destination.key.destination) holds
+    // each of `keys`: one outcome per key, in order. No record with the key counts as delivered
+    // (nothing is left to remove). A destination without a documented delete answers
+    // errc::config_invalid, naming it.
+    virtual boost::asio::awaitable<result<std::vector<record_outcome>>> remove(
+        std::span<const std::string> keys);
+
     // One record as the destination receives it, for the error log and preview.
     virtual std::string to_json(const payload& p) const = 0;
 };

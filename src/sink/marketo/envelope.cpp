@@ -67,7 +67,8 @@ result<record_outcome> decode_item(const json& item, std::string_view what) {
         item.is_object() && st != item.end() && st->is_string()) {
         status = st->get<std::string>();
     }
-    if (status == "created" || status == "updated")
+    // "deleted" answers Delete Leads [MK-LEADS].
+    if (status == "created" || status == "updated" || status == "deleted")
         return record_outcome{delivered{status == "created"}};
     if (status != "skipped") {
         return make_failure(errc::bad_response,

@@ -308,6 +308,55 @@ asio::awaitable<result<std::vector<record_outcome>>> lead_sink::push_rekeyed(
     co_return out;
 }
 
+asio::awaitable<result<std::vector<record_outcome>>> lead_sink::remove(
+    std::span<const std::string> keys) {
+    auto by_key = co_await ids_by_key(session_,
+                                      retry_,
+                                      options_.lookup_field,
+                                      std::vector<std::string>(keys.begin(), keys.end()));
+    if (!by_key)
+        co_return by_key.error();
+    std::vector<record_outcome> out(keys.size(), record_outcome{delivered{false}});
+    std::vector<std::size_t> sent;
+    nlohmann::json input = nlohmann::json::array();
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        const auto found = by_key->find(keys[i]);
+        if (found == by_key->end())
+            continue;  // no person: already gone, or never synced
+        if (found->second.size() > 1) {
+            out[i] = rejected{.category = category::duplicate,
+                              .code = "DELETE_AMBIGUOUS",
+                              .message = fmt::format("{} persons have {} {}; none was deleted",
+                                                     found->second.size(),
+                                                     options_.lookup_field,
+                                                     keys[i])};
+            continue;
+        }
+        input.push_back({{"id", found->second.front()}});
+        sent.push_back(i);
+    }
+    if (sent.empty())
+        co_return out;
+    const std::string body = nlohmann::json{{"input", std::move(input)}}.dump();
+    auto r = co_await with_retries<std::vector<record_outcome>>(
+        session_,
+        retry_,
+        [this, &body, n = sent.size()]() -> asio::awaitable<result<std::vector<record_outcome>>> {
+            auto reply = co_await session_.call(boost::beast::http::verb::post,
+                                                "/rest/v1/leads/delete.json",
+                                                body,
+                                                describe_timeout);
+            if (!reply)
+                co_return reply.error();
+            co_return decode_sync_response(*reply, n);
+        });
+    if (!r)
+        co_return r.error();
+    for (std::size_t j = 0; j < sent.size(); ++j)
+        out[sent[j]] = std::move((*r)[j]);
+    co_return out;
+}
+
 asio::awaitable<result<std::vector<record_outcome>>> lead_sink::sync(
     const sync_options& o, const std::vector<std::string>& fields, std::span<const payload> batch) {
     const std::string body = encode_sync_leads(o, fields, batch);

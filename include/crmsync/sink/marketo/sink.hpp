@@ -141,6 +141,10 @@ public:
     // in rekey_from's field (default: the lookup field).
     boost::asio::awaitable<result<std::vector<record_outcome>>> push_rekeyed(
         std::span<const payload> batch, std::span<const std::string> old_keys) override;
+    // Get Leads by the lookup field, then Delete Leads by Marketo id (api-reference §2.3). A key
+    // several persons share is rejected as a duplicate: which one to remove is not ours to guess.
+    boost::asio::awaitable<result<std::vector<record_outcome>>> remove(
+        std::span<const std::string> keys) override;
     void rekey_from(std::string field) { rekey_field_ = std::move(field); }
 
 private:
