@@ -17,6 +17,28 @@ std::string diagnostic::to_string() const {
 
 void diagnostics::add(position where, std::string message) {
     items_.push_back({std::move(where), std::move(message)});
+    apply_redactions(items_.back());
+}
+
+void diagnostics::redact(const position& where, std::string value, std::string shown) {
+    if (value.empty() || value == shown)
+        return;
+    redactions_.push_back({where, std::move(value), std::move(shown)});
+}
+
+void diagnostics::apply_redactions(diagnostic& d) const {
+    // The whole scalar first, then its pieces, so that a message quoting the whole value shows
+    // the scalar as written.
+    for (const auto& r : redactions_) {
+        if (r.where.file != d.where.file || r.where.line != d.where.line ||
+            r.where.column != d.where.column) {
+            continue;
+        }
+        for (auto at = d.message.find(r.value); at != std::string::npos;
+             at = d.message.find(r.value, at + r.shown.size())) {
+            d.message.replace(at, r.value.size(), r.shown);
+        }
+    }
 }
 
 std::vector<diagnostic> diagnostics::sorted() const {
@@ -29,7 +51,11 @@ std::vector<diagnostic> diagnostics::sorted() const {
 }
 
 void diagnostics::append(const diagnostics& other) {
-    items_.insert(items_.end(), other.items_.begin(), other.items_.end());
+    redactions_.insert(redactions_.end(), other.redactions_.begin(), other.redactions_.end());
+    for (diagnostic d : other.items_) {
+        apply_redactions(d);
+        items_.push_back(std::move(d));
+    }
 }
 
 }  // namespace crmsync::config

@@ -155,6 +155,19 @@ void reader::problem(const YAML::Node& node, std::string message) {
     problem(at(node), std::move(message));
 }
 
+void reader::redact_substitutions(const YAML::Node& node, const substituted& s) {
+    if (s.inserted.empty())
+        return;
+    const position where = at(node);
+    problems_.redact(where, s.text, node.Scalar());
+    // A message may quote part of the scalar (a URL's host); values this short are not
+    // secrets, and hiding them would garble the message's own words.
+    for (const auto& [value, reference] : s.inserted) {
+        if (value.size() >= 4)
+            problems_.redact(where, value, reference);
+    }
+}
+
 std::optional<std::string> reader::text(const YAML::Node& node, std::string_view name) {
     if (!node.IsScalar()) {
         problem(node, fmt::format("'{}' must be a string, not {}", name, type_name(node)));
@@ -165,6 +178,7 @@ std::optional<std::string> reader::text(const YAML::Node& node, std::string_view
         problem(node, std::move(s.problem));
         return std::nullopt;
     }
+    redact_substitutions(node, s);
     return std::move(s.text);
 }
 
@@ -180,6 +194,7 @@ std::optional<value> reader::scalar(const YAML::Node& node, std::string_view nam
         problem(node, std::move(s.problem));
         return std::nullopt;
     }
+    redact_substitutions(node, s);
     // A substituted value came from outside the YAML; its type is not the admin's to infer.
     if (s.changed)
         return value::string(std::move(s.text));

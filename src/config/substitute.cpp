@@ -123,6 +123,8 @@ substituted substitute(std::string_view text, const std::filesystem::path& base_
             if (!read_secret_file(path, content, out.problem))
                 return out;
             out.text += content;
+            out.inserted.emplace_back(std::move(content),
+                                      std::string(text.substr(i, close - i + 1)));
         } else {
             if (!valid_env_name(inner)) {
                 out.problem = fmt::format(
@@ -138,6 +140,7 @@ substituted substitute(std::string_view text, const std::filesystem::path& base_
                 return out;
             }
             out.text += env;
+            out.inserted.emplace_back(env, std::string(text.substr(i, close - i + 1)));
         }
         out.changed = true;
         i = close + 1;

@@ -23,6 +23,10 @@ struct diagnostic {
 class diagnostics {
 public:
     void add(position where, std::string message);
+    // From now on, a message about the scalar at `where` shows `shown` in place of `value`: a
+    // value substituted from the environment or a file may be a secret (SPEC §4), and a message
+    // that quotes the scalar quotes its ${...} reference instead.
+    void redact(const position& where, std::string value, std::string shown);
     bool empty() const noexcept { return items_.empty(); }
     std::size_t size() const noexcept { return items_.size(); }
     // Sorted by file, line, column; stable for equal positions.
@@ -31,7 +35,15 @@ public:
     void append(const diagnostics& other);
 
 private:
+    struct redaction {
+        position where;
+        std::string value;
+        std::string shown;
+    };
+    void apply_redactions(diagnostic& d) const;
+
     std::vector<diagnostic> items_;
+    std::vector<redaction> redactions_;
 };
 
 }  // namespace crmsync::config

@@ -10,6 +10,7 @@
 #include "crmsync/config/diagnostics.hpp"
 #include "crmsync/config/enum_table.hpp"
 #include "crmsync/config/model.hpp"
+#include "crmsync/config/substitute.hpp"
 #include "crmsync/core/secret.hpp"
 #include "crmsync/core/value.hpp"
 
@@ -66,6 +67,8 @@ public:
     std::optional<value> scalar(const YAML::Node& node, std::string_view name);
 
 private:
+    void redact_substitutions(const YAML::Node& node, const substituted& s);
+
     std::string file_;
     std::filesystem::path base_dir_;
     diagnostics& problems_;

@@ -17,6 +17,8 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace crmsync::config {
 
@@ -24,6 +26,9 @@ struct substituted {
     std::string text;      // the expanded scalar; meaningful when problem is empty
     std::string problem;   // e.g. "environment variable 'SF_CLIENT_ID' is not set"
     bool changed = false;  // at least one ${...} or $$ was expanded
+    // What each ${...} put in, beside how the file wrote it ("${SF_SECRET}"): a diagnostic
+    // about the scalar must name the reference, never quote the value (SPEC §4).
+    std::vector<std::pair<std::string, std::string>> inserted;
 
     bool ok() const noexcept { return problem.empty(); }
 };

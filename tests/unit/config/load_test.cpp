@@ -414,6 +414,27 @@ TEST_F(load_test, unreadable_secret_file_names_the_path) {
                     "directory"});
 }
 
+// Found by tests/fuzz/config_loader.cpp: a message about a bad value quoted it, and a value
+// substituted from the environment or a file may be a secret put in the wrong key. The message
+// quotes the reference as written instead.
+TEST_F(load_test, a_bad_substituted_value_is_named_by_its_reference_never_quoted) {
+    ::setenv("CRMSYNC_T_WRONG", "mkto-s3cret-in-the-wrong-key", 1);
+    dir_.write("level.secret", "sf-s3cret-as-a-level\n");
+    std::string text(main_yaml);
+    text.replace(text.find("level: debug"), 12, "level: \"${file:level.secret}\"");
+    text.replace(
+        text.find("https://login.salesforce.com/"), 29, "\"https://${CRMSYNC_T_WRONG}:x/\"");
+    text.replace(text.find("calls_per_20s: 50"), 17, "calls_per_20s: \"${CRMSYNC_T_WRONG}\"");
+    const auto got = problems_with(text, minimal("s"));
+    ::unsetenv("CRMSYNC_T_WRONG");
+    ASSERT_EQ(got.size(), 3u);
+    for (const auto& line : got) {
+        EXPECT_EQ(line.find("s3cret"), std::string::npos) << line;
+        EXPECT_NE(line.find("${"), std::string::npos) << "names the reference: " << line;
+    }
+    EXPECT_NE(got[0].find("'${file:level.secret}'"), std::string::npos) << got[0];
+}
+
 TEST_F(load_test, sfmc_destinations_take_batch_size_and_async_threshold) {
     std::string text(main_yaml);
     text.replace(
