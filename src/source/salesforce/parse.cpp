@@ -364,6 +364,8 @@ std::optional<api_usage> parse_limit_info(std::string_view header) {
         header = semi == std::string_view::npos ? std::string_view{} : header.substr(semi + 1);
         while (!item.empty() && item.front() == ' ')
             item.remove_prefix(1);
+        while (!item.empty() && item.back() == ' ')
+            item.remove_suffix(1);
         constexpr std::string_view key = "api-usage=";
         if (!item.starts_with(key))
             continue;
@@ -374,8 +376,12 @@ std::optional<api_usage> parse_limit_info(std::string_view header) {
         api_usage u;
         const auto a = std::from_chars(item.data(), item.data() + slash, u.used);
         const auto b = std::from_chars(item.data() + slash + 1, item.data() + item.size(), u.limit);
-        if (a.ec != std::errc{} || b.ec != std::errc{})
+        // A count is digits and nothing else: a negative or bent one would turn the budget
+        // check around (found by tests/fuzz/sf_limits.cpp).
+        if (a.ec != std::errc{} || b.ec != std::errc{} || a.ptr != item.data() + slash ||
+            b.ptr != item.data() + item.size() || u.used < 0 || u.limit < 0) {
             return std::nullopt;
+        }
         return u;
     }
     return std::nullopt;

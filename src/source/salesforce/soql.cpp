@@ -40,9 +40,25 @@ result<std::string> select_from(std::string_view object, const std::vector<std::
     return fmt::format("SELECT {} FROM {}", fmt::join(list, ", "), object);
 }
 
+// SOQL's reserved words (Salesforce's list, with ORDER BY, OFFSET and the literals a parser
+// reads as keywords): a field by one of these names cannot be selected unquoted, and SOQL has
+// no quoting, so the query would be MALFORMED_QUERY. Inside a path they are fine
+// (Order.OrderNumber on OrderItem). Found by tests/fuzz/soql_builder.cpp.
+bool is_reserved(std::string_view word) {
+    static constexpr std::string_view words[] = {
+        "AND",    "ASC", "BY",       "DESC",   "EXCLUDES", "FALSE", "FIRST", "FROM", "GROUP",
+        "HAVING", "IN",  "INCLUDES", "LAST",   "LIKE",     "LIMIT", "NOT",   "NULL", "NULLS",
+        "OFFSET", "OR",  "ORDER",    "SELECT", "TRUE",     "WHERE", "WITH"};
+    return std::any_of(std::begin(words), std::end(words), [&](std::string_view w) {
+        return iequals_ascii(w, word);
+    });
+}
+
 }  // namespace
 
 bool is_field_name(std::string_view name) {
+    if (is_reserved(name))
+        return false;
     std::size_t start = 0;
     for (;;) {
         const auto dot = name.find('.', start);
@@ -102,6 +118,9 @@ result<std::string> by_ids(std::string_view object,
     auto head = select_from(object, read_columns(columns, with_deleted));
     if (!head)
         return head;
+    // `IN ()` is not SOQL (found by tests/fuzz/soql_builder.cpp).
+    if (ids.empty())
+        return make_failure(errc::config_invalid, "no record id to read");
     std::vector<std::string> quoted;
     quoted.reserve(ids.size());
     for (const auto& id : ids) {

@@ -185,6 +185,16 @@ TEST(parse, limit_info_header) {
     EXPECT_EQ(u->used, 10018);
     EXPECT_FALSE(parse_limit_info("api-usage=abc/5"));
     EXPECT_FALSE(parse_limit_info(""));
+    EXPECT_EQ(parse_limit_info("api-usage=18/5000 ; api-bursts=1/750")->used, 18);
+}
+
+// Found by tests/fuzz/sf_limits.cpp: a negative count read as usage would let the budget check
+// pass whatever was spent; a count with trailing garbage is not a count.
+TEST(parse, limit_info_header_refuses_negative_or_bent_counts) {
+    EXPECT_FALSE(parse_limit_info("api-usage=-1/5000"));
+    EXPECT_FALSE(parse_limit_info("api-usage=18/-5000"));
+    EXPECT_FALSE(parse_limit_info("api-usage=18x/5000"));
+    EXPECT_FALSE(parse_limit_info("api-usage=18/5000(appName=x)"));
 }
 
 TEST(parse, limits_resource_gives_daily_api_use) {

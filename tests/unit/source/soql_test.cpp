@@ -86,6 +86,21 @@ TEST(soql, rejects_names_that_could_inject) {
     }
 }
 
+// Found by tests/fuzz/soql_builder.cpp: a column named like a keyword built a query that
+// Salesforce (and the fake's parser) cannot read. A relationship named Order is fine.
+TEST(soql, refuses_reserved_words_as_field_names) {
+    for (const char* bad : {"FROM", "where", "Order", "SELECT", "limit", "Null"}) {
+        EXPECT_FALSE(is_field_name(bad)) << bad;
+        const auto q =
+            changed_since({.object = "Contact", .columns = {bad}, .before = at("2026-01-01")});
+        ASSERT_FALSE(q) << bad;
+        EXPECT_EQ(q.error().code, errc::config_invalid);
+        EXPECT_FALSE(by_ids("Contact", {bad}, {"003000000000001AAA"})) << bad;
+    }
+    EXPECT_TRUE(is_field_name("Order.OrderNumber"));
+    EXPECT_TRUE(is_field_name("FromAddress"));
+}
+
 TEST(soql, by_ids_quotes_only_valid_ids) {
     const auto q = by_ids("Contact", {"Email"}, {"003000000000001AAA", "003000000000002"});
     ASSERT_TRUE(q);
@@ -93,6 +108,10 @@ TEST(soql, by_ids_quotes_only_valid_ids) {
               "SELECT Id, SystemModstamp, Email FROM Contact WHERE Id IN ('003000000000001AAA', "
               "'003000000000002') ORDER BY SystemModstamp, Id");
     EXPECT_FALSE(by_ids("Contact", {"Email"}, {"x' OR Id != '"}));
+    // Found by tests/fuzz/soql_builder.cpp: no id built `Id IN ()`, which is not SOQL.
+    const auto none = by_ids("Contact", {"Email"}, {});
+    ASSERT_FALSE(none);
+    EXPECT_EQ(none.error().code, errc::config_invalid);
 }
 
 }  // namespace

@@ -37,7 +37,8 @@ bool is_field_name(std::string_view name);
 result<std::string> changed_since(const window_query& q);
 
 // SELECT ... WHERE Id IN ('...') for errors retry and preview --id. with_deleted adds IsDeleted
-// to the columns, for a query sent through queryAll.
+// to the columns, for a query sent through queryAll. errc::config_invalid for an invalid name
+// or id, or no id at all.
 result<std::string> by_ids(std::string_view object,
                            const std::vector<std::string>& columns,
                            const std::vector<std::string>& ids,
