@@ -55,6 +55,9 @@ std::unique_ptr<daemon::runtime> build_runtime(session& s, boost::asio::io_conte
 // three quick tries, not the daemon's minute-long backoff.
 daemon::options interactive_options();
 
+// `errors retry`, registered under the `errors` command (src/cli/retry.cpp).
+void add_errors_retry(CLI::App& errors, context& ctx);
+
 // The outcome for a failure that ended a command: 3 for refused credentials, 2 for schema
 // drift (the mapping no longer matches the live schema), else 1.
 outcome outcome_of(const failure& f);

@@ -1,4 +1,4 @@
-// crmsync errors list|show: the error log of rejected records (SPEC §2).
+// crmsync errors list|show|purge (retry: retry.cpp): the error log of rejected records (SPEC §2).
 
 #include "common.hpp"
 #include <fmt/format.h>
@@ -171,6 +171,8 @@ void add_errors(CLI::App& app, context& ctx) {
             return outcome::ok;
         };
     });
+
+    add_errors_retry(*cmd, ctx);
 
     auto before = std::make_shared<std::string>();
     auto* purge = cmd->add_subcommand("purge", "Drop entries last seen before a time");

@@ -150,6 +150,20 @@ void emit(const record_rejected& e) {
     m().rejected.with({e.stream, std::string(to_string(e.cat)), e.code}).inc();
 }
 
+// Log only: retry runs as its own short process, which serves no metrics.
+void emit(const errors_retried& e) {
+    info("Error-log entries retried.",
+         {{"stream", e.stream},
+          {"object", e.object},
+          {"retried", e.retried},
+          {"delivered", e.delivered},
+          {"rejected", e.rejected},
+          {"deleted", e.deleted},
+          {"not_found", e.not_found},
+          {"skipped", e.skipped},
+          {"duration_ms", e.duration_ms}});
+}
+
 void emit(const stream_run_finished& e) {
     json f = {{"stream", e.stream},
               {"object", e.object},

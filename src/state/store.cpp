@@ -353,6 +353,16 @@ result<commit_effect> store::commit_batch(const batch_commit& batch) {
             return r.error();
     }
 
+    for (const auto& id : batch.resolved) {
+        const std::string rop = fmt::format("{}: resolved record {}", op, id);
+        auto s = db.cached(rop, "DELETE FROM error_log WHERE stream = ?1 AND record_id = ?2");
+        if (!s)
+            return s.error();
+        (*s)->bind_text(1, batch.stream).bind_text(2, id);
+        if (auto r = (*s)->run(rop); !r)
+            return r.error();
+    }
+
     for (const auto& rej : batch.rejected) {
         const std::string rop = fmt::format("{}: rejected record {}", op, rej.record_id);
         {

@@ -1505,6 +1505,14 @@ void fake_marketo::set_clock(clock_fn clock) {
     impl_->opt.clock = clock ? std::move(clock) : clock_fn(system_now);
 }
 
+std::vector<std::string> fake_marketo::issued_tokens() const {
+    std::lock_guard lock(impl_->mu);
+    std::vector<std::string> out;
+    for (const auto& [t, info] : impl_->tokens)
+        out.push_back(t);
+    return out;
+}
+
 void fake_marketo::expire_tokens() {
     std::lock_guard lock(impl_->mu);
     for (auto& [t, info] : impl_->tokens)

@@ -158,6 +158,8 @@ public:
     void set_clock(clock_fn clock);
     void expire_tokens();       // issued tokens answer 602; Identity then hands out a new one
     std::string issue_token();  // the current (or a new) token without the Identity round trip
+    // Every access token handed out so far (expired or not), for tests that prove none leaks.
+    std::vector<std::string> issued_tokens() const;
 
     // Faults. Queue
     // faults for requests whose path starts with `path_prefix` ("/rest/v1/leads.json",

@@ -1809,6 +1809,14 @@ timestamp fake_salesforce::now() const {
     return timestamp{impl_->now()};
 }
 
+std::vector<std::string> fake_salesforce::issued_tokens() const {
+    std::lock_guard lock(impl_->mu);
+    std::vector<std::string> out;
+    for (const auto& [t, info] : impl_->tokens)
+        out.push_back(t);
+    return out;
+}
+
 void fake_salesforce::expire_tokens() {
     std::lock_guard lock(impl_->mu);
     for (auto& [t, info] : impl_->tokens)

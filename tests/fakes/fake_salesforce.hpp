@@ -146,6 +146,8 @@ public:
     void expire_tokens();       // every issued token now gets 401 INVALID_SESSION_ID
     void expire_cursors();      // every open query locator now gets INVALID_QUERY_LOCATOR
     std::string issue_token();  // a valid token without the OAuth round trip
+    // Every access token handed out so far (expired or not), for tests that prove none leaks.
+    std::vector<std::string> issued_tokens() const;
     void set_daily_limit(std::int64_t max);
     void set_api_usage(std::int64_t used);     // pretend other integrations used this much
     std::int64_t api_usage() const;            // N of api-usage=N/M right now

@@ -112,6 +112,8 @@ public:
     // ---- time, auth, async behaviour
     void set_clock(clock_fn clock);
     void expire_tokens();  // every issued token answers 401 errorcode 0 from now on
+    // Every access token handed out so far (expired or not), for tests that prove none leaks.
+    std::vector<std::string> issued_tokens() const;
     void set_async_pending_polls(int n);
     // The next queued async request ends with requestStatus Error (the whole request failed).
     void fail_next_async_request();

@@ -8,6 +8,7 @@
 #include "fake_salesforce.hpp"
 #include "process.hpp"
 #include "prometheus_text.hpp"
+#include "run_command.hpp"
 #include "test_client.hpp"
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -21,6 +22,7 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <poll.h>
 #include <set>
@@ -34,25 +36,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct run_result {
-    int exit_code = -1;
-    std::string out;  // stdout and stderr, interleaved
-};
-
-run_result run(const std::string& args, const std::string& env = {}) {
-    const std::string cmd = fmt::format("{} {} {} 2>&1", env, CRMSYNC_BINARY, args);
-    run_result r;
-    FILE* p = ::popen(cmd.c_str(), "r");
-    if (!p)
-        return r;
-    std::array<char, 4096> buf{};
-    std::size_t n = 0;
-    while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0)
-        r.out.append(buf.data(), n);
-    const int status = ::pclose(p);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
-}
+using testing::run;
+using testing::run_result;
 
 class cli : public ::testing::Test {
 protected:
@@ -740,6 +725,172 @@ fields:
     EXPECT_EQ(r.out.find("not-the-mkto-secret"), std::string::npos) << r.out;
 }
 
+// stdout alone (stderr, the log, to `log`): for commands whose --json output is parsed while
+// they also log.
+run_result run_stdout(const std::string& args, const std::string& env, const fs::path& log) {
+    return run(args, env, log.string());
+}
+
+TEST_F(cli_sync, errors_retry_replays_rejections_with_todays_mapping_and_empties_the_log) {
+    const auto mapping = [&](const std::string& salutations) {
+        write("mappings/contacts.yaml",
+              R"(stream: contacts
+source: { from: org, object: Contact, settle: 0s }
+destination:
+  to: mkto
+  key: { source: Id, destination: sfdcContactId }
+fields:
+  - { to: email, from: Email, transform: [trim, lower], required: true }
+  - { to: lastName, from: LastName }
+  - { to: salutation, from: Salutation, map: )" +
+                  salutations + R"( }
+)");
+    };
+    mapping(R"({ "Mr.": Monsieur })");
+    // An admin's Marketo instance whose lastName holds 5 characters.
+    mkto_.remove_field("lastName");
+    mkto_.add_field({.name = "lastName", .length = 5});
+    write_main("fake-sf-secret");
+    const auto past = timestamp{system_now() - std::chrono::minutes(10)};
+    const auto contact = [&](const std::string& last, const std::string& salutation) {
+        return sf_.insert(
+            "Contact",
+            {{"LastName", last}, {"Email", last + "@example.com"}, {"Salutation", salutation}},
+            past);
+    };
+    // Enough doctors that reading them back by Id takes several queries.
+    std::set<std::string> doctors;
+    for (int i = 0; i < 100; ++i)
+        doctors.insert(contact(fmt::format("d{}", i), "Dr."));
+    const auto prof = contact("prof", "Prof.");
+    const auto purged = contact("gone", "Dr.");
+    const auto binned = contact("bin", "Dr.");
+    const auto durand = contact("Durand", "Mr.");  // too long for lastName: preflight
+    contact("ok", "Mr.");
+    const auto first = run("once -c " + config(), env_);
+    ASSERT_EQ(first.exit_code, 0) << first.out;
+    ASSERT_EQ(mkto_.leads().size(), 1u);
+    const auto listed = nlohmann::json::parse(run("errors list --json -c " + config(), env_).out);
+    ASSERT_EQ(listed["errors"].size(), 104u) << listed.dump();
+    std::map<std::string, std::int64_t> entry;
+    for (const auto& e : listed["errors"])
+        entry[e["record_id"].get<std::string>()] = e["id"].get<std::int64_t>();
+
+    // The admin fixes the mapping and Marketo's field; meanwhile the CRM loses two records.
+    mapping(R"({ "Mr.": Monsieur, "Dr.": Docteur })");
+    mkto_.remove_field("lastName");
+    mkto_.add_field({.name = "lastName", .length = 80});
+    sf_.purge("Contact", purged);
+    sf_.remove("Contact", binned);
+    const auto queries_before = sf_.queries().size();
+
+    // Bad usage changes nothing.
+    EXPECT_EQ(run("errors retry --category nope -c " + config(), env_).exit_code, 2);
+    EXPECT_EQ(run("errors retry --stream nope -c " + config(), env_).exit_code, 2);
+    auto r = run("errors retry 999999 " + std::to_string(entry[prof]) + " -c " + config(), env_);
+    EXPECT_EQ(r.exit_code, 1) << r.out;
+    EXPECT_NE(r.out.find("no error log entry 999999"), std::string::npos) << r.out;
+    EXPECT_EQ(sf_.queries().size(), queries_before) << "nothing was read";
+
+    const auto log = dir_ / "retry.log";
+    r = run_stdout("errors retry --json -c " + config(), env_, log);
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    const auto out = nlohmann::json::parse(r.out);
+    EXPECT_EQ(out["counts"],
+              (nlohmann::json{{"delivered", 101},
+                              {"deleted", 1},
+                              {"not_found", 1},
+                              {"rejected", 1},
+                              {"skipped", 0},
+                              {"unknown_stream", 0}}))
+        << r.out;
+    ASSERT_EQ(out["retried"].size(), 104u);
+    std::int64_t last_id = 0;
+    for (const auto& x : out["retried"]) {
+        EXPECT_GT(x["id"].get<std::int64_t>(), last_id) << "oldest entry first";
+        last_id = x["id"];
+        const auto id = x["record_id"].get<std::string>();
+        EXPECT_EQ(x["id"], entry[id]);
+        EXPECT_EQ(x["stream"], "contacts");
+        if (doctors.count(id) || id == durand) {
+            EXPECT_EQ(x["result"], "delivered") << x.dump();
+        } else if (id == prof) {
+            EXPECT_EQ(x,
+                      (nlohmann::json{{"id", entry[prof]},
+                                      {"stream", "contacts"},
+                                      {"record_id", prof},
+                                      {"result", "rejected"},
+                                      {"category", "validation"},
+                                      {"code", "UNMAPPED_VALUE"},
+                                      {"message", x["message"]},
+                                      {"attempts", 2}}));
+            EXPECT_NE(x["message"].get<std::string>().find("'Prof.'"), std::string::npos);
+        } else if (id == purged) {
+            EXPECT_EQ(x["result"], "not_found") << x.dump();
+        } else {
+            EXPECT_EQ(id, binned);
+            EXPECT_EQ(x["result"], "deleted") << x.dump();
+        }
+    }
+    // Delivered with today's mapping; Durand's payload had not changed, only Marketo's field.
+    EXPECT_EQ(mkto_.leads().size(), 102u);
+    const auto dr = mkto_.find("sfdcContactId", *doctors.begin());
+    ASSERT_EQ(dr.size(), 1u);
+    EXPECT_EQ(dr[0]["salutation"], "Docteur");
+    EXPECT_EQ(mkto_.find("sfdcContactId", durand).size(), 1u);
+    // Read back by Id through queryAll, in queries that each keep the URI short.
+    const auto queries = sf_.queries();
+    std::size_t by_id = 0;
+    for (std::size_t i = queries_before; i < queries.size(); ++i) {
+        if (queries[i].find("WHERE Id IN (") == std::string::npos)
+            continue;
+        ++by_id;
+        EXPECT_LE(queries[i].size(), 1'800u);
+    }
+    EXPECT_GE(by_id, 2u);
+    // The log says what happened, record by record and in one summary line.
+    std::ifstream in(log);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_NE(text.find(R"("message":"Error-log entries retried.")"), std::string::npos) << text;
+    EXPECT_NE(text.find(R"("delivered":101)"), std::string::npos) << text;
+    EXPECT_NE(text.find(R"("code":"UNMAPPED_VALUE")"), std::string::npos) << text;
+
+    // What is left: the one still rejected (updated) and the two the CRM no longer has.
+    auto left = nlohmann::json::parse(run("errors list --json -c " + config(), env_).out);
+    ASSERT_EQ(left["errors"].size(), 3u) << left.dump();
+    std::set<std::string> left_ids;
+    for (const auto& e : left["errors"]) {
+        left_ids.insert(e["record_id"].get<std::string>());
+        if (e["record_id"] == prof) {
+            EXPECT_EQ(e["attempts"], 2);
+        }
+    }
+    EXPECT_EQ(left_ids, (std::set<std::string>{prof, purged, binned}));
+
+    // A named entry alone, in text: retried again although nothing changed.
+    r = run_stdout(
+        "errors retry --category validation " + std::to_string(entry[prof]) + " -c " + config(),
+        env_,
+        log);
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_NE(r.out.find("0 delivered, 1 rejected again"), std::string::npos) << r.out;
+    // Only the named one: the two the CRM no longer has were not tried again.
+    left = nlohmann::json::parse(
+        run("errors list --json --category validation -c " + config(), env_).out);
+    ASSERT_EQ(left["errors"].size(), 3u);
+    for (const auto& e : left["errors"])
+        EXPECT_EQ(e["attempts"], e["record_id"] == prof ? 3 : 1) << e.dump();
+
+    // The admin maps Prof. too: the log keeps only what the CRM no longer has.
+    mapping(R"({ "Mr.": Monsieur, "Dr.": Docteur, "Prof.": Professeur })");
+    r = run_stdout("errors retry --json -c " + config(), env_, log);
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_EQ(nlohmann::json::parse(r.out)["counts"]["delivered"], 1);
+    left = nlohmann::json::parse(run("errors list --json -c " + config(), env_).out);
+    EXPECT_EQ(left["errors"].size(), 2u);
+    EXPECT_EQ(mkto_.find("sfdcContactId", prof).at(0)["salutation"], "Professeur");
+}
+
 TEST_F(cli_sync, refused_credentials_exit_3_without_printing_the_secret) {
     write_main("definitely-wrong-secret");
     const auto r = run("once -c " + config(), env_);
@@ -1205,7 +1356,7 @@ TEST_F(cli_online, validate_online_lists_each_mismatch_at_its_mapping_entry_and_
     mkto_.remove_field("email");
     const auto r = run("validate --online -c " + config(), env_);
     EXPECT_EQ(r.exit_code, 2) << r.out;
-    for (const std::string line :
+    for (const std::string& line :
          {mapping + ":7:5: stream contacts: destination field lead.email does not exist",
           mapping + ":8:5: stream contacts: source field Contact.LastName does not exist",
           mapping + ":9:5: stream contacts: source field Contact.Title holds up to 128 "

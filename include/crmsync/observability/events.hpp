@@ -31,6 +31,14 @@ struct record_rejected {
     bool preflight = false;  // rejected by our own checks before any API call
 };
 
+// One `errors retry` of one stream's entries, after its last commit.
+struct errors_retried {
+    std::string stream;
+    std::string object;
+    std::size_t retried = 0, delivered = 0, rejected = 0, deleted = 0, not_found = 0, skipped = 0;
+    std::int64_t duration_ms = 0;
+};
+
 struct stream_run_finished {
     std::string stream;
     std::string object;
@@ -212,6 +220,7 @@ struct quota_usage_unread {
 
 void emit(const batch_sent& e);
 void emit(const record_rejected& e);
+void emit(const errors_retried& e);
 void emit(const stream_run_finished& e);
 void emit(const api_call_failed& e);
 void emit(const stream_failed& e);

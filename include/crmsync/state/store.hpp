@@ -57,6 +57,9 @@ struct batch_commit {
     std::optional<watermark> new_watermark;   // absent: leave the watermark as it is
     std::vector<delivered_record> delivered;  // also clears their open error-log rows
     std::vector<rejection> rejected;
+    // Error-log entries closed without a delivery: `errors retry` found that today's mapping
+    // skips the record, so it is no longer a rejection. Digests are left as they are.
+    std::vector<std::string> resolved;
     std::int64_t run_id = 0;
     std::int64_t created = 0, updated = 0, unchanged = 0;
     // Where the run that read this batch found the watermark (load_watermark at its start,

@@ -1,6 +1,7 @@
 #include "crmsync/source/salesforce/soql.hpp"
 
 #include "crmsync/core/text.hpp"
+#include "crmsync/http/client.hpp"
 
 #include <fmt/format.h>
 
@@ -52,6 +53,12 @@ bool is_reserved(std::string_view word) {
     return std::any_of(std::begin(words), std::end(words), [&](std::string_view w) {
         return iequals_ascii(w, word);
     });
+}
+
+// The one place an Id query's text is written, so by_ids_chunked measures exactly what by_ids
+// sends.
+std::string where_id_in(std::string_view head, std::string_view quoted_ids) {
+    return fmt::format("{} WHERE Id IN ({}) ORDER BY SystemModstamp, Id", head, quoted_ids);
 }
 
 }  // namespace
@@ -130,8 +137,46 @@ result<std::string> by_ids(std::string_view object,
         }
         quoted.push_back("'" + id + "'");
     }
-    return fmt::format(
-        "{} WHERE Id IN ({}) ORDER BY SystemModstamp, Id", *head, fmt::join(quoted, ", "));
+    return where_id_in(*head, fmt::format("{}", fmt::join(quoted, ", ")));
+}
+
+result<std::vector<std::string>> by_ids_chunked(std::string_view object,
+                                                const std::vector<std::string>& columns,
+                                                const std::vector<std::string>& ids,
+                                                bool with_deleted,
+                                                std::size_t max_encoded) {
+    std::vector<std::string> out;
+    if (ids.empty())
+        return out;
+    // What one query costs without its ids, and what each id adds, as by_ids writes them.
+    auto head = select_from(object, read_columns(columns, with_deleted));
+    if (!head)
+        return head.error();
+    const std::size_t fixed = http::url_encode(where_id_in(*head, "")).size();
+    const std::size_t separator = http::url_encode(", ").size();
+    std::vector<std::string> chunk;
+    std::size_t size = fixed;
+    const auto flush = [&]() -> result<void> {
+        auto q = by_ids(object, columns, chunk, with_deleted);
+        if (!q)
+            return q.error();
+        out.push_back(std::move(*q));
+        chunk.clear();
+        size = fixed;
+        return {};
+    };
+    for (const auto& id : ids) {
+        const std::size_t quoted = http::url_encode("'" + id + "'").size();
+        if (!chunk.empty() && size + separator + quoted > max_encoded) {
+            if (auto f = flush(); !f)
+                return f.error();
+        }
+        size += quoted + (chunk.empty() ? 0 : separator);
+        chunk.push_back(id);
+    }
+    if (auto f = flush(); !f)
+        return f.error();
+    return out;
 }
 
 }  // namespace crmsync::source::salesforce

@@ -137,7 +137,7 @@ TEST_F(marketo_quota, other_integrations_usage_is_read_first_and_counts) {
 }
 
 TEST_F(marketo_quota, a_607_pauses_until_the_reset_without_another_call) {
-    with_sink([&](session& s, lead_sink& sink) -> asio::awaitable<void> {
+    with_sink([&](session&, lead_sink& sink) -> asio::awaitable<void> {
         const std::vector<payload> batch{person(1)};
         EXPECT_TRUE(co_await sink.push(batch));
         mk.set_calls_today(10);  // the rest of the day went elsewhere: Marketo answers 607

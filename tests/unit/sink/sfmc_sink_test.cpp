@@ -189,8 +189,9 @@ TEST_F(sfmc_sink, a_fresh_token_refused_again_is_not_refreshed_forever) {
     with_sink([](data_extension_sink& sink, session&) -> asio::awaitable<void> {
         auto r = co_await sink.push(contacts(2));
         EXPECT_FALSE(r);
-        if (!r)
+        if (!r) {
             EXPECT_EQ(r.error().code, make_error_code(errc::token_expired));
+        }
     });
     EXPECT_EQ(fake.token_requests(), 2);
 }
@@ -220,8 +221,9 @@ TEST_F(sfmc_sink, refused_credentials_are_auth_rejected_and_not_retried) {
             EXPECT_EQ(a.error().message().find("wrong-secret"), std::string::npos);
             auto p = co_await sink.push(contacts(1));
             EXPECT_FALSE(p);
-            if (!p)
+            if (!p) {
                 EXPECT_EQ(p.error().code, make_error_code(errc::auth_rejected));
+            }
         },
         options(),
         destination("wrong-secret"));
@@ -291,8 +293,9 @@ TEST_F(sfmc_sink, an_async_request_that_fails_whole_is_resent_row_by_row) {
             batch[4] = contact(4, "broken");
             auto r = co_await sink.push(batch);
             EXPECT_TRUE(r) << message_of(r);
-            if (r)
+            if (r) {
                 EXPECT_TRUE(std::holds_alternative<rejected>((*r)[4]));
+            }
         },
         10);
     EXPECT_EQ(resends.size(), 1u);
@@ -352,8 +355,9 @@ TEST_F(sfmc_sink, describe_follows_more_data_available_and_reports_an_unknown_ke
         [](data_extension_sink& sink, session&) -> asio::awaitable<void> {
             auto d = co_await sink.describe();
             EXPECT_TRUE(d) << message_of(d);
-            if (d)
+            if (d) {
                 EXPECT_EQ(d->fields.size(), 7u);
+            }
         },
         o,
         destination());
@@ -363,9 +367,10 @@ TEST_F(sfmc_sink, describe_follows_more_data_available_and_reports_an_unknown_ke
         [](data_extension_sink& sink, session&) -> asio::awaitable<void> {
             auto d = co_await sink.describe();
             EXPECT_FALSE(d);
-            if (!d)
+            if (!d) {
                 EXPECT_NE(d.error().message().find("no data extension has this external key"),
                           std::string::npos);
+            }
         },
         o,
         destination());

@@ -1,5 +1,8 @@
 #include "crmsync/source/salesforce/soql.hpp"
 
+#include "crmsync/http/client.hpp"
+
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 namespace crmsync::source::salesforce {
@@ -99,6 +102,38 @@ TEST(soql, refuses_reserved_words_as_field_names) {
     }
     EXPECT_TRUE(is_field_name("Order.OrderNumber"));
     EXPECT_TRUE(is_field_name("FromAddress"));
+}
+
+TEST(soql, by_ids_chunked_keeps_each_encoded_query_within_the_limit) {
+    std::vector<std::string> ids;
+    for (int i = 0; i < 500; ++i)
+        ids.push_back(fmt::format("003{:015d}", i));
+    const std::vector<std::string> columns{"Email", "FirstName", "LastName"};
+    const auto chunks = by_ids_chunked("Contact", columns, ids, true);
+    ASSERT_TRUE(chunks) << chunks.error().message();
+    ASSERT_GT(chunks->size(), 1u);
+    std::size_t seen = 0;
+    for (const auto& q : *chunks) {
+        EXPECT_LE(http::url_encode(q).size(), max_encoded_query) << q;
+        EXPECT_NE(q.find("SELECT Id, SystemModstamp, Email, FirstName, LastName, IsDeleted FROM "
+                         "Contact WHERE Id IN ('"),
+                  std::string::npos)
+            << q;
+        for (std::size_t at = q.find("'003"); at != std::string::npos; at = q.find("'003", at + 1))
+            EXPECT_EQ(q.substr(at + 1, 18), ids[seen++]) << "every id once, in order";
+    }
+    EXPECT_EQ(seen, ids.size());
+    // Few enough ids: one query, the same as by_ids.
+    const auto one = by_ids_chunked("Contact", columns, {ids[0], ids[1]}, false);
+    ASSERT_TRUE(one);
+    ASSERT_EQ(one->size(), 1u);
+    EXPECT_EQ(one->front(), *by_ids("Contact", columns, {ids[0], ids[1]}));
+    // A limit smaller than one id still reads every id, one per query.
+    const auto tiny = by_ids_chunked("Contact", columns, {ids[0], ids[1]}, false, 10);
+    ASSERT_TRUE(tiny);
+    EXPECT_EQ(tiny->size(), 2u);
+    EXPECT_FALSE(by_ids_chunked("Contact", columns, {"not an id"}, false));
+    EXPECT_TRUE(by_ids_chunked("Contact", columns, {}, false)->empty());
 }
 
 TEST(soql, by_ids_quotes_only_valid_ids) {

@@ -400,6 +400,32 @@ TEST_F(store_test, delivery_clears_the_entry_and_ids_are_never_reused) {
     EXPECT_EQ(again.front().attempts, 1);
 }
 
+TEST_F(store_test, resolved_entries_go_without_touching_digests_or_other_streams) {
+    batch_commit b;
+    b.stream = "contacts";
+    b.rejected = {reject("003A", category::validation, "1003", 7), reject("003B")};
+    commit(b);
+    b.stream = "leads";
+    b.rejected = {reject("003A")};
+    commit(b);
+
+    batch_commit r;
+    r.stream = "contacts";
+    r.resolved = {"003A"};
+    commit(r);
+    error_filter f;
+    f.stream = "contacts";
+    const auto left = store_->list_errors(f).value();
+    ASSERT_EQ(left.size(), 1u);
+    EXPECT_EQ(left.front().record_id, "003B");
+    f.stream = "leads";
+    EXPECT_EQ(store_->list_errors(f).value().size(), 1u);
+    // The digest of the rejection stays: the record is not sent again until it changes.
+    const auto d = store_->load_digests("contacts", {"003A"}).value();
+    ASSERT_EQ(d.count("003A"), 1u);
+    EXPECT_EQ(d.at("003A"), make_digest(7));
+}
+
 TEST_F(store_test, list_errors_filters_and_orders_newest_first) {
     const auto add = [&](std::string stream, std::string id, category c) {
         batch_commit b;

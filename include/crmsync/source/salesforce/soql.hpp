@@ -44,6 +44,21 @@ result<std::string> by_ids(std::string_view object,
                            const std::vector<std::string>& ids,
                            bool with_deleted = false);
 
+// Where errors retry re-reads records by Id: Salesforce refuses a URI over 16 KiB (414) and
+// recommends at most about 2,000 characters (api-reference §1.1), so each query, percent-encoded
+// as the client sends it in `q=`, stays within this many characters; the rest of the URL
+// (instance host, /services/data/vNN.N/queryAll/?q=) fits in what is left of the 2,000.
+inline constexpr std::size_t max_encoded_query = 1'800;
+
+// by_ids over `ids` split into as few queries as fit in `max_encoded` characters once
+// percent-encoded (at least one id each, even past the limit, so every id is read). With
+// `with_deleted`, IsDeleted is selected too, for queryAll to say which ids are deleted.
+result<std::vector<std::string>> by_ids_chunked(std::string_view object,
+                                                const std::vector<std::string>& columns,
+                                                const std::vector<std::string>& ids,
+                                                bool with_deleted,
+                                                std::size_t max_encoded = max_encoded_query);
+
 // The SELECT list actually sent: Id, SystemModstamp, then the columns not already listed.
 std::vector<std::string> select_list(const std::vector<std::string>& columns);
 
