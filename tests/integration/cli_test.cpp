@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <iterator>
 #include <map>
 #include <poll.h>
@@ -974,6 +975,76 @@ TEST_F(cli_sync, run_syncs_on_schedule_and_stops_cleanly_on_sigterm) {
     const auto text = d->output();
     EXPECT_NE(text.find("Shutting down."), std::string::npos) << text;
     EXPECT_NE(text.find("Stopped."), std::string::npos) << text;
+}
+
+// SIGTERM while Marketo holds the answer to a Sync Leads batch (SPEC §5): the daemon exits 0
+// within 10 s, the watermark stays behind every record that was not acknowledged, and the next
+// start sends exactly what was not acknowledged, so nothing is lost.
+TEST_F(cli_sync, sigterm_with_a_batch_unanswered_exits_0_in_time_and_a_restart_loses_nothing) {
+    // 650 contacts one second apart, so each Sync Leads batch of 300 [MK-SYNC] ends at a
+    // distinct SystemModstamp: batch 1 is records 0-299, batch 2 (held) 300-599.
+    const auto past = timestamp{system_now() - std::chrono::minutes(30)};
+    std::vector<std::string> ids;
+    std::map<std::string, timestamp> modstamp;
+    for (int i = 0; i < 650; ++i) {
+        const timestamp at{past.at + std::chrono::seconds(i)};
+        ids.push_back(sf_.insert(
+            "Contact",
+            {{"LastName", fmt::format("L{}", i)}, {"Email", fmt::format("t{}@example.com", i)}},
+            at));
+        modstamp[ids.back()] = at;
+    }
+    // Marketo answers the first batch and holds the second for two minutes, having done the
+    // work (the client cannot tell an unanswered batch from one not yet executed).
+    auto arrived = std::make_shared<std::promise<void>>();
+    auto held = fakes::fault_spec::hang(std::chrono::minutes(2));
+    held.on_arrival = [arrived] { arrived->set_value(); };
+    mkto_.fail_next("/rest/v1/leads.json", {fakes::fault_spec::pass(), held});
+    write_main("fake-sf-secret");
+    auto d = start_daemon();
+    ASSERT_TRUE(d->started());
+    ASSERT_EQ(arrived->get_future().wait_for(std::chrono::seconds(60)), std::future_status::ready)
+        << d->output();
+
+    const auto t0 = std::chrono::steady_clock::now();
+    d->signal(SIGTERM);
+    EXPECT_EQ(d->wait_exit(std::chrono::seconds(10)), 0) << d->output();
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
+    const auto pushed = mkto_.push_calls();
+    ASSERT_EQ(pushed.size(), 2u) << "no batch after the held one";
+    std::set<std::string> held_ids;
+    for (const auto& p : pushed[1]["input"])
+        held_ids.insert(p["sfdcContactId"].get<std::string>());
+    ASSERT_EQ(held_ids.size(), 300u);
+
+    // The acknowledged batch is committed; the watermark is behind every held record.
+    auto r = run("status --json -c " + config(), env_);
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    const auto wm = nlohmann::json::parse(r.out)["streams"][0]["watermark"];
+    ASSERT_TRUE(wm.is_object()) << r.out;
+    const auto at = timestamp::parse(wm["modstamp"].get<std::string>());
+    ASSERT_TRUE(at) << wm;
+    for (const auto& id : held_ids)
+        EXPECT_LT(*at, modstamp[id]) << "the watermark passed unacknowledged record " << id;
+    EXPECT_EQ(wm["id"], ids[299]) << "the answered batch was committed";
+
+    // A restart sends exactly what was not acknowledged, and Marketo then holds every record.
+    d = start_daemon();
+    ASSERT_TRUE(d->started());
+    ASSERT_TRUE(d->wait_for_log("Stream run finished.")) << d->output();
+    d->signal(SIGTERM);
+    EXPECT_EQ(d->wait_exit(std::chrono::seconds(10)), 0) << d->output();
+    std::set<std::string> resent;
+    const auto after = mkto_.push_calls();
+    for (std::size_t i = pushed.size(); i < after.size(); ++i) {
+        for (const auto& p : after[i]["input"])
+            resent.insert(p["sfdcContactId"].get<std::string>());
+    }
+    EXPECT_EQ(resent, std::set<std::string>(ids.begin() + 300, ids.end()));
+    std::set<std::string> in_marketo;
+    for (const auto& lead : mkto_.leads())
+        in_marketo.insert(lead["sfdcContactId"].get<std::string>());
+    EXPECT_EQ(in_marketo, std::set<std::string>(ids.begin(), ids.end()));
 }
 
 // The line number of the first log line with this message at or after `from`, or npos.
