@@ -12,7 +12,7 @@ missing=0
 for f in bin/crmsync \
          lib/systemd/system/crmsync.service lib/systemd/system/crmsync@.service \
          lib/sysusers.d/crmsync.conf \
-         share/doc/crmsync/README.md share/doc/crmsync/operations.md \
+         share/doc/crmsync/README.md share/doc/crmsync/operations.md share/doc/crmsync/copyright \
          share/doc/crmsync/examples/crmsync.yaml \
          $(cd "$source/config" && printf 'share/doc/crmsync/examples/%s ' mappings/*.yaml) \
          $(cd "$source/migrations" && printf 'share/crmsync/migrations/%s ' *.sql); do
