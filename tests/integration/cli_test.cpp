@@ -247,15 +247,23 @@ class cli_sync : public cli {
 protected:
     void SetUp() override {
         cli::SetUp();
-        write("mappings/contacts.yaml", R"(stream: contacts
-source: { from: org, object: Contact, settle: 0s }
+        write("mappings/contacts.yaml", contacts_mapping());
+    }
+
+    // The contacts stream to Marketo that most tests run: `source` takes more settings after
+    // `settle: 0s` (", every: 1s"), `fields` more entries after email and lastName (line 9 on).
+    static std::string contacts_mapping(const std::string& source = "",
+                                        const std::string& fields = "") {
+        return R"(stream: contacts
+source: { from: org, object: Contact, settle: 0s)" +
+               source + R"( }
 destination:
   to: mkto
   key: { source: Id, destination: sfdcContactId }
 fields:
   - { to: email, from: Email, transform: [trim, lower], required: true }
   - { to: lastName, from: LastName }
-)");
+)" + fields;
     }
 
     void write_main(const std::string& sf_secret) {
@@ -286,6 +294,23 @@ mappings: mappings/*.yaml
             CRMSYNC_BINARY,
             std::vector<std::string>{"run", "-c", config()},
             std::vector<std::string>{env_});
+    }
+
+    // "http://ADDRESS" of the daemon's admin endpoint once it says it listens; empty if it
+    // never did.
+    static std::string admin_url(testing::daemon_process& d) {
+        const auto listening = d.wait_for_log("Admin endpoint listening.");
+        return listening ? "http://" + (*listening)["address"].get<std::string>() : std::string{};
+    }
+
+    // GET /metrics: answered in the Prometheus text format, and parsed.
+    static testing::exposition scrape_metrics(const std::string& admin) {
+        const auto r = fakes::test::request("GET", admin + "/metrics");
+        EXPECT_EQ(r.status, 200u) << r.ec.message();
+        EXPECT_EQ(r.header("content-type"), "text/plain; version=0.0.4; charset=utf-8");
+        auto m = testing::parse_exposition(r.body);
+        EXPECT_TRUE(m.problems.empty()) << m.problems.front() << "\n" << r.body;
+        return m;
     }
 
     // Starts `crmsync run` in the background with stderr (the logs) to `log`; -1 if it failed.
@@ -735,17 +760,8 @@ run_result run_stdout(const std::string& args, const std::string& env, const fs:
 TEST_F(cli_sync, errors_retry_replays_rejections_with_todays_mapping_and_empties_the_log) {
     const auto mapping = [&](const std::string& salutations) {
         write("mappings/contacts.yaml",
-              R"(stream: contacts
-source: { from: org, object: Contact, settle: 0s }
-destination:
-  to: mkto
-  key: { source: Id, destination: sfdcContactId }
-fields:
-  - { to: email, from: Email, transform: [trim, lower], required: true }
-  - { to: lastName, from: LastName }
-  - { to: salutation, from: Salutation, map: )" +
-                  salutations + R"( }
-)");
+              contacts_mapping(
+                  "", "  - { to: salutation, from: Salutation, map: " + salutations + " }\n"));
     };
     mapping(R"({ "Mr.": Monsieur })");
     // An admin's Marketo instance whose lastName holds 5 characters.
@@ -1060,18 +1076,10 @@ std::size_t line_of(const std::vector<std::string>& lines,
 }
 
 TEST_F(cli_sync, sighup_applies_a_valid_config_between_cycles_and_keeps_the_old_when_invalid) {
-    const auto contacts_mapping = [](const std::string& fields) {
-        return R"(stream: contacts
-source: { from: org, object: Contact, settle: 0s, every: 1s }
-destination:
-  to: mkto
-  key: { source: Id, destination: sfdcContactId }
-fields:
-  - { to: email, from: Email, transform: [trim, lower], required: true }
-  - { to: lastName, from: LastName }
-)" + fields;
+    const auto every_second = [](const std::string& fields) {
+        return contacts_mapping(", every: 1s", fields);
     };
-    write("mappings/contacts.yaml", contacts_mapping(""));
+    write("mappings/contacts.yaml", every_second(""));
     log_level_ = "debug";
     write_main("fake-sf-secret");
     const auto past = timestamp{system_now() - std::chrono::minutes(10)};
@@ -1087,7 +1095,7 @@ fields:
     })) << d->output();
 
     // A valid reload: firstName mapped, and a second stream.
-    write("mappings/contacts.yaml", contacts_mapping("  - { to: firstName, from: FirstName }\n"));
+    write("mappings/contacts.yaml", every_second("  - { to: firstName, from: FirstName }\n"));
     write("mappings/leads.yaml", R"(stream: leads
 source: { from: org, object: Lead, settle: 0s, every: 1s }
 destination:
@@ -1137,8 +1145,8 @@ fields:
 
     // An invalid reload: every problem logged with its position, one summary, the old kept.
     write("mappings/contacts.yaml",
-          contacts_mapping("  - { to: firstName, from: FirstName, transform: [titel] }\n"
-                           "  - { to: city, form: MailingCity }\n"));
+          every_second("  - { to: firstName, from: FirstName, transform: [titel] }\n"
+                       "  - { to: city, form: MailingCity }\n"));
     const auto before_bad = d->line_count();
     d->signal(SIGHUP);
     const auto refused = d->wait_for_log("Reload refused; keeping the running configuration.",
@@ -1188,7 +1196,7 @@ fields:
         moved.replace(moved.find("/state.db"), 9, "/other.db");
         write("crmsync.yaml", moved);
     }
-    write("mappings/contacts.yaml", contacts_mapping("  - { to: firstName, from: FirstName }\n"));
+    write("mappings/contacts.yaml", every_second("  - { to: firstName, from: FirstName }\n"));
     const auto before_state = d->line_count();
     d->signal(SIGHUP);
     ASSERT_TRUE(d->wait_for_log("Reload refused; keeping the running configuration.",
@@ -1206,7 +1214,7 @@ fields:
 
     // A reload that removes a stream stops scheduling it.
     fs::remove(dir_ / "mappings" / "leads.yaml");
-    write("mappings/contacts.yaml", contacts_mapping("  - { to: firstName, from: FirstName }\n"));
+    write("mappings/contacts.yaml", every_second("  - { to: firstName, from: FirstName }\n"));
     const auto before_remove = d->line_count();
     d->signal(SIGHUP);
     const auto removed =
@@ -1245,9 +1253,8 @@ TEST_F(cli_sync, run_serves_health_readiness_and_metrics_on_the_admin_endpoint) 
     write_main("fake-sf-secret");
     auto d = start_daemon();
     ASSERT_TRUE(d->started());
-    const auto listening = d->wait_for_log("Admin endpoint listening.");
-    ASSERT_TRUE(listening) << d->output();
-    const std::string base = "http://" + (*listening)["address"].get<std::string>();
+    const auto base = admin_url(*d);
+    ASSERT_FALSE(base.empty()) << d->output();
     ASSERT_TRUE(d->wait_for_log("Stream run finished.")) << d->output();
 
     auto r = fakes::test::request("GET", base + "/healthz");
@@ -1265,11 +1272,8 @@ TEST_F(cli_sync, run_serves_health_readiness_and_metrics_on_the_admin_endpoint) 
     EXPECT_EQ(ready["streams"][0]["watermark"],
               timestamp{std::chrono::floor<std::chrono::seconds>(past.at)}.to_iso());
 
-    r = fakes::test::request("GET", base + "/metrics");
-    EXPECT_EQ(r.status, 200u);
-    EXPECT_EQ(r.header("content-type"), "text/plain; version=0.0.4; charset=utf-8");
-    const auto m = testing::parse_exposition(r.body);
-    ASSERT_TRUE(m.problems.empty()) << m.problems.front() << "\n" << r.body;
+    const auto m = scrape_metrics(base);
+    ASSERT_TRUE(m.problems.empty());
     const std::map<std::string, std::string> contacts{{"stream", "contacts"}};
     EXPECT_EQ(m.value("crmsync_records_read_total", contacts), 5);
     EXPECT_EQ(m.value("crmsync_records_sent_total", contacts), 4);
@@ -1381,6 +1385,172 @@ TEST_F(cli_sync, run_tells_systemd_ready_status_watchdog_and_stopping) {
     ASSERT_EQ(::waitpid(pid, &status, 0), pid);
     ASSERT_TRUE(WIFEXITED(status));
     EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+// Issue 6's "Done when", in one daemon's life: it serves /metrics in the Prometheus text format
+// with the metrics of SPEC §5; a valid SIGHUP takes effect, an invalid one keeps the running
+// configuration and logs every problem; a record the mapping rejects goes to the error log; the
+// admin fixes the mapping, reloads, runs `errors retry`, and the log is empty; SIGTERM ends it
+// with exit 0.
+TEST_F(cli_sync, operating_the_daemon_metrics_reloads_a_fixed_rejection_replayed_and_sigterm) {
+    const auto mapping = [&](const std::string& salutations, const std::string& more) {
+        write("mappings/contacts.yaml",
+              contacts_mapping(
+                  ", every: 1s",
+                  "  - { to: salutation, from: Salutation, map: " + salutations + " }\n" + more));
+    };
+    const std::string first_name = "  - { to: firstName, from: FirstName }\n";
+    mapping(R"({ "Mr.": Monsieur })", "");
+    extra_main_ = "admin: { listen: \"127.0.0.1:0\" }";
+    write_main("fake-sf-secret");
+    // Each step's records ten minutes after the last step's: the default 5-minute overlap never
+    // reads an earlier step's records again, so only `errors retry` can deliver the rejected one.
+    auto at = system_now() - std::chrono::hours(2);
+    const auto contact = [&](const std::string& last, const std::string& salutation) {
+        at += std::chrono::minutes(10);
+        return sf_.insert("Contact",
+                          {{"FirstName", "F" + last},
+                           {"LastName", last},
+                           {"Email", last + "@example.com"},
+                           {"Salutation", salutation}},
+                          timestamp{at});
+    };
+    for (const auto* last : {"ann", "bob", "cy"})
+        contact(last, "Mr.");
+
+    auto d = start_daemon();
+    ASSERT_TRUE(d->started());
+    const auto admin = admin_url(*d);
+    ASSERT_FALSE(admin.empty()) << d->output();
+    ASSERT_TRUE(d->wait_for_log("Batch sent.")) << d->output();
+    ASSERT_EQ(mkto_.leads().size(), 3u);
+
+    // /metrics: valid exposition text, with the metrics SPEC §5 names.
+    const auto scrape = [&] { return scrape_metrics(admin); };
+    auto m = scrape();
+    const std::map<std::string, std::string> contacts{{"stream", "contacts"}};
+    EXPECT_EQ(m.value("crmsync_records_read_total", contacts), 3);
+    EXPECT_EQ(m.value("crmsync_records_sent_total", contacts), 3);
+    for (const auto& [name, type] :
+         std::map<std::string, std::string>{{"crmsync_records_read_total", "counter"},
+                                            {"crmsync_records_sent_total", "counter"},
+                                            {"crmsync_records_rejected_total", "counter"},
+                                            {"crmsync_api_calls_total", "counter"},
+                                            {"crmsync_api_quota_remaining_calls", "gauge"},
+                                            {"crmsync_watermark_lag_seconds", "gauge"},
+                                            {"crmsync_batch_duration_seconds", "histogram"}}) {
+        ASSERT_TRUE(m.families.count(name)) << name << " is not exposed";
+        EXPECT_EQ(m.families.at(name).type, type) << name;
+        EXPECT_FALSE(m.families.at(name).help.empty()) << name;
+    }
+    for (const std::string system : {"salesforce", "marketo"}) {
+        bool calls = false, quota = false;
+        for (const auto& x : m.families.at("crmsync_api_calls_total").samples)
+            calls = calls || (x.labels.at("system") == system && x.value > 0);
+        for (const auto& x : m.families.at("crmsync_api_quota_remaining_calls").samples)
+            quota = quota || (x.labels.at("system") == system && x.value > 0);
+        EXPECT_TRUE(calls) << "no API calls counted for " << system;
+        EXPECT_TRUE(quota) << "no quota left reported for " << system;
+    }
+    EXPECT_GE(m.value("crmsync_watermark_lag_seconds", contacts).value_or(-1), 0);
+    auto inf = contacts;
+    inf["le"] = "+Inf";
+    EXPECT_EQ(m.value("crmsync_batch_duration_seconds_bucket", inf),
+              m.value("crmsync_batch_duration_seconds_count", contacts));
+    EXPECT_GE(m.value("crmsync_batch_duration_seconds_count", contacts).value_or(0), 1);
+    EXPECT_TRUE(m.value("crmsync_batch_duration_seconds_sum", contacts));
+
+    // A valid reload takes effect: firstName is sent from now on.
+    mapping(R"({ "Mr.": Monsieur })", first_name);
+    auto from = d->line_count();
+    d->signal(SIGHUP);
+    ASSERT_TRUE(d->wait_for_log("Configuration reloaded.", {}, std::chrono::seconds(30), from))
+        << d->output();
+    const auto dan = contact("dan", "Mr.");
+    ASSERT_TRUE(d->wait_for_log("Batch sent.", {}, std::chrono::seconds(30), from)) << d->output();
+    ASSERT_EQ(mkto_.find("sfdcContactId", dan).size(), 1u);
+    EXPECT_EQ(mkto_.find("sfdcContactId", dan)[0]["firstName"], "Fdan");
+    EXPECT_FALSE(mkto_.find("email", "ann@example.com")[0].contains("firstName"));
+
+    // An invalid reload: every problem logged at its position, the running configuration kept.
+    mapping(R"({ "Mr.": Monsieur })",
+            first_name +
+                "  - { to: city, form: MailingCity }\n"
+                "  - { to: title, from: Title, transform: [titel] }\n");
+    from = d->line_count();
+    d->signal(SIGHUP);
+    const auto refused = d->wait_for_log(
+        "Reload refused; keeping the running configuration.", {}, std::chrono::seconds(30), from);
+    ASSERT_TRUE(refused) << d->output();
+    std::vector<std::string> problems;
+    for (const auto& line : d->lines()) {
+        const auto j = nlohmann::json::parse(line, nullptr, false);
+        if (j.is_object() && j.value("message", "") == "Configuration problem.")
+            problems.push_back(j["error"]);
+    }
+    const auto mapping_path = (dir_ / "mappings" / "contacts.yaml").string();
+    EXPECT_EQ((*refused)["problems"], problems.size());
+    ASSERT_EQ(problems.size(), 3u) << d->output();
+    EXPECT_TRUE(problems[0].starts_with(mapping_path + ":11:5: field 'city' needs one of"))
+        << problems[0];
+    EXPECT_NE(problems[1].find("did you mean 'from'"), std::string::npos) << problems[1];
+    EXPECT_TRUE(problems[2].starts_with(mapping_path + ":12:")) << problems[2];
+    EXPECT_NE(problems[2].find("unknown transform 'titel'"), std::string::npos) << problems[2];
+    EXPECT_EQ(scrape().value("crmsync_config_last_reload_successful"), 0);
+    // The admin puts the running mapping back on disk, so the commands below can load it.
+    mapping(R"({ "Mr.": Monsieur })", first_name);
+    const auto eve = contact("eve", "Mr.");
+    ASSERT_TRUE(d->wait_for_log("Batch sent.", {}, std::chrono::seconds(30), from)) << d->output();
+    ASSERT_EQ(mkto_.find("sfdcContactId", eve).size(), 1u);
+    EXPECT_EQ(mkto_.find("sfdcContactId", eve)[0]["firstName"], "Feve");
+
+    // A value the mapping does not know: rejected, logged, counted; the stream goes on.
+    const auto doc = contact("doc", "Dr.");
+    const auto rejection = d->wait_for_log("Record rejected.", {}, std::chrono::seconds(30), from);
+    ASSERT_TRUE(rejection) << d->output();
+    EXPECT_EQ((*rejection)["code"], "UNMAPPED_VALUE");
+    from = d->line_count();
+    const auto fay = contact("fay", "Mr.");
+    ASSERT_TRUE(d->wait_for_log("Batch sent.", {}, std::chrono::seconds(30), from)) << d->output();
+    EXPECT_EQ(mkto_.find("sfdcContactId", fay).size(), 1u);
+    EXPECT_TRUE(mkto_.find("sfdcContactId", doc).empty());
+    EXPECT_EQ(scrape().value(
+                  "crmsync_records_rejected_total",
+                  {{"stream", "contacts"}, {"category", "validation"}, {"code", "UNMAPPED_VALUE"}}),
+              1);
+    auto errors = nlohmann::json::parse(run("errors list --json -c " + config(), env_).out);
+    ASSERT_EQ(errors["errors"].size(), 1u) << errors.dump();
+    EXPECT_EQ(errors["errors"][0]["record_id"], doc);
+
+    // The admin maps Dr. and reloads; the daemon's runs do not read the record again ...
+    mapping(R"({ "Mr.": Monsieur, "Dr.": Docteur })", first_name);
+    from = d->line_count();
+    d->signal(SIGHUP);
+    const auto applied =
+        d->wait_for_log("Configuration reloaded.", {}, std::chrono::seconds(30), from);
+    ASSERT_TRUE(applied) << d->output();
+    const auto after_fix = line_of(d->lines(), "Configuration reloaded.", from) + 1;
+    ASSERT_TRUE(d->wait_for_log("Stream run finished.", {}, std::chrono::seconds(30), after_fix))
+        << d->output();
+    EXPECT_TRUE(mkto_.find("sfdcContactId", doc).empty());
+    EXPECT_EQ(scrape().value("crmsync_config_last_reload_successful"), 1);
+
+    // ... `errors retry` does, with today's mapping, while the daemon runs; the log empties.
+    const auto retried = run_stdout("errors retry --json -c " + config(), env_, dir_ / "retry.log");
+    ASSERT_EQ(retried.exit_code, 0) << retried.out;
+    EXPECT_EQ(nlohmann::json::parse(retried.out)["counts"]["delivered"], 1) << retried.out;
+    const auto doc_lead = mkto_.find("sfdcContactId", doc);
+    ASSERT_EQ(doc_lead.size(), 1u);
+    EXPECT_EQ(doc_lead[0]["salutation"], "Docteur");
+    EXPECT_EQ(doc_lead[0]["firstName"], "Fdoc");
+    errors = nlohmann::json::parse(run("errors list --json -c " + config(), env_).out);
+    EXPECT_TRUE(errors["errors"].empty()) << errors.dump();
+
+    const auto t0 = std::chrono::steady_clock::now();
+    d->signal(SIGTERM);
+    EXPECT_EQ(d->wait_exit(std::chrono::seconds(10)), 0) << d->output();
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
+    EXPECT_TRUE(d->wait_for_log("Stopped.")) << d->output();
 }
 
 }  // namespace
