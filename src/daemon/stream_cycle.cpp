@@ -375,19 +375,54 @@ asio::awaitable<result<void>> cycle::run() {
     // ignore reads through query, which never returns deleted records: no deletes are read.
     const bool read_deletes = cfg.source.deletes.mode != config::deletes_mode::ignore;
     const auto w = compute_window(*wm, cfg.source.overlap, cfg.source.settle, now_());
-    auto soql = source::salesforce::changed_since({.object = cfg.source.object,
-                                                   .columns = read_columns(cfg, *s_.plan),
-                                                   .where = cfg.source.where,
-                                                   .from = w.from,
-                                                   .before = w.before,
-                                                   .limit = std::nullopt,
-                                                   .with_deleted = read_deletes});
+    // The window's end stays the run's first one when a lost cursor makes it query again, so
+    // a restart reads no further than the run set out to.
+    auto changed_since = [&](const std::optional<timestamp>& from) {
+        return source::salesforce::changed_since({.object = cfg.source.object,
+                                                  .columns = read_columns(cfg, *s_.plan),
+                                                  .where = cfg.source.where,
+                                                  .from = from,
+                                                  .before = w.before,
+                                                  .limit = std::nullopt,
+                                                  .with_deleted = read_deletes});
+    };
+    auto soql = changed_since(w.from);
     if (!soql)
         co_return soql.error();
     reset_batch();
 
+    // Each restart begins at a watermark the previous attempt moved (it commits what it read
+    // first), so a few are enough; an org that keeps releasing cursors fails the run as before.
+    constexpr int max_query_restarts = 3;
+    int restarts = 0;
     auto page = co_await s_.source->query(*soql, *s_.columns, read_deletes);
     for (;;) {
+        if (!page && page.error().vendor_code == "INVALID_QUERY_LOCATOR" &&
+            restarts < max_query_restarts) {
+            // Salesforce documents query locators as expiring, and the retry of a page whose
+            // answer was lost meets a cursor already released (api-reference §1.3). Every
+            // record read so far is whole: deliver and commit it, then query again from the
+            // committed watermark; the overlap window's re-read costs no destination call
+            // (digests), and the next interval is not lost.
+            if (auto f = co_await flush(); !f)
+                co_return f.error();
+            if (superseded_)
+                break;
+            ++restarts;
+            const auto again_from =
+                compute_window(read_from_, cfg.source.overlap, cfg.source.settle, now_()).from;
+            observability::emit(observability::query_restarted{
+                .stream = cfg.name,
+                .object = cfg.source.object,
+                .from = read_from_ ? read_from_->modstamp.to_iso() : std::string{},
+                .restart = restarts,
+                .what = page.error()});
+            auto again = changed_since(again_from);
+            if (!again)
+                co_return again.error();
+            page = co_await s_.source->query(*again, *s_.columns, read_deletes);
+            continue;
+        }
         if (!page) {
             // What earlier pages left waiting is whole and read: deliver it before stopping.
             if (auto f = co_await flush(); !f)

@@ -60,6 +60,11 @@ struct event_metrics {
         r.counters("crmsync_watermark_superseded_total",
                    "Runs cut short because an operator moved the watermark.",
                    {"stream"});
+    counter_family& query_restarts =
+        r.counters("crmsync_query_restarts_total",
+                   "Queries run again from the committed watermark after Salesforce released "
+                   "their cursor (INVALID_QUERY_LOCATOR).",
+                   {"stream"});
     counter_family& calls = r.counters(
         "crmsync_api_calls_total",
         "HTTP exchanges with a system, by status class (2xx..5xx, or error: no response).",
@@ -218,6 +223,17 @@ void emit(const watermark_superseded& e) {
     warn("Watermark moved by an operator during the run; the next run starts from it.",
          {{"stream", e.stream}, {"object", e.object}});
     m().superseded.with({e.stream}).inc();
+}
+
+void emit(const query_restarted& e) {
+    warn("Query cursor lost; querying again from the committed watermark.",
+         {{"stream", e.stream},
+          {"object", e.object},
+          {"from", e.from},
+          {"restart", e.restart},
+          {"code", e.what.vendor_code},
+          {"error", e.what.message()}});
+    m().query_restarts.with({e.stream}).inc();
 }
 
 void emit(const api_call& e) {

@@ -354,7 +354,6 @@ fields:
     int next_ = 0;
     int slow_429s_ = 0;
     int outages_ = 0;
-    int locator_failures_ = 0;
     std::set<std::string> prof_;        // unmapped salutation: rejected by the mapping
     std::set<std::string> duplicates_;  // two Marketo persons share the key: 1007
 };
@@ -406,20 +405,13 @@ TEST_P(fault_injection, converges_with_every_change_delivered_once_and_no_false_
         ASSERT_EQ(results.size(), 1u);
         if (!results[0].outcome) {
             const auto& f = results[0].outcome.error();
-            if (f.vendor_code == "INVALID_QUERY_LOCATOR") {
-                // The answer to a last page was lost after the fake served it, and the fake
-                // releases an exhausted cursor: the retry cannot succeed and the next cycle
-                // re-reads from the watermark. Nothing is lost, but the stream stops for an
-                // interval; see DISABLED_a_lost_last_page_is_read_again_within_the_cycle.
-                ++locator_failures_;
-            } else {
-                // Otherwise only a burst as long as the whole retry budget may stop a cycle,
-                // and what stops it is the transient failure itself, never a rejection.
-                ++failed;
-                EXPECT_GT(outages_, 0)
-                    << "cycle " << cycle << " failed within the retry budget: " << f.message();
-                EXPECT_NE(f.message().find("gave up after"), std::string::npos) << f.message();
-            }
+            // Only a burst as long as the whole retry budget may stop a cycle, and what stops
+            // it is the transient failure itself, never a rejection. A lost last page
+            // (INVALID_QUERY_LOCATOR on its retry) no longer does: the cycle queries again.
+            ++failed;
+            EXPECT_GT(outages_, 0)
+                << "cycle " << cycle << " failed within the retry budget: " << f.message();
+            EXPECT_NE(f.message().find("gave up after"), std::string::npos) << f.message();
         }
         clock_.advance(1min);  // the daemon's next interval; lets the settle window pass
         if (cycle >= faulty_cycles && results[0].outcome && sf_->pending_faults() == 0 &&
@@ -441,7 +433,6 @@ TEST_P(fault_injection, converges_with_every_change_delivered_once_and_no_false_
     expect_converged();
     RecordProperty("cycles", cycle + 2);
     RecordProperty("failed_cycles", failed);
-    RecordProperty("lost_last_pages", locator_failures_);
 
     // Converged means stable: one more cycle reads the overlap window and sends nothing.
     const auto pushed = mkto_->push_calls().size();
@@ -451,17 +442,13 @@ TEST_P(fault_injection, converges_with_every_change_delivered_once_and_no_false_
     EXPECT_EQ(mkto_->push_calls().size(), pushed);
 }
 
-// DISABLED: found by the suite above (its lost_last_pages property counts the cases). When the
-// answer to the LAST page of a query is lost after Salesforce served it (a hang past the
-// deadline, a truncated or garbled body, a reset after the work), the retry of the same
-// nextRecordsUrl meets 400 INVALID_QUERY_LOCATOR: the fake releases an exhausted cursor (the
-// real locator lifetime is unknown, api-reference §1.3), and so may Salesforce. The cycle then
-// fails as request_rejected, the run is recorded `failed` and the stream waits a whole interval,
-// although nothing is wrong. Nothing is lost: the next cycle re-reads from the watermark.
-// The fix belongs in daemon/stream_cycle.cpp (owner: `source`, issue 3, cursor restarts): on
-// INVALID_QUERY_LOCATOR from next(), query again from the last committed watermark (digests
-// make the re-read free) a bounded number of times, instead of failing the cycle.
-TEST_F(fault_scenario, DISABLED_a_lost_last_page_is_read_again_within_the_cycle) {
+// Found by the suite above. When the answer to the LAST page of a query is lost after
+// Salesforce served it (a hang past the deadline, a truncated or garbled body, a reset after the
+// work), the retry of the same nextRecordsUrl meets 400 INVALID_QUERY_LOCATOR: the fake releases
+// an exhausted cursor (the real locator lifetime is unknown, api-reference §1.3), and so may
+// Salesforce. The cycle must query again from its committed watermark instead of failing and
+// leaving the stream idle for a whole interval.
+TEST_F(fault_scenario, a_lost_last_page_is_read_again_within_the_cycle) {
     sf_->set_max_page_size(200);
     for (int i = 0; i < 450; ++i)
         add_contact(timestamp{t0 + std::chrono::milliseconds(i * 100)});
@@ -473,6 +460,41 @@ TEST_F(fault_scenario, DISABLED_a_lost_last_page_is_read_again_within_the_cycle)
     ASSERT_EQ(results.size(), 1u);
     EXPECT_TRUE(results[0].outcome) << results[0].outcome.error().message();
     EXPECT_EQ(mkto_->leads().size(), 450u);
+    // One query again, from the committed watermark (the first 400 records, overlap behind),
+    // and its re-read costs no destination call: 450 records in 300 + 150.
+    const auto queries = sf_->queries();
+    ASSERT_EQ(queries.size(), 2u);
+    EXPECT_EQ(queries[0].find("SystemModstamp >="), std::string::npos) << queries[0];
+    EXPECT_NE(queries[1].find("SystemModstamp >= 2026-11-23T09:55:39Z"), std::string::npos)
+        << queries[1];
+    std::size_t pushed = 0;
+    for (const auto& call : mkto_->push_calls())
+        pushed += call["input"].size();
+    EXPECT_EQ(pushed, 450u);
+}
+
+// A cursor Salesforce releases every time: the cycle queries again a bounded number of times,
+// then fails as before, with what it had read committed.
+TEST_F(fault_scenario, a_cursor_lost_at_every_page_fails_the_cycle_after_three_restarts) {
+    sf_->set_max_page_size(200);
+    for (int i = 0; i < 450; ++i)
+        add_contact(timestamp{t0 + std::chrono::milliseconds(i * 100)});
+    clock_.set(t0 + 3min);
+    const auto lost = fault_spec::vendor("INVALID_QUERY_LOCATOR", "invalid query locator", 400);
+    sf_->fail_next("/services/data/v61.0/query/", {lost, lost, lost, lost, lost});
+    const auto results = run_cycle();
+    ASSERT_EQ(results.size(), 1u);
+    ASSERT_FALSE(results[0].outcome);
+    EXPECT_EQ(results[0].outcome.error().vendor_code, "INVALID_QUERY_LOCATOR");
+    EXPECT_EQ(sf_->queries().size(), 4u);  // the first query and three restarts
+    EXPECT_EQ(sf_->pending_faults(), 1u);
+    EXPECT_EQ(mkto_->leads().size(), 200u);  // the first page, committed before the restarts
+    auto st = state::store::open(dir_ / "state.db");
+    ASSERT_TRUE(st);
+    auto wm = (*st)->load_watermark("contacts");
+    ASSERT_TRUE(wm);
+    ASSERT_TRUE(*wm);
+    EXPECT_EQ((*wm)->modstamp.to_iso(), "2026-11-23T10:00:19.000Z");
 }
 
 std::vector<std::uint64_t> seeds() {

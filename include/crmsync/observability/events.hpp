@@ -76,6 +76,18 @@ struct watermark_superseded {
     std::string object;
 };
 
+// Salesforce no longer knew the query's cursor (400 INVALID_QUERY_LOCATOR on a nextRecordsUrl:
+// locators expire, and the retry of a page whose answer was lost meets a released one). The
+// run sent and committed what it had read and queries again from its committed watermark
+// (warn line; crmsync_query_restarts_total).
+struct query_restarted {
+    std::string stream;
+    std::string object;
+    std::string from;  // ISO-8601 watermark the new query reads behind; empty: from the start
+    int restart = 0;   // 1 for the first restart of this run
+    failure what;
+};
+
 // A stream read its destination object's describe (for preflight and drift checks). Logged at
 // warn when required destination fields are not mapped: preflight then rejects every record.
 struct destination_described {
@@ -225,6 +237,7 @@ void emit(const stream_run_finished& e);
 void emit(const api_call_failed& e);
 void emit(const stream_failed& e);
 void emit(const watermark_superseded& e);
+void emit(const query_restarted& e);
 void emit(const api_call& e);
 void emit(const api_quota& e);
 void emit(const destination_described& e);
