@@ -1,6 +1,7 @@
 // crmsync status [--json]: per stream its watermark, last run, records synced, open rejections
-// by category, when the next run is due, and for a Marketo destination its daily quota as
-// counted and whether the stream is paused until the quota resets.
+// by category, when the next run is due, for a Marketo destination its daily quota as counted,
+// for its Salesforce source the daily API use as last reported next to the api_budget share,
+// and whether the stream is paused on either.
 
 #include "common.hpp"
 #include <fmt/format.h>
@@ -66,6 +67,88 @@ result<quota_view> quota_of(state::store& store,
     return v;
 }
 
+// A stream's Salesforce source: its daily API use as last reported (migrations/0003) next to
+// its api_budget share, and `paused` when its last run ended paused on that budget (or on the
+// org's whole allocation) and the reading confirms it.
+struct usage_view {
+    json usage = nullptr;
+    json paused = nullptr;
+    std::string line;         // for the text output; empty when never read
+    std::string paused_line;  // empty when not paused on it
+};
+
+result<usage_view> usage_of(state::store& store,
+                            const config::config& cfg,
+                            const config::stream& s,
+                            const std::optional<state::run_entry>& last_run) {
+    usage_view v;
+    const auto src = cfg.sources.find(s.source.from);
+    if (src == cfg.sources.end())
+        return v;
+    auto readings = store.load_api_usage(src->first);
+    if (!readings)
+        return readings.error();
+    if (readings->empty())
+        return v;
+    // The newest reading is the figure; the /limits one is kept beside it (it can lag).
+    const state::api_usage_reading* now = &readings->front();
+    const state::api_usage_reading* limits = nullptr;
+    for (const auto& r : *readings) {
+        if (r.read_at > now->read_at)
+            now = &r;
+        if (r.origin == "limits")
+            limits = &r;
+    }
+    const double budget = src->second.api_budget;
+    const long allowed = source::salesforce::budget_calls(static_cast<long>(now->max), budget);
+    v.usage = {{"source", src->first},
+               {"used", now->used},
+               {"limit", now->max},
+               {"origin", now->origin},
+               {"read_at", now->read_at.to_iso()},
+               {"api_budget", budget},
+               {"budget_calls", allowed},
+               {"limits", nullptr}};
+    if (limits) {
+        v.usage["limits"] = {
+            {"used", limits->used}, {"limit", limits->max}, {"read_at", limits->read_at.to_iso()}};
+    }
+    v.line = fmt::format("api usage: {} {}/{} daily requests, budget {:g}% = {} (read {})",
+                         src->first,
+                         now->used,
+                         now->max,
+                         budget * 100,
+                         allowed,
+                         now->read_at.to_iso());
+    if (last_run && last_run->status == "paused" && now->used >= allowed) {
+        // At the org's whole allocation Salesforce itself refuses (403 REQUEST_LIMIT_EXCEEDED);
+        // below it, it is crmsync's own api_budget that holds the stream.
+        const bool org_spent = now->max > 0 && now->used >= now->max;
+        v.paused = {{"reason", org_spent ? "api_limit" : "api_budget"},
+                    {"source", src->first},
+                    {"used", now->used},
+                    {"budget_calls", allowed},
+                    {"limit", now->max}};
+        v.paused_line = org_spent
+                            ? fmt::format(
+                                  "paused on api_limit: the org of {} has used all its {} daily "
+                                  "requests ({} reported)",
+                                  src->first,
+                                  now->max,
+                                  now->used)
+                            : fmt::format(
+                                  "paused on api_budget: {} has used {} of the {} daily requests "
+                                  "its budget of {:g}% allows ({} of {} in the org)",
+                                  src->first,
+                                  now->used,
+                                  allowed,
+                                  budget * 100,
+                                  now->used,
+                                  now->max);
+    }
+    return v;
+}
+
 }  // namespace
 
 void add_status(CLI::App& app, context& ctx) {
@@ -91,18 +174,29 @@ void add_status(CLI::App& app, context& ctx) {
             }
             json out = json::array();
             std::vector<std::string> paused_lines;
+            std::vector<std::string> usage_lines;
             for (const auto& s : *st) {
                 const auto* cfg = loaded.cfg.find_stream(s.stream);
                 quota_view qv;
+                usage_view uv;
                 if (cfg) {
                     auto q = quota_of(*store, loaded.cfg, *cfg);
-                    if (!q) {
-                        std::cerr << "crmsync: " << q.error().message() << '\n';
+                    auto u = usage_of(*store, loaded.cfg, *cfg, s.last_run);
+                    if (!q || !u) {
+                        std::cerr << "crmsync: " << (!q ? q.error() : u.error()).message() << '\n';
                         return outcome::runtime_failure;
                     }
                     qv = std::move(*q);
+                    uv = std::move(*u);
+                }
+                // A spent destination quota is named first: it holds the stream longer (until
+                // midnight) than a rolling 24 h source window usually does.
+                if (qv.paused.is_null() && !uv.paused.is_null()) {
+                    qv.paused = uv.paused;
+                    qv.line = uv.paused_line;
                 }
                 paused_lines.push_back(qv.line);
+                usage_lines.push_back(uv.line);
                 json j = {{"stream", s.stream},
                           {"object", cfg ? cfg->source.object : ""},
                           {"watermark", nullptr},
@@ -112,6 +206,7 @@ void add_status(CLI::App& app, context& ctx) {
                           {"unchanged_total", s.unchanged_total},
                           {"open_errors", s.open_errors_by_category},
                           {"quota", qv.quota},
+                          {"api_usage", uv.usage},
                           {"paused", qv.paused}};
                 if (s.watermark)
                     j["watermark"] = {{"modstamp", s.watermark->modstamp.to_iso()},
@@ -156,6 +251,8 @@ void add_status(CLI::App& app, context& ctx) {
                                          s.synced_total,
                                          s.unchanged_total,
                                          format_counts(s.open_errors_by_category));
+                if (!usage_lines[i].empty())
+                    std::cout << fmt::format("{:<16} {}\n", "", usage_lines[i]);
                 if (!paused_lines[i].empty())
                     std::cout << fmt::format("{:<16} {}\n", "", paused_lines[i]);
                 if (s.last_run && !s.last_run->error.empty()) {

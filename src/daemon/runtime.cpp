@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cmath>
 #include <set>
 
 namespace crmsync::daemon {
@@ -38,8 +37,7 @@ void observe_calls(http::client& client,
                 .system = system,
                 .instance = instance,
                 .used = static_cast<std::int64_t>(u->used),
-                .limit = static_cast<std::int64_t>(
-                    std::floor(static_cast<double>(u->limit) * *api_budget))});
+                .limit = source::salesforce::budget_calls(u->limit, *api_budget)});
         }
     });
 }

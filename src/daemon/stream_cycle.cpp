@@ -25,6 +25,26 @@ std::string api_usage_text(const std::optional<source::salesforce::api_usage>& u
     return u ? fmt::format("{}/{}", u->used, u->limit) : std::string{};
 }
 
+// The source's usage readings into the state (migrations/0003), for `crmsync status`.
+result<void> record_api_usage(state::store& store, const source::salesforce::client& src) {
+    const auto& name = src.settings().name;
+    const std::pair<const char*, std::optional<source::salesforce::client::usage_reading>>
+        readings[] = {{"sforce_limit_info", src.header_usage()}, {"limits", src.limits_usage()}};
+    for (const auto& [origin, reading] : readings) {
+        if (!reading)
+            continue;
+        if (auto r = store.record_api_usage({.source = name,
+                                             .origin = origin,
+                                             .used = reading->usage.used,
+                                             .max = reading->usage.limit,
+                                             .read_at = timestamp{reading->at}});
+            !r) {
+            return r;
+        }
+    }
+    return {};
+}
+
 // Payloads for one sink, with the record id and digest each one stands for.
 struct lane {
     std::vector<payload> payloads;
@@ -576,6 +596,10 @@ asio::awaitable<result<cycle_summary>> run_cycle(stream_runtime& s,
     constexpr std::int64_t runs_kept_per_stream = 10'000;
     if (auto trimmed = store.trim_runs(cfg.name, runs_kept_per_stream); !trimmed && r)
         r = trimmed.error();
+    // Also after a failed or paused run: a spent api_budget is what status must explain.
+    if (auto used = record_api_usage(store, *s.source); !used && r)
+        r = used.error();
+    const auto usage = s.source->usage();
     observability::emit(observability::stream_run_finished{
         .stream = cfg.name,
         .object = cfg.source.object,
@@ -593,7 +617,10 @@ asio::awaitable<result<cycle_summary>> run_cycle(stream_runtime& s,
         .duration_ms = ms_since(t0),
         .watermark = sum.watermark ? sum.watermark->modstamp.to_iso() : std::string{},
         .error = error,
-        .api_usage = api_usage_text(s.source->usage())});
+        .api_usage = api_usage_text(usage),
+        .api_budget_calls =
+            usage ? source::salesforce::budget_calls(usage->limit, s.source->settings().api_budget)
+                  : 0});
     const failure ended = r ? failure{} : r.error();
     observability::health().run_finished(cfg.name, r ? nullptr : &ended, now());
     if (!r)

@@ -188,8 +188,10 @@ void emit(const stream_run_finished& e) {
         f["deleted"] = e.deleted;
     if (!e.error.empty())
         f["error"] = e.error;
-    if (!e.api_usage.empty())
+    if (!e.api_usage.empty()) {
         f["api_usage"] = e.api_usage;
+        f["api_budget_calls"] = e.api_budget_calls;
+    }
     log(e.status == "ok" ? level::info : level::error, "Stream run finished.", f);
     auto& x = m();
     x.read.with({e.stream}).inc(static_cast<double>(e.read));

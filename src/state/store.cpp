@@ -821,4 +821,59 @@ result<std::optional<quota_day>> store::load_quota(std::string_view destination)
     return read_quota(impl_->db, fmt::format("load quota of {}", destination), destination);
 }
 
+// ---- source API usage ---------------------------------------------------------------------
+
+result<void> store::record_api_usage(const api_usage_reading& reading) {
+    auto& db = impl_->db;
+    const std::string op = fmt::format("record API usage of {}", reading.source);
+    auto tx = transaction::begin(db, transaction::mode::immediate, op);
+    if (!tx)
+        return tx.error();
+    {
+        // A reading never replaces a newer one: two processes on one state (the daemon and
+        // `errors retry`) may finish in either order.
+        auto s = db.cached(op,
+                           "INSERT INTO source_api_usage (source, origin, used, max, read_ms) "
+                           "VALUES (?1, ?2, max(?3, 0), max(?4, 0), ?5) "
+                           "ON CONFLICT (source, origin) DO UPDATE SET used = excluded.used, "
+                           "max = excluded.max, read_ms = excluded.read_ms "
+                           "WHERE excluded.read_ms >= source_api_usage.read_ms");
+        if (!s)
+            return s.error();
+        (*s)->bind_text(1, reading.source)
+            .bind_text(2, reading.origin)
+            .bind_int(3, reading.used)
+            .bind_int(4, reading.max)
+            .bind_int(5, to_ms(reading.read_at));
+        if (auto r = (*s)->run(op); !r)
+            return r;
+    }
+    return tx->commit();
+}
+
+result<std::vector<api_usage_reading>> store::load_api_usage(std::string_view source) {
+    auto& db = impl_->db;
+    const std::string op = fmt::format("load API usage of {}", source);
+    auto s = db.cached(op,
+                       "SELECT origin, used, max, read_ms FROM source_api_usage WHERE source = ?1 "
+                       "ORDER BY origin DESC");
+    if (!s)
+        return s.error();
+    (*s)->bind_text(1, source);
+    std::vector<api_usage_reading> out;
+    for (;;) {
+        auto row = (*s)->step(op);
+        if (!row)
+            return row.error();
+        if (!*row)
+            break;
+        out.push_back({.source = std::string(source),
+                       .origin = (*s)->column_text(0),
+                       .used = (*s)->column_int(1),
+                       .max = (*s)->column_int(2),
+                       .read_at = from_ms((*s)->column_int(3))});
+    }
+    return out;
+}
+
 }  // namespace crmsync::state

@@ -274,7 +274,7 @@ sources:
   org:
     kind: salesforce
     login_url: {}
-    auth: {{ flow: client_credentials, client_id: fake-sf-client, client_secret: "${{CRMSYNC_TEST_SF_SECRET}}" }}
+    auth: {{ flow: client_credentials, client_id: fake-sf-client, client_secret: "${{CRMSYNC_TEST_SF_SECRET}}" }}{}
 destinations:
   mkto: {{ kind: marketo, base_url: {}, client_id: fake-mkto-client, client_secret: fake-mkto-secret }}
 mappings: mappings/*.yaml
@@ -283,6 +283,7 @@ mappings: mappings/*.yaml
                           dir_.string(),
                           log_level_,
                           sf_.base_url(),
+                          api_budget_.empty() ? "" : "\n    api_budget: " + api_budget_,
                           mkto_.base_url(),
                           extra_main_));
         env_ = "CRMSYNC_TEST_SF_SECRET=" + sf_secret;
@@ -325,6 +326,7 @@ mappings: mappings/*.yaml
     fakes::fake_marketo mkto_;
     std::string env_;
     std::string extra_main_;  // more top-level keys for crmsync.yaml (admin:)
+    std::string api_budget_;  // sources.org.api_budget; empty = the default (100%)
     std::string log_level_ = "info";
 };
 
@@ -435,6 +437,73 @@ TEST_F(cli_sync, a_spent_daily_quota_pauses_visibly_and_survives_a_restart) {
     EXPECT_EQ(r.exit_code, 1) << r.out;
     EXPECT_EQ(mkto_.errors_sent().at("607"), refused) << "no call until the reset";
     EXPECT_TRUE(mkto_.push_calls().empty());
+}
+
+// The source's daily API use (SPEC §2 status, §4 limits): each run records what the org
+// reported (Sforce-Limit-Info, and /limits at the start) in the state; status shows it next to
+// the api_budget share, the summary line carries it, and a spent budget shows as a pause with
+// its reason, also from a new process.
+TEST_F(cli_sync, status_shows_the_sources_api_usage_and_a_budget_pause_with_its_reason) {
+    const auto past = timestamp{system_now() - std::chrono::minutes(10)};
+    for (int i = 0; i < 3; ++i)
+        sf_.insert("Contact",
+                   {{"LastName", fmt::format("L{}", i)}, {"Email", fmt::format("p{}@x.com", i)}},
+                   past);
+    sf_.set_api_usage(1000);  // other integrations' calls today
+    api_budget_ = "20%";      // 3000 of the fake org's 15000
+    write_main("fake-sf-secret");
+    auto r = run("once -c " + config(), env_);
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    // The first call after the token is /limits (the 1001st of the day); the last response's
+    // header reports every call this run made.
+    const auto used = sf_.api_usage();
+    EXPECT_GT(used, 1001);
+    EXPECT_NE(r.out.find(fmt::format(R"("api_usage":"{}/15000")", used)), std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find(R"("api_budget_calls":3000)"), std::string::npos) << r.out;
+
+    r = run("status --json -c " + config(), env_);
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    auto s = nlohmann::json::parse(r.out)["streams"][0];
+    const auto& u = s["api_usage"];
+    EXPECT_EQ(u["source"], "org") << s.dump();
+    EXPECT_EQ(u["used"], used);
+    EXPECT_EQ(u["limit"], 15000);
+    EXPECT_EQ(u["origin"], "sforce_limit_info");
+    EXPECT_DOUBLE_EQ(u["api_budget"].get<double>(), 0.2);
+    EXPECT_EQ(u["budget_calls"], 3000);
+    EXPECT_EQ(u["limits"]["used"], 1001);
+    EXPECT_EQ(u["limits"]["limit"], 15000);
+    EXPECT_TRUE(s["paused"].is_null()) << s.dump();
+    r = run("status -c " + config(), env_);
+    EXPECT_NE(
+        r.out.find(fmt::format("api usage: org {}/15000 daily requests, budget 20% = 3000", used)),
+        std::string::npos)
+        << r.out;
+
+    // The org's other integrations spend the rest of this source's share.
+    sf_.set_api_usage(2999);
+    r = run("once -c " + config(), env_);
+    EXPECT_EQ(r.exit_code, 1) << r.out;
+    EXPECT_NE(r.out.find(R"("status":"paused")"), std::string::npos) << r.out;
+    EXPECT_EQ(sf_.api_usage(), 3000) << "only the /limits read: the budget holds";
+    r = run("status --json -c " + config(), env_);
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    s = nlohmann::json::parse(r.out)["streams"][0];
+    EXPECT_EQ(s["last_run"]["status"], "paused");
+    EXPECT_NE(s["last_run"]["error"].get<std::string>().find("API budget reached: 3000 of 15000"),
+              std::string::npos)
+        << s.dump();
+    EXPECT_EQ(s["api_usage"]["used"], 3000);
+    EXPECT_EQ(s["paused"]["reason"], "api_budget") << s.dump();
+    EXPECT_EQ(s["paused"]["source"], "org");
+    EXPECT_EQ(s["paused"]["used"], 3000);
+    EXPECT_EQ(s["paused"]["budget_calls"], 3000);
+    r = run("status -c " + config(), env_);
+    EXPECT_NE(r.out.find("paused on api_budget: org has used 3000 of the 3000 daily requests its "
+                         "budget of 20% allows"),
+              std::string::npos)
+        << r.out;
 }
 
 TEST_F(cli_sync, watermark_reset_replays_every_record_and_set_replays_from_a_time) {

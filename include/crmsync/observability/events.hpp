@@ -53,6 +53,8 @@ struct stream_run_finished {
     // The source org's daily API use as "used/limit" (SPEC §4 api_budget); empty when not known
     // yet, and the field is then left out of the line.
     std::string api_usage;
+    // floor(limit * api_budget): the requests this source may use of that limit (with api_usage).
+    std::int64_t api_budget_calls = 0;
 };
 
 struct api_call_failed {

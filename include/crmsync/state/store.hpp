@@ -1,7 +1,7 @@
 #pragma once
 // crmsync's durable state in one SQLite file (WAL): watermarks per stream, the digest of the
-// last payload per record, the error log of rejected records, run history, and each
-// destination's daily API quota as counted.
+// last payload per record, the error log of rejected records, run history, each
+// destination's daily API quota as counted, and each source's daily API use as reported.
 //
 // The rule that makes SPEC §4 "No change is lost" hold: commit_batch() writes the new
 // watermark, the digests of what was delivered, and the error-log rows of what was rejected
@@ -123,6 +123,17 @@ struct quota_day {
     std::optional<timestamp> spent_until;  // no call before this (Marketo 607 or the limit)
 };
 
+// A Salesforce source's daily API use as the org reported it (migrations/0003): `origin` is
+// "sforce_limit_info" (the header of the last API response a run saw) or "limits" (the
+// DailyApiRequests read of /limits at the start, used = Max - Remaining).
+struct api_usage_reading {
+    std::string source;
+    std::string origin;
+    std::int64_t used = 0;
+    std::int64_t max = 0;
+    timestamp read_at;
+};
+
 enum class quota_change {
     add,    // calls += n (n < 0 gives reserved calls back; never below zero)
     raise,  // calls = max(calls, n): the destination's own, higher count
@@ -183,6 +194,11 @@ public:
                                    std::optional<timestamp> spent_until = std::nullopt);
     // The stored row (any day), for `status`.
     result<std::optional<quota_day>> load_quota(std::string_view destination);
+
+    // Stores a reading unless the stored one of the same source and origin is newer.
+    result<void> record_api_usage(const api_usage_reading& reading);
+    // The stored readings of a source, sforce_limit_info before limits; empty when none.
+    result<std::vector<api_usage_reading>> load_api_usage(std::string_view source);
 
     // One entry per named stream, in the given order, read from one consistent snapshot.
     result<std::vector<stream_status>> status(const std::vector<std::string>& streams);

@@ -95,15 +95,18 @@ result<std::string> token_request_body(const config::salesforce_auth& auth,
     return make_failure(errc::config_invalid, "unknown auth flow");
 }
 
+long budget_calls(long limit, double budget) {
+    // limit * budget carries binary rounding ("29%" is 0.28999..., so 100 * 0.29 < 29): nudge
+    // it up by far less than one request before flooring, so a whole-number share is not lost.
+    return static_cast<long>(std::floor(static_cast<double>(limit) * budget + 1e-6));
+}
+
 result<void> check_api_budget(std::string_view source,
                               const std::optional<api_usage>& usage,
                               double budget) {
     if (!usage || usage->limit <= 0)
         return {};
-    // limit * budget carries binary rounding ("29%" is 0.28999..., so 100 * 0.29 < 29): nudge
-    // it up by far less than one request before flooring, so a whole-number share is not lost.
-    const auto allowed =
-        static_cast<long>(std::floor(static_cast<double>(usage->limit) * budget + 1e-6));
+    const auto allowed = budget_calls(usage->limit, budget);
     if (usage->used < allowed)
         return {};
     failure f = make_failure(errc::quota_exhausted,
@@ -199,6 +202,7 @@ asio::awaitable<result<void>> client::read_limits() {
         }
         co_return with_context(result<void>(f), fmt::format("limits {}", cfg_.name));
     }
+    limits_usage_ = usage_reading{.usage = *u, .at = now_()};
     // The resource can lag consumption (api-reference §1.8) while the header on this very
     // response is current: keep whichever reports more use.
     if (!usage_ || u->used > usage_->used)
@@ -222,8 +226,10 @@ asio::awaitable<result<http::response>> client::get_once(std::string url) {
     if (!r)
         co_return r;
     if (auto h = r->header("Sforce-Limit-Info"); !h.empty()) {
-        if (auto u = parse_limit_info(h))
+        if (auto u = parse_limit_info(h)) {
             usage_ = u;
+            header_usage_ = usage_reading{.usage = *u, .at = now_()};
+        }
     }
     if (r->status >= 200 && r->status < 300)
         co_return r;

@@ -773,3 +773,46 @@ TEST_F(store_test, quota_counts_of_two_processes_add_up) {
 
 }  // namespace
 }  // namespace crmsync::state
+
+namespace crmsync::state {
+namespace {
+
+TEST_F(store_test, api_usage_readings_per_source_and_origin_newest_wins) {
+    EXPECT_TRUE(store_->load_api_usage("org").value().empty());
+    const auto t1 = at_ms(1'764'050'400'000);
+    const auto t2 = at_ms(1'764'050'460'000);
+    ASSERT_TRUE(store_->record_api_usage(
+        {.source = "org", .origin = "limits", .used = 100, .max = 15000, .read_at = t1}));
+    ASSERT_TRUE(store_->record_api_usage({.source = "org",
+                                          .origin = "sforce_limit_info",
+                                          .used = 120,
+                                          .max = 15000,
+                                          .read_at = t2}));
+    ASSERT_TRUE(store_->record_api_usage(
+        {.source = "other", .origin = "limits", .used = 7, .max = 100, .read_at = t1}));
+    // An older reading (another process that finished later) changes nothing.
+    ASSERT_TRUE(store_->record_api_usage({.source = "org",
+                                          .origin = "sforce_limit_info",
+                                          .used = 110,
+                                          .max = 15000,
+                                          .read_at = t1}));
+    auto u = store_->load_api_usage("org");
+    ASSERT_TRUE(u) << u.error().message();
+    ASSERT_EQ(u->size(), 2u);
+    EXPECT_EQ((*u)[0].origin, "sforce_limit_info");
+    EXPECT_EQ((*u)[0].used, 120);
+    EXPECT_EQ((*u)[0].read_at, t2);
+    EXPECT_EQ((*u)[1].origin, "limits");
+    EXPECT_EQ((*u)[1].used, 100);
+    EXPECT_EQ((*u)[1].max, 15000);
+    ASSERT_TRUE(store_->record_api_usage(
+        {.source = "org", .origin = "limits", .used = 150, .max = 16000, .read_at = t2}));
+    EXPECT_EQ(store_->load_api_usage("org").value()[1].max, 16000);
+    EXPECT_EQ(store_->load_api_usage("other").value().size(), 1u);
+    // The origin is one of two names (CHECK in migrations/0003).
+    EXPECT_FALSE(store_->record_api_usage(
+        {.source = "org", .origin = "guess", .used = 1, .max = 2, .read_at = t2}));
+}
+
+}  // namespace
+}  // namespace crmsync::state

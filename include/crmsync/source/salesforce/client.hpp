@@ -32,6 +32,10 @@ failure failure_from_response(unsigned status, std::string_view body, std::strin
 result<std::string> token_request_body(const config::salesforce_auth& auth,
                                        std::string_view assertion = {});
 
+// Pure: the daily requests the api_budget share `budget` (0..1) of an org's `limit` allows,
+// floor(limit * budget) without binary rounding losing a whole-number share.
+long budget_calls(long limit, double budget);
+
 // Pure: errc::quota_exhausted once `usage` reaches floor(limit * budget), the share of the
 // org's daily API allocation this source may spend (SPEC §3 api_budget, §4 "never exceeded").
 // Unknown usage passes: there is nothing to compare yet.
@@ -64,6 +68,15 @@ public:
 
     // The org's daily API usage as last reported (/limits or Sforce-Limit-Info), if known.
     std::optional<api_usage> usage() const noexcept { return usage_; }
+    // Each source of that figure with when it was read (the client's clock), for `status`:
+    // the Sforce-Limit-Info of the last API response, and the /limits read after the first
+    // token (api-reference §1.1, §1.8).
+    struct usage_reading {
+        api_usage usage;
+        sys_ms at{};
+    };
+    std::optional<usage_reading> header_usage() const noexcept { return header_usage_; }
+    std::optional<usage_reading> limits_usage() const noexcept { return limits_usage_; }
     const config::source& settings() const noexcept { return cfg_; }
 
 private:
@@ -85,6 +98,8 @@ private:
     std::optional<signing_key> key_;  // jwt_bearer: read once, at the first token request
     std::optional<token> token_;
     std::optional<api_usage> usage_;
+    std::optional<usage_reading> header_usage_;
+    std::optional<usage_reading> limits_usage_;
 };
 
 }  // namespace crmsync::source::salesforce
