@@ -253,6 +253,12 @@ private:
                 return;
             observability::warn("Cycles did not finish within the grace period; stopping now.",
                                 {{"grace_ms", settings_.grace.count()}});
+            // Their frames never resume: each closes its run here, so `status` does not show a
+            // run of a stopped daemon as still running.
+            for (auto& s : current_->streams()) {
+                if (s.abandon_run)
+                    s.abandon_run();
+            }
             ioc_.stop();
         });
     }

@@ -549,6 +549,63 @@ asio::awaitable<result<cycle_summary>> run_cycle(stream_runtime& s,
     cycle c(s, store, now, control, *run_id);
     if (*checked)
         c.destination_described();
+    // The run's row and its summary line, with the counts so far.
+    const auto close_run = [&, t0](const std::string& status,
+                                   const std::string& error) -> result<void> {
+        const auto& sum = c.summary();
+        result<void> closed;
+        const state::run_counts counts{.read = sum.read,
+                                       .created = sum.created,
+                                       .updated = sum.updated,
+                                       .unchanged = sum.unchanged,
+                                       .rejected = sum.rejected};
+        if (auto fin = store.finish_run(*run_id, timestamp{now()}, status, counts, error); !fin) {
+            closed = fin.error();
+        }
+        // About a week of history at a one-minute interval: enough for audits, bounded for a daemon
+        // that runs for months.
+        constexpr std::int64_t runs_kept_per_stream = 10'000;
+        if (auto trimmed = store.trim_runs(cfg.name, runs_kept_per_stream); !trimmed && closed)
+            closed = trimmed.error();
+        // Also after a failed or paused run: a spent api_budget is what status must explain.
+        if (auto used = record_api_usage(store, *s.source); !used && closed)
+            closed = used.error();
+        const auto usage = s.source->usage();
+        observability::emit(observability::stream_run_finished{
+            .stream = cfg.name,
+            .object = cfg.source.object,
+            .run_id = *run_id,
+            .status = status,
+            .read = sum.read,
+            .created = sum.created,
+            .updated = sum.updated,
+            .unchanged = sum.unchanged,
+            .rejected = sum.rejected,
+            .skipped = sum.skipped,
+            .deleted = sum.deleted,
+            .pages = sum.pages,
+            .batches = sum.batches,
+            .duration_ms = ms_since(t0),
+            .watermark = sum.watermark ? sum.watermark->modstamp.to_iso() : std::string{},
+            .error = error,
+            .api_usage = api_usage_text(usage),
+            .api_budget_calls = usage ? source::salesforce::budget_calls(
+                                            usage->limit, s.source->settings().api_budget)
+                                      : 0});
+        return closed;
+    };
+    // SIGTERM's grace ended with this cycle's batch unanswered: the daemon stops the io_context
+    // and this frame never resumes, so the run is closed here (scheduler.cpp, on_signal).
+    s.abandon_run = [&] {
+        (void)close_run("cancelled",
+                        fmt::format("stream {}: the shutdown grace ended with a batch in flight; "
+                                    "it was not committed and is sent again at the next start",
+                                    cfg.name));
+    };
+    struct abandon_guard {
+        stream_runtime& s;
+        ~abandon_guard() { s.abandon_run = nullptr; }
+    } guard{s};
     auto r = co_await c.run();
     if (!r &&
         (r.error().vendor_code == "INVALID_FIELD" || r.error().vendor_code == "INVALID_TYPE")) {
@@ -559,8 +616,6 @@ asio::awaitable<result<cycle_summary>> run_cycle(stream_runtime& s,
             !again && again.error().code == errc::schema_drift)
             r = again.error();
     }
-    const auto& sum = c.summary();
-
     std::string status = "ok";
     std::string error;
     if (!r) {
@@ -583,49 +638,14 @@ asio::awaitable<result<cycle_summary>> run_cycle(stream_runtime& s,
         }
         r = f;
     }
-    const state::run_counts counts{.read = sum.read,
-                                   .created = sum.created,
-                                   .updated = sum.updated,
-                                   .unchanged = sum.unchanged,
-                                   .rejected = sum.rejected};
-    if (auto fin = store.finish_run(*run_id, timestamp{now()}, status, counts, error); !fin && r) {
-        r = fin.error();
-    }
-    // About a week of history at a one-minute interval: enough for audits, bounded for a daemon
-    // that runs for months.
-    constexpr std::int64_t runs_kept_per_stream = 10'000;
-    if (auto trimmed = store.trim_runs(cfg.name, runs_kept_per_stream); !trimmed && r)
-        r = trimmed.error();
-    // Also after a failed or paused run: a spent api_budget is what status must explain.
-    if (auto used = record_api_usage(store, *s.source); !used && r)
-        r = used.error();
-    const auto usage = s.source->usage();
-    observability::emit(observability::stream_run_finished{
-        .stream = cfg.name,
-        .object = cfg.source.object,
-        .run_id = *run_id,
-        .status = status,
-        .read = sum.read,
-        .created = sum.created,
-        .updated = sum.updated,
-        .unchanged = sum.unchanged,
-        .rejected = sum.rejected,
-        .skipped = sum.skipped,
-        .deleted = sum.deleted,
-        .pages = sum.pages,
-        .batches = sum.batches,
-        .duration_ms = ms_since(t0),
-        .watermark = sum.watermark ? sum.watermark->modstamp.to_iso() : std::string{},
-        .error = error,
-        .api_usage = api_usage_text(usage),
-        .api_budget_calls =
-            usage ? source::salesforce::budget_calls(usage->limit, s.source->settings().api_budget)
-                  : 0});
+    s.abandon_run = nullptr;
+    if (auto closed = close_run(status, error); !closed && r)
+        r = closed.error();
     const failure ended = r ? failure{} : r.error();
     observability::health().run_finished(cfg.name, r ? nullptr : &ended, now());
     if (!r)
         co_return r.error();
-    co_return sum;
+    co_return c.summary();
 }
 
 }  // namespace crmsync::daemon

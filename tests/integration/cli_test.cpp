@@ -1112,6 +1112,15 @@ TEST_F(cli_sync, sigterm_with_a_batch_unanswered_exits_0_in_time_and_a_restart_l
     for (const auto& id : held_ids)
         EXPECT_LT(*at, modstamp[id]) << "the watermark passed unacknowledged record " << id;
     EXPECT_EQ(wm["id"], ids[299]) << "the answered batch was committed";
+    // The abandoned run is closed as cancelled, with what it did, in its row and its summary.
+    const auto last_run = nlohmann::json::parse(r.out)["streams"][0]["last_run"];
+    EXPECT_EQ(last_run["status"], "cancelled") << r.out;
+    EXPECT_TRUE(last_run["finished"].is_string()) << r.out;
+    EXPECT_EQ(last_run["created"], 300) << r.out;
+    const auto summary = d->wait_for_log("Stream run finished.");
+    ASSERT_TRUE(summary) << d->output();
+    EXPECT_EQ((*summary)["status"], "cancelled");
+    EXPECT_EQ((*summary)["created"], 300);
 
     // A restart sends exactly what was not acknowledged, and Marketo then holds every record.
     d = start_daemon();

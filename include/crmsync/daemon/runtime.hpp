@@ -19,6 +19,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <random>
@@ -75,6 +76,10 @@ struct stream_runtime {
     // Set when schema drift stopped the stream: every later cycle returns it at once, without
     // a line or an API call, until a reload or restart builds a new runtime.
     std::optional<failure> stopped;
+    // Set while a cycle runs: closes its run as `cancelled` (run row and summary line, with the
+    // counts so far) when the daemon stops before the cycle could — the SIGTERM grace ended and
+    // the batch in flight is abandoned, uncommitted. Only ever called on the io thread.
+    std::function<void()> abandon_run;
 };
 
 // The fields a stream's query selects: the plan's source columns, then the ones the daemon
