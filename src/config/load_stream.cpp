@@ -17,15 +17,16 @@ namespace {
 
 constexpr std::array<std::string_view, 7> stream_keys{
     "stream", "description", "source", "destination", "phone_region", "skip_if", "fields"};
-constexpr std::array<std::string_view, 9> source_keys{"from",
-                                                      "object",
-                                                      "where",
-                                                      "every",
-                                                      "settle",
-                                                      "overlap",
-                                                      "deletes",
-                                                      "converted",
-                                                      "describe_every"};
+constexpr std::array<std::string_view, 10> source_keys{"from",
+                                                       "object",
+                                                       "where",
+                                                       "every",
+                                                       "settle",
+                                                       "overlap",
+                                                       "deletes",
+                                                       "converted",
+                                                       "describe_every",
+                                                       "bulk_threshold"};
 constexpr std::array<std::string_view, 6> destination_keys{
     "to", "object", "action", "key", "partition", "dedupe_by"};
 constexpr std::array<std::string_view, 2> key_keys{"source", "destination"};
@@ -124,6 +125,8 @@ void read_source(reader& r, const YAML::Node& node, const config& cfg, stream_so
     }
     if (auto v = m.duration_value("overlap"))
         s.overlap = *v;
+    if (auto v = m.integer("bulk_threshold", 0, 1'000'000'000))
+        s.bulk_threshold = *v;
     if (const YAML::Node* d = m.find("deletes"))
         read_deletes(r, *d, s.deletes);
     if (auto v = m.choice("converted", converted_modes)) {

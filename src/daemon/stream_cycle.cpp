@@ -16,6 +16,10 @@ namespace {
 
 using steady = std::chrono::steady_clock;
 
+// Rows per Bulk API 2.0 result set: a few REST pages' worth, so memory stays flat (SPEC §6)
+// while a load of millions takes hundreds of calls, not thousands.
+constexpr long bulk_max_records = 10'000;
+
 std::int64_t ms_since(steady::time_point t0) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - t0).count();
 }
@@ -95,6 +99,17 @@ public:
 
 private:
     asio::awaitable<result<void>> take(record& r, const std::map<std::string, digest>& known);
+    // The initial load's first REST page says how many records the window holds (totalSize):
+    // past source.bulk_threshold the load goes through a Bulk API 2.0 job instead, and this
+    // returns its first result set. Nullopt: stay with REST paging (a small object, bulk
+    // disabled, or column types the describe does not give).
+    asio::awaitable<std::optional<result<source::salesforce::query_page>>> start_bulk(
+        const source::salesforce::query_page& first, const std::string& soql, bool all);
+    // After a bulk load's last batch: its watermark, in a commit of its own.
+    result<void> finish_bulk();
+    source::salesforce::bulk_job job_;
+    std::vector<source::salesforce::cell_kind> kinds_;
+    std::vector<std::string> bulk_columns_;
     asio::awaitable<result<void>> flush();
     enum class lane_kind { flags, follows, removals };
     // Sends one side lane and adds its outcomes to the commit; the number rejected.
@@ -131,6 +146,11 @@ private:
     std::optional<state::watermark> read_from_;
     bool superseded_ = false;
     bool described_ = false;  // refresh_destination_schema ran in this cycle
+    // An initial load through a Bulk API 2.0 job: its records come in no order, so batches
+    // commit digests only and the watermark is set once, to the greatest position read, after
+    // the whole load was delivered.
+    bool bulk_ = false;
+    std::optional<state::watermark> bulk_max_;
 };
 
 void cycle::reset_batch() {
@@ -183,6 +203,8 @@ asio::awaitable<std::optional<rejected>> cycle::preflight(const payload& p) {
 asio::awaitable<result<void>> cycle::take(record& r, const std::map<std::string, digest>& known) {
     ++sum_.read;
     batch_.last = state::watermark{r.system_modstamp, r.id};
+    if (bulk_ && (!bulk_max_ || *bulk_max_ < *batch_.last))
+        bulk_max_ = batch_.last;
     const auto seen = known.find(r.id);
     // A converted lead (source.converted): the columns the daemon read after the plan's.
     std::optional<std::string> converted_to;
@@ -348,7 +370,8 @@ asio::awaitable<result<void>> cycle::flush() {
     if (!removed)
         co_return removed.error();
     rejected_by_sink += *removed;
-    c.new_watermark = batch_.last;
+    // A bulk load's batches are in no order: their watermark waits for the end of the load.
+    c.new_watermark = bulk_ ? std::nullopt : batch_.last;
     c.read_from = read_from_;
     // The destination acknowledged the batch: only now may the watermark pass its records.
     auto effect = store_.commit_batch(c);
@@ -358,14 +381,15 @@ asio::awaitable<result<void>> cycle::flush() {
         superseded_ = true;
         observability::emit(observability::watermark_superseded{.stream = s_.cfg->name,
                                                                 .object = s_.cfg->source.object});
-    } else if (!read_from_ || *read_from_ < *batch_.last) {
-        read_from_ = batch_.last;  // the store only moves forwards, and so does this copy
-        observability::health().set_watermark(s_.cfg->name, batch_.last->modstamp.at);
+    } else if (c.new_watermark && (!read_from_ || *read_from_ < *c.new_watermark)) {
+        read_from_ = c.new_watermark;  // the store only moves forwards, and so does this copy
+        observability::health().set_watermark(s_.cfg->name, c.new_watermark->modstamp.at);
     }
     sum_.created += c.created;
     sum_.updated += c.updated;
     sum_.rejected += static_cast<std::int64_t>(rejected_by_sink);
-    sum_.watermark = batch_.last;
+    if (c.new_watermark)
+        sum_.watermark = c.new_watermark;
     if (const auto sent = batch_.payloads.size() + batch_.flags.payloads.size() +
                           batch_.follows.payloads.size() + batch_.removals.payloads.size();
         sent != 0) {
@@ -416,8 +440,22 @@ asio::awaitable<result<void>> cycle::run() {
     constexpr int max_query_restarts = 3;
     int restarts = 0;
     auto page = co_await s_.source->query(*soql, *s_.columns, read_deletes);
+    if (page && !*wm) {
+        auto bulk_soql = source::salesforce::changed_since({.object = cfg.source.object,
+                                                            .columns = read_columns(cfg, *s_.plan),
+                                                            .where = cfg.source.where,
+                                                            .from = std::nullopt,
+                                                            .before = w.before,
+                                                            .limit = std::nullopt,
+                                                            .with_deleted = read_deletes,
+                                                            .ordered = false});
+        if (!bulk_soql)
+            co_return bulk_soql.error();
+        if (auto first = co_await start_bulk(*page, *bulk_soql, read_deletes))
+            page = std::move(*first);
+    }
     for (;;) {
-        if (!page && page.error().vendor_code == "INVALID_QUERY_LOCATOR" &&
+        if (!page && !bulk_ && page.error().vendor_code == "INVALID_QUERY_LOCATOR" &&
             restarts < max_query_restarts) {
             // Salesforce documents query locators as expiring, and the retry of a page whose
             // answer was lost meets a cursor already released (api-reference §1.3). Every
@@ -484,9 +522,99 @@ asio::awaitable<result<void>> cycle::run() {
         }
         if (!page->next_records_url)
             break;
-        page = co_await s_.source->next(*page->next_records_url, *s_.columns);
+        if (bulk_) {
+            const std::optional<std::string> locator = page->next_records_url;
+            page = co_await s_.source->query_job_results(
+                job_, locator, bulk_columns_, kinds_, bulk_max_records);
+        } else {
+            page = co_await s_.source->next(*page->next_records_url, *s_.columns);
+        }
+    }
+    if (bulk_ && !superseded_) {
+        if (auto f = finish_bulk(); !f)
+            co_return f.error();
     }
     co_return result<void>{};
+}
+
+result<void> cycle::finish_bulk() {
+    if (!bulk_max_)
+        return {};  // nothing was read: the next run loads again
+    state::batch_commit c;
+    c.stream = s_.cfg->name;
+    c.run_id = sum_.run_id;
+    c.new_watermark = bulk_max_;
+    c.read_from = read_from_;
+    auto effect = store_.commit_batch(c);
+    if (!effect)
+        return effect.error();
+    if (*effect == state::commit_effect::watermark_superseded) {
+        observability::emit(observability::watermark_superseded{.stream = s_.cfg->name,
+                                                                .object = s_.cfg->source.object});
+        return {};
+    }
+    read_from_ = bulk_max_;
+    sum_.watermark = bulk_max_;
+    observability::health().set_watermark(s_.cfg->name, bulk_max_->modstamp.at);
+    return {};
+}
+
+// What each read column is in the describe, for typing CSV cells as REST JSON types them;
+// nullopt when one is not described (the describe failed, or a path it cannot follow).
+std::optional<std::vector<source::salesforce::cell_kind>> column_kinds(
+    const stream_runtime& s, const std::vector<std::string>& columns) {
+    if (!s.src_schema.object)
+        return std::nullopt;
+    const auto& object = *s.src_schema.object;
+    std::vector<source::salesforce::cell_kind> kinds;
+    for (const auto& c : columns) {
+        const source::salesforce::field_describe* f = nullptr;
+        if (const auto dot = c.find('.'); dot == std::string::npos) {
+            f = object.find(c);
+        } else if (c.find('.', dot + 1) == std::string::npos) {
+            const auto* via = object.find_relationship(std::string_view(c).substr(0, dot));
+            if (via && !via->reference_to.empty()) {
+                const auto parent = s.src_schema.parents.find(via->reference_to.front());
+                if (parent != s.src_schema.parents.end())
+                    f = parent->second.find(std::string_view(c).substr(dot + 1));
+            }
+        }
+        if (!f)
+            return std::nullopt;
+        kinds.push_back(source::salesforce::cell_kind_of(f->type));
+    }
+    return kinds;
+}
+
+asio::awaitable<std::optional<result<source::salesforce::query_page>>> cycle::start_bulk(
+    const source::salesforce::query_page& first, const std::string& soql, bool all) {
+    using out = std::optional<result<source::salesforce::query_page>>;
+    const auto threshold = s_.cfg->source.bulk_threshold;
+    if (threshold <= 0 || first.total_size <= threshold || !first.next_records_url)
+        co_return out{};
+    bulk_columns_ = read_columns(*s_.cfg, *s_.plan);
+    auto kinds = column_kinds(s_, bulk_columns_);
+    if (!kinds)
+        co_return out{};
+    kinds_ = std::move(*kinds);
+    // Bulk jobs avoid ORDER BY (it disables PK chunking, api-reference §1.3), so what the first
+    // REST page read is left unread: the job reads the whole window again.
+    auto job = co_await s_.source->create_query_job(soql, all);
+    if (!job)
+        co_return out{job.error()};
+    observability::emit(observability::bulk_load_started{.stream = s_.cfg->name,
+                                                         .object = s_.cfg->source.object,
+                                                         .job_id = job->id,
+                                                         .records = first.total_size});
+    const std::string id = job->id;
+    auto done = co_await s_.source->wait_for_query_job(id);
+    if (!done)
+        co_return out{done.error()};
+    job_ = std::move(*done);
+    bulk_ = true;
+    const std::optional<std::string> from_start;
+    co_return out{co_await s_.source->query_job_results(
+        job_, from_start, bulk_columns_, kinds_, bulk_max_records)};
 }
 
 }  // namespace

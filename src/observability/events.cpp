@@ -65,6 +65,10 @@ struct event_metrics {
                    "Queries run again from the committed watermark after Salesforce released "
                    "their cursor (INVALID_QUERY_LOCATOR).",
                    {"stream"});
+    counter_family& bulk_loads =
+        r.counters("crmsync_bulk_loads_total",
+                   "Initial loads read through a Bulk API 2.0 query job (source.bulk_threshold).",
+                   {"stream"});
     counter_family& calls = r.counters(
         "crmsync_api_calls_total",
         "HTTP exchanges with a system, by status class (2xx..5xx, or error: no response).",
@@ -236,6 +240,13 @@ void emit(const query_restarted& e) {
           {"code", e.what.vendor_code},
           {"error", e.what.message()}});
     m().query_restarts.with({e.stream}).inc();
+}
+
+void emit(const bulk_load_started& e) {
+    info(
+        "Initial load through a Bulk API 2.0 query job.",
+        {{"stream", e.stream}, {"object", e.object}, {"job_id", e.job_id}, {"records", e.records}});
+    m().bulk_loads.with({e.stream}).inc();
 }
 
 void emit(const api_call& e) {

@@ -16,6 +16,9 @@
 //   GET  /services/data/vNN.N/sobjects[/]               describeGlobal (subset)
 //   GET  /services/data/vNN.N/sobjects/<Object>/describe[/]
 //   GET  /services/data/vNN.N/sobjects/<Object>/<Id>    one record, all fields
+//   POST /services/data/vNN.N/jobs/query                Bulk API 2.0 query job (CSV results)
+//   GET  /services/data/vNN.N/jobs/query/<id>[/results]  job info; result sets (maxRecords,
+//                                                       locator, Sforce-Locator)
 //
 // Threading: the server answers on its own io thread; every control method may be called from
 // the test thread at any time (one mutex guards the org).
@@ -155,6 +158,18 @@ public:
     std::size_t token_requests() const;        // POSTs to the token endpoint (any outcome)
     std::vector<std::string> queries() const;  // every SOQL string received, decoded, in order
     std::size_t query_all_calls() const;       // how many of those came through queryAll
+    // Bulk API 2.0 query jobs (api-reference §1.10): a job created from now on answers
+    // InProgress to `polls_in_progress` polls, then ends in `end_state` (JobComplete, Failed
+    // with `error_message`, Aborted). Default: one InProgress poll, then JobComplete.
+    void set_bulk_job_outcome(int polls_in_progress,
+                              std::string end_state = "JobComplete",
+                              std::string error_message = {});
+    // Jobs on this object are refused with 400 INVALIDENTITY [AIRBYTE-RATE] (or no more).
+    void set_bulk_unsupported(const std::string& object, bool unsupported = true);
+    // SOQL of every Bulk job asked for (these are not in queries()).
+    std::vector<std::string> bulk_queries() const;
+    std::size_t bulk_jobs_created() const;
+    std::size_t bulk_result_calls() const;  // GET .../results, answered or refused
     // Salesforce may return fewer rows than batchSize [SF-QUERYOPTS]; cap pages at `rows`.
     void set_max_page_size(std::optional<int> rows);
 

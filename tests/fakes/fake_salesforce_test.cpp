@@ -8,6 +8,8 @@
 #include <openssl/rsa.h>
 
 #include <regex>
+#include <set>
+#include <sstream>
 #include <thread>
 
 namespace crmsync::fakes {
@@ -778,6 +780,193 @@ TEST_F(salesforce_test, scripted_token_expiry_and_429_with_retry_after) {
     EXPECT_EQ(r.header("retry-after"), "2");
     EXPECT_EQ(get(target).status, 200u);
     EXPECT_EQ(sf.pending_faults(), 0u);
+}
+
+}  // namespace
+}  // namespace crmsync::fakes
+
+// ---- Bulk API 2.0 query jobs (api-reference §1.10) -------------------------------------------
+
+namespace crmsync::fakes {
+namespace {
+
+class salesforce_bulk_test : public salesforce_test {
+protected:
+    http_result post_job(const json& body) {
+        return test::request(
+            "POST",
+            sf.base_url() + "/services/data/v60.0/jobs/query",
+            body.dump(),
+            {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}});
+    }
+    std::string job(const std::string& soql, json extra = json::object()) {
+        extra["operation"] = extra.value("operation", "query");
+        extra["query"] = soql;
+        const auto r = post_job(extra);
+        EXPECT_EQ(r.status, 200u) << r.body;
+        return r.json()["id"].get<std::string>();
+    }
+    std::string poll(const std::string& id) {
+        const auto r = get("/services/data/v60.0/jobs/query/" + id);
+        EXPECT_EQ(r.status, 200u) << r.body;
+        return r.json()["state"].get<std::string>();
+    }
+};
+
+TEST_F(salesforce_bulk_test, a_job_moves_through_its_states_and_results_wait_for_completion) {
+    sf.insert("Contact", {{"LastName", "Dunn"}, {"FirstName", "Jane"}});
+    const auto r =
+        post_job({{"operation", "query"}, {"query", "SELECT Id, LastName FROM Contact"}});
+    ASSERT_EQ(r.status, 200u) << r.body;
+    const auto created = r.json();
+    // The creation answer's fields ([SF-BULK2-WALK], api-fixtures bulk2_query_job_create_response).
+    for (const char* k : {"id",
+                          "operation",
+                          "object",
+                          "createdById",
+                          "createdDate",
+                          "systemModstamp",
+                          "state",
+                          "concurrencyMode",
+                          "contentType",
+                          "apiVersion",
+                          "lineEnding",
+                          "columnDelimiter"})
+        EXPECT_TRUE(created.contains(k)) << k;
+    EXPECT_EQ(created["state"], "UploadComplete");
+    EXPECT_EQ(created["object"], "Contact");
+    EXPECT_EQ(created["lineEnding"], "LF");
+    EXPECT_EQ(created["columnDelimiter"], "COMMA");
+    const std::string id = created["id"];
+    const std::string results = "/services/data/v60.0/jobs/query/" + id + "/results";
+    expect_error(get(results), 412, "JOB_NOT_COMPLETE", "Current status: UPLOAD_COMPLETE");
+    EXPECT_EQ(poll(id), "InProgress");
+    expect_error(get(results), 412, "JOB_NOT_COMPLETE", "Current status: IN_PROGRESS");
+    EXPECT_EQ(poll(id), "JobComplete");
+    const auto info = get("/services/data/v60.0/jobs/query/" + id).json();
+    EXPECT_EQ(info["numberRecordsProcessed"], 1);
+    EXPECT_EQ(info["jobType"], "V2Query");
+    const auto set = get(results);
+    ASSERT_EQ(set.status, 200u) << set.body;
+    EXPECT_EQ(set.header("content-type"), "text/csv");
+    EXPECT_EQ(set.header("sforce-numberofrecords"), "1");
+    EXPECT_EQ(set.header("sforce-locator"), "null");
+    EXPECT_EQ(set.body.substr(0, 18), "\"Id\",\"LastName\"\n\"0");
+    EXPECT_NE(set.body.find(",\"Dunn\"\n"), std::string::npos) << set.body;
+    // Read with another API version than the job's: 409 [SF-BULK2-RES].
+    EXPECT_EQ(get("/services/data/v61.0/jobs/query/" + id + "/results").status, 409u);
+    EXPECT_EQ(get("/services/data/v60.0/jobs/query/750nope").status, 404u);
+}
+
+TEST_F(salesforce_bulk_test, result_sets_page_by_locator_until_the_string_null) {
+    for (int i = 0; i < 5; ++i)
+        sf.insert("Contact", {{"LastName", "L" + std::to_string(i)}});
+    const auto id = job("SELECT Id, LastName FROM Contact");
+    poll(id);
+    poll(id);
+    const std::string results = "/services/data/v60.0/jobs/query/" + id + "/results";
+    std::set<std::string> names;
+    std::string locator;
+    int sets = 0;
+    for (;;) {
+        const auto r =
+            get(results + "?maxRecords=2" + (locator.empty() ? "" : "&locator=" + locator));
+        ASSERT_EQ(r.status, 200u) << r.body;
+        ++sets;
+        std::istringstream lines(r.body);
+        std::string line;
+        std::getline(lines, line);
+        EXPECT_EQ(line, "\"Id\",\"LastName\"") << "every set has the header";
+        while (std::getline(lines, line))
+            names.insert(line.substr(line.find(',') + 1));
+        locator = r.header("sforce-locator");
+        if (locator == "null")
+            break;
+        EXPECT_NE(locator.find_first_not_of("0123456789"), std::string::npos)
+            << "pseudo-random locators, not offsets";
+    }
+    EXPECT_EQ(sets, 3);
+    EXPECT_EQ(names.size(), 5u);
+    EXPECT_EQ(get(results + "?locator=bogus").status, 400u);
+    EXPECT_EQ(get(results + "?maxRecords=0").status, 400u);
+}
+
+TEST_F(salesforce_bulk_test, csv_follows_the_jobs_delimiter_line_ending_nulls_and_quotes) {
+    sf.insert("Contact",
+              {{"LastName", "Dunn, \"JD\""}, {"Email", "j@x.com"}},
+              timestamp::parse("2024-03-01T11:00:00Z"));
+    sf.insert("Contact", {{"LastName", "Solo"}}, timestamp::parse("2024-03-01T11:00:01Z"));
+    const auto id = job("SELECT LastName, Email, SystemModstamp FROM Contact ORDER BY LastName",
+                        {{"columnDelimiter", "PIPE"}, {"lineEnding", "CRLF"}});
+    poll(id);
+    poll(id);
+    const auto r = get("/services/data/v60.0/jobs/query/" + id + "/results");
+    ASSERT_EQ(r.status, 200u) << r.body;
+    EXPECT_EQ(r.body,
+              "\"LastName\"|\"Email\"|\"SystemModstamp\"\r\n"
+              "\"Dunn, \"\"JD\"\"\"|\"j@x.com\"|\"2024-03-01T11:00:00.000Z\"\r\n"
+              "\"Solo\"||\"2024-03-01T11:00:01.000Z\"\r\n");
+}
+
+TEST_F(salesforce_bulk_test, queryall_jobs_include_deleted_rows) {
+    const auto gone = sf.insert("Contact", {{"LastName", "Gone"}});
+    sf.insert("Contact", {{"LastName", "Here"}});
+    sf.remove("Contact", gone);
+    for (const char* op : {"query", "queryAll"}) {
+        const auto id = job("SELECT Id, IsDeleted FROM Contact", {{"operation", op}});
+        poll(id);
+        poll(id);
+        const auto r = get("/services/data/v60.0/jobs/query/" + id + "/results");
+        EXPECT_EQ(r.header("sforce-numberofrecords"), std::string(op) == "query" ? "1" : "2");
+    }
+}
+
+TEST_F(salesforce_bulk_test, refusals_and_failed_jobs) {
+    sf.insert("Contact", {{"LastName", "A"}});
+    expect_error(post_job({{"operation", "query"}, {"query", "SELECT COUNT() FROM Contact"}}),
+                 400,
+                 "API_ERROR",
+                 "not supported");
+    expect_error(post_job({{"operation", "query"}, {"query", "SELECT Nope__c FROM Contact"}}),
+                 400,
+                 "INVALID_FIELD",
+                 "Nope__c");
+    expect_error(post_job({{"operation", "upsert"}, {"query", "SELECT Id FROM Contact"}}),
+                 400,
+                 "INVALIDJOB",
+                 "operation");
+    sf.set_bulk_unsupported("Contact");
+    expect_error(post_job({{"operation", "query"}, {"query", "SELECT Id FROM Contact"}}),
+                 400,
+                 "INVALIDENTITY",
+                 "not supported by the Bulk API");
+    sf.set_bulk_unsupported("Nothing");
+    fake_salesforce other{options()};
+    other.insert("Contact", {{"LastName", "A"}});
+    other.set_bulk_job_outcome(2, "Failed", "InvalidBatch : Failed to process query");
+    token = other.issue_token();
+    const auto r =
+        test::request("POST",
+                      other.base_url() + "/services/data/v60.0/jobs/query",
+                      json{{"operation", "query"}, {"query", "SELECT Id FROM Contact"}}.dump(),
+                      {{"Authorization", "Bearer " + token}});
+    ASSERT_EQ(r.status, 200u) << r.body;
+    const std::string id = r.json()["id"];
+    auto state = [&] {
+        return test::request("GET",
+                             other.base_url() + "/services/data/v60.0/jobs/query/" + id,
+                             {},
+                             {{"Authorization", "Bearer " + token}})
+            .json();
+    };
+    EXPECT_EQ(state()["state"], "InProgress");
+    EXPECT_EQ(state()["state"], "InProgress");
+    const auto failed = state();
+    EXPECT_EQ(failed["state"], "Failed");
+    EXPECT_EQ(failed["errorMessage"], "InvalidBatch : Failed to process query");
+    EXPECT_EQ(other.bulk_jobs_created(), 1u);
+    EXPECT_EQ(other.bulk_queries(), (std::vector<std::string>{"SELECT Id FROM Contact"}));
+    EXPECT_TRUE(other.queries().empty()) << "bulk jobs are not REST queries";
 }
 
 }  // namespace

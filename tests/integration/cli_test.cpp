@@ -506,6 +506,55 @@ TEST_F(cli_sync, status_shows_the_sources_api_usage_and_a_budget_pause_with_its_
         << r.out;
 }
 
+// A Bulk API 2.0 job that ends Failed (or a refused job) stops the run with one line naming the
+// job and Salesforce's message, exit 1, no watermark; the next run loads again and completes.
+TEST_F(cli_sync, a_failed_bulk_load_stops_with_one_clear_line_and_the_next_run_loads_again) {
+    write("mappings/contacts.yaml", R"(stream: contacts
+source: { from: org, object: Contact, settle: 0s, bulk_threshold: 300 }
+destination:
+  to: mkto
+  key: { source: Id, destination: sfdcContactId }
+fields:
+  - { to: email, from: Email, transform: [trim, lower], required: true }
+  - { to: lastName, from: LastName }
+)");
+    sf_.set_max_page_size(200);
+    const auto past = timestamp{system_now() - std::chrono::minutes(10)};
+    for (int i = 0; i < 450; ++i)
+        sf_.insert("Contact",
+                   {{"LastName", fmt::format("L{}", i)}, {"Email", fmt::format("p{}@x.com", i)}},
+                   past);
+    write_main("fake-sf-secret");
+    sf_.set_bulk_job_outcome(2, "Failed", "InvalidBatch : Failed to process query");
+    auto r = run("once -c " + config(), env_);
+    EXPECT_EQ(r.exit_code, 1) << r.out;
+    EXPECT_NE(r.out.find(R"("message":"Initial load through a Bulk API 2.0 query job.")"),
+              std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find(R"("message":"Stream stopped.")"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("job Failed: InvalidBatch : Failed to process query"), std::string::npos)
+        << r.out;
+    EXPECT_TRUE(mkto_.leads().empty());
+    auto s = nlohmann::json::parse(run("status --json -c " + config(), env_).out)["streams"][0];
+    EXPECT_EQ(s["last_run"]["status"], "failed");
+    EXPECT_TRUE(s["watermark"].is_null());
+
+    sf_.set_bulk_unsupported("Contact");
+    r = run("once -c " + config(), env_);
+    EXPECT_EQ(r.exit_code, 1) << r.out;
+    EXPECT_NE(r.out.find("INVALIDENTITY"), std::string::npos) << r.out;
+
+    sf_.set_bulk_unsupported("Contact", false);
+    sf_.set_bulk_job_outcome(1);
+    r = run("once -c " + config(), env_);
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_EQ(mkto_.leads().size(), 450u);
+    EXPECT_EQ(sf_.bulk_jobs_created(), 2u)
+        << "the Failed job, then this one (INVALIDENTITY made none)";
+    s = nlohmann::json::parse(run("status --json -c " + config(), env_).out)["streams"][0];
+    EXPECT_FALSE(s["watermark"].is_null());
+}
+
 TEST_F(cli_sync, watermark_reset_replays_every_record_and_set_replays_from_a_time) {
     const auto old_time = timestamp{system_now() - std::chrono::hours(2)};
     const auto new_time = timestamp{system_now() - std::chrono::minutes(10)};

@@ -84,7 +84,9 @@ mappings: mappings/*.yaml
                                                             auth,
                                                             budget,
                                                             mkto_->base_url());
-        const std::string deletes = deletes_.empty() ? "" : ", deletes: " + deletes_;
+        const std::string deletes =
+            (deletes_.empty() ? "" : ", deletes: " + deletes_) +
+            (bulk_threshold_.empty() ? "" : ", bulk_threshold: " + bulk_threshold_);
         std::ofstream(dir_ / "mappings" / "contacts.yaml") << R"(
 stream: contacts
 source: { from: org, object: Contact, where: "Email != null", settle: 30s, overlap: 5m)"
@@ -172,10 +174,11 @@ destination:
     std::unique_ptr<fakes::fake_salesforce> sf_;
     std::unique_ptr<fakes::fake_marketo> mkto_;
     fs::path dir_;
-    std::string sf_auth_;       // YAML flow map for sources.org.auth; empty = client_credentials
-    std::string api_budget_;    // sources.org.api_budget; empty = the default (100%)
-    std::string deletes_;       // the stream's source.deletes; empty = the default (ignore)
-    std::string extra_fields_;  // more `fields:` entries after mapping_fields
+    std::string sf_auth_;         // YAML flow map for sources.org.auth; empty = client_credentials
+    std::string api_budget_;      // sources.org.api_budget; empty = the default (100%)
+    std::string deletes_;         // the stream's source.deletes; empty = the default (ignore)
+    std::string bulk_threshold_;  // the stream's source.bulk_threshold; empty = the default
+    std::string extra_fields_;    // more `fields:` entries after mapping_fields
 };
 
 using testing::expect_ok;
@@ -304,6 +307,68 @@ TEST_F(sync, same_timestamp_ties_split_across_pages_are_all_delivered) {
     expect_ok(run_once());
     EXPECT_EQ(persons_by_crm_id(), ids);
     EXPECT_EQ(records_pushed(), 450u);
+}
+
+// An initial load past source.bulk_threshold reads through one Bulk API 2.0 job (api-reference
+// §1.10) instead of REST pages: every record arrives once, with the values REST paging gives
+// (the next cycle reads the overlap through REST and finds each one unchanged: CSV cells are
+// typed as JSON types them, so the digests agree), over two result sets joined by
+// Sforce-Locator, and the watermark is the greatest position read.
+TEST_F(sync, a_large_initial_load_goes_through_one_bulk_job_and_arrives_complete) {
+    sf_->set_max_page_size(500);
+    std::set<std::string> ids;
+    for (int i = 0; i < 10'100; ++i)
+        ids.insert(contact(i, timestamp{t0 + std::chrono::milliseconds(i * 10)}));
+    sf_->insert("Contact", {{"LastName", "NoMail"}}, timestamp{t0});  // outside `where`
+    bulk_threshold_ = "1000";
+    write_config();
+    sf_->set_bulk_job_outcome(3);  // three polls answer InProgress
+    advance(10min);
+    expect_ok(run_once());
+    EXPECT_EQ(sf_->bulk_jobs_created(), 1u);
+    EXPECT_EQ(sf_->queries().size(), 1u) << "one REST page, whose totalSize chose bulk";
+    EXPECT_EQ(sf_->bulk_result_calls(), 2u) << "10,000 rows a set, then the last 100";
+    const auto bulk = sf_->bulk_queries();
+    ASSERT_EQ(bulk.size(), 1u);
+    EXPECT_NE(bulk[0].find("(Email != null)"), std::string::npos) << bulk[0];
+    EXPECT_EQ(bulk[0].find("ORDER BY"), std::string::npos) << bulk[0];
+    EXPECT_EQ(persons_by_crm_id(), ids);
+    EXPECT_EQ(records_pushed(), ids.size());
+    const auto person = mkto_->find("sfdcContactId", *ids.begin());
+    ASSERT_EQ(person.size(), 1u);
+    EXPECT_EQ(person[0]["city"], "Paris") << person[0].dump();
+    EXPECT_EQ(person[0]["firstName"], "First0");
+    EXPECT_EQ(person[0]["salutation"], "Monsieur");
+    EXPECT_EQ(person[0]["leadScore"], 0);
+    auto wm = open_store()->load_watermark("contacts");
+    ASSERT_TRUE(wm && *wm);
+    EXPECT_EQ((*wm)->modstamp.to_iso(), "2026-11-23T10:01:40.000Z");  // the last contact's
+
+    advance(1min);
+    expect_ok(run_once());
+    EXPECT_EQ(sf_->bulk_jobs_created(), 1u) << "with a watermark, REST reads the changes";
+    EXPECT_EQ(records_pushed(), ids.size()) << "the REST re-read found every record unchanged";
+}
+
+// A load under the threshold, or with bulk_threshold: 0, pages through REST as before.
+TEST_F(sync, an_initial_load_under_the_bulk_threshold_or_with_it_off_pages_through_rest) {
+    sf_->set_max_page_size(200);
+    for (int i = 0; i < 600; ++i)
+        contact(i, timestamp{t0 + std::chrono::milliseconds(i * 10)});
+    bulk_threshold_ = "600";
+    write_config();
+    advance(1min);
+    expect_ok(run_once());
+    EXPECT_EQ(sf_->bulk_jobs_created(), 0u);
+    EXPECT_EQ(records_pushed(), 600u);
+    ASSERT_TRUE(open_store()->set_watermark("contacts", std::nullopt));
+    bulk_threshold_ = "0";
+    write_config();
+    sf_->insert("Contact", {{"LastName", "New"}, {"Email", "new@example.com"}}, timestamp{t0});
+    advance(1min);
+    expect_ok(run_once());
+    EXPECT_EQ(sf_->bulk_jobs_created(), 0u);
+    EXPECT_EQ(persons_by_crm_id().size(), 601u);
 }
 
 TEST_F(sync, a_window_of_thousands_of_pages_is_read_to_the_end_in_full_batches) {

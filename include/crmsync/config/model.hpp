@@ -94,6 +94,9 @@ struct stream_source {
     duration describe_every{900'000};
     deletes_policy deletes;
     std::optional<converted_mode> converted;  // Lead streams only
+    // An initial load (no watermark) of more records than this goes through a Bulk API 2.0
+    // query job instead of REST paging (api-reference §1.10); 0 disables it.
+    long bulk_threshold = 50'000;
 };
 
 struct stream_key {

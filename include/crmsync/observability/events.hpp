@@ -90,6 +90,15 @@ struct query_restarted {
     failure what;
 };
 
+// An initial load past source.bulk_threshold goes through a Bulk API 2.0 query job (info line;
+// crmsync_bulk_loads_total). `records`: the window's size as the first REST page counted it.
+struct bulk_load_started {
+    std::string stream;
+    std::string object;
+    std::string job_id;
+    long records = 0;
+};
+
 // A stream read its destination object's describe (for preflight and drift checks). Logged at
 // warn when required destination fields are not mapped: preflight then rejects every record.
 struct destination_described {
@@ -240,6 +249,7 @@ void emit(const api_call_failed& e);
 void emit(const stream_failed& e);
 void emit(const watermark_superseded& e);
 void emit(const query_restarted& e);
+void emit(const bulk_load_started& e);
 void emit(const api_call& e);
 void emit(const api_quota& e);
 void emit(const destination_described& e);

@@ -211,6 +211,12 @@ asio::awaitable<result<void>> client::read_limits() {
 }
 
 asio::awaitable<result<http::response>> client::get_once(std::string url) {
+    co_return co_await call_once(boost::beast::http::verb::get, std::move(url), std::string{});
+}
+
+asio::awaitable<result<http::response>> client::call_once(boost::beast::http::verb method,
+                                                          std::string url,
+                                                          std::string body) {
     if (!token_) {
         auto a = co_await authenticate();
         if (!a)
@@ -219,8 +225,13 @@ asio::awaitable<result<http::response>> client::get_once(std::string url) {
     if (auto b = check_api_budget(cfg_.name, usage_, cfg_.api_budget); !b)
         co_return b.error();
     http::request req;
+    req.method = method;
     req.url = url.starts_with("http") ? url : token_->instance_url + url;
     req.headers.emplace_back("Authorization", "Bearer " + token_->access_token);
+    if (!body.empty()) {
+        req.content_type = "application/json";
+        req.body = std::move(body);
+    }
     req.timeout = query_timeout;
     auto r = co_await http_.send(std::move(req));
     if (!r)
@@ -291,6 +302,104 @@ asio::awaitable<result<query_page>> client::next(const std::string& next_records
                                                  const column_set& columns) {
     co_return with_context(co_await fetch_page(next_records_url, columns),
                            fmt::format("next page {}", cfg_.name));
+}
+
+asio::awaitable<result<bulk_job>> client::create_query_job(const std::string& soql, bool all) {
+    const std::string url = fmt::format("/services/data/v{}/jobs/query", cfg_.api_version);
+    const std::string body = bulk_job_request(soql, all);
+    // Not idempotent: an answer lost after Salesforce created the job makes the retry create a
+    // second one. The first then completes unread and expires with the org's other jobs; it
+    // costs a job of the daily allocation, never a record.
+    auto once = [this, &url, &body]() -> asio::awaitable<result<bulk_job>> {
+        auto r = co_await call_once(boost::beast::http::verb::post, url, body);
+        if (!r)
+            co_return r.error();
+        co_return parse_bulk_job(r->body);
+    };
+    auto refresh_op = [this]() { return refresh(); };
+    co_return with_context(co_await http::retry_call<bulk_job>(retry_, once, classify, refresh_op),
+                           fmt::format("create bulk query job {}", cfg_.name));
+}
+
+asio::awaitable<result<bulk_job>> client::wait_for_query_job(const std::string& id) {
+    const std::string url =
+        fmt::format("/services/data/v{}/jobs/query/{}", cfg_.api_version, http::url_encode(id));
+    const std::string what = fmt::format("bulk query job {} {}", id, cfg_.name);
+    // Polls back off like retries (base doubling to cap), so a job of hours costs a few
+    // hundred polls, not one per second; each poll is one API call of the daily allocation.
+    auto delay = retry_.policy.base;
+    for (;;) {
+        auto job = co_await fetch<bulk_job>(url, parse_bulk_job);
+        if (!job)
+            co_return with_context(std::move(job), what);
+        if (job->state == "JobComplete")
+            co_return job;
+        if (job->state == "Failed" || job->state == "Aborted") {
+            failure f =
+                make_failure(errc::request_rejected,
+                             job->error_message.empty()
+                                 ? fmt::format("job {}", job->state)
+                                 : fmt::format("job {}: {}", job->state, job->error_message));
+            f.vendor_code = job->state;
+            f.context(what);
+            co_return f;
+        }
+        if (job->state != "UploadComplete" && job->state != "InProgress") {
+            co_return with_context(
+                result<bulk_job>(make_failure(errc::bad_response,
+                                              fmt::format("unknown job state {}", job->state))),
+                what);
+        }
+        asio::steady_timer timer(co_await asio::this_coro::executor, delay);
+        auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        if (ec)
+            co_return make_failure(errc::cancelled, "bulk query job wait cancelled");
+        delay = std::min(retry_.policy.cap, delay * 2);
+    }
+}
+
+asio::awaitable<result<query_page>> client::query_job_results(
+    const bulk_job& job,
+    const std::optional<std::string>& locator,
+    const std::vector<std::string>& columns,
+    const std::vector<cell_kind>& kinds,
+    long max_records) {
+    std::string url = fmt::format("/services/data/v{}/jobs/query/{}/results?maxRecords={}",
+                                  cfg_.api_version,
+                                  http::url_encode(job.id),
+                                  max_records);
+    if (locator)
+        url += "&locator=" + http::url_encode(*locator);
+    const auto delimiter = delimiter_char(job.column_delimiter);
+    if (!delimiter) {
+        co_return make_failure(
+            errc::bad_response,
+            fmt::format(
+                "bulk query job {}: unknown columnDelimiter {}", job.id, job.column_delimiter));
+    }
+    auto once = [&]() -> asio::awaitable<result<query_page>> {
+        auto r = co_await get_once(url);
+        if (!r)
+            co_return r.error();
+        // Parsed inside the retry, like a page: a set cut short on the wire is read again.
+        auto table = parse_csv(r->body, *delimiter, job.line_ending);
+        if (!table)
+            co_return table.error();
+        auto records = records_from_csv(*table, columns, kinds);
+        if (!records)
+            co_return records.error();
+        query_page page;
+        page.records = std::move(*records);
+        page.total_size = job.records_processed;
+        // The string "null" when no set follows (api-reference §1.10 [SF-BULK2-RES]).
+        if (const auto next = r->header("Sforce-Locator"); !next.empty() && next != "null")
+            page.next_records_url = std::string(next);
+        co_return page;
+    };
+    auto refresh_op = [this]() { return refresh(); };
+    co_return with_context(
+        co_await http::retry_call<query_page>(retry_, once, classify, refresh_op),
+        fmt::format("bulk query results {} {}", job.id, cfg_.name));
 }
 
 }  // namespace crmsync::source::salesforce

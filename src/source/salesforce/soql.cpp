@@ -107,8 +107,9 @@ result<std::string> changed_since(const window_query& q) {
         soql += fmt::format("({}) AND ", q.where);
     if (q.from)
         soql += fmt::format("SystemModstamp >= {} AND ", q.from->to_soql_literal());
-    soql +=
-        fmt::format("SystemModstamp < {} ORDER BY SystemModstamp, Id", q.before.to_soql_literal());
+    soql += fmt::format("SystemModstamp < {}", q.before.to_soql_literal());
+    if (q.ordered)
+        soql += " ORDER BY SystemModstamp, Id";
     if (q.limit) {
         // LIMIT 0 would read nothing and look like an empty window.
         if (*q.limit == 0)

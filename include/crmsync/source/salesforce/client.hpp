@@ -10,6 +10,7 @@
 #include "crmsync/http/client.hpp"
 #include "crmsync/http/disposition.hpp"
 #include "crmsync/source/salesforce/auth.hpp"
+#include "crmsync/source/salesforce/bulk.hpp"
 #include "crmsync/source/salesforce/describe.hpp"
 #include "crmsync/source/salesforce/parse.hpp"
 
@@ -63,6 +64,20 @@ public:
     boost::asio::awaitable<result<query_page>> next(const std::string& next_records_url,
                                                     const column_set& columns);
 
+    // Bulk API 2.0 query jobs (api-reference §1.10). Creates the job (operation queryAll with
+    // `all`); polls it with backoff until JobComplete (Failed or Aborted: errc::request_rejected
+    // naming the job and Salesforce's errorMessage); reads one result set of at most
+    // `max_records` rows, from `locator` (none: the first). The page's next_records_url is the
+    // next Sforce-Locator, absent once Salesforce answers the string "null".
+    boost::asio::awaitable<result<bulk_job>> create_query_job(const std::string& soql, bool all);
+    boost::asio::awaitable<result<bulk_job>> wait_for_query_job(const std::string& id);
+    boost::asio::awaitable<result<query_page>> query_job_results(
+        const bulk_job& job,
+        const std::optional<std::string>& locator,
+        const std::vector<std::string>& columns,
+        const std::vector<cell_kind>& kinds,
+        long max_records);
+
     // The object's fields (sobjects/{Object}/describe/), for schema-drift checks.
     boost::asio::awaitable<result<object_describe>> describe(const std::string& object);
 
@@ -81,6 +96,10 @@ public:
 
 private:
     boost::asio::awaitable<result<http::response>> get_once(std::string url);
+    // One API call of any method: token, api_budget check, Sforce-Limit-Info, error mapping.
+    boost::asio::awaitable<result<http::response>> call_once(boost::beast::http::verb method,
+                                                             std::string url,
+                                                             std::string body);
     // GET `url` and parse its 200 body, retried and refreshed like every API call.
     template <class T, class Parse>
     boost::asio::awaitable<result<T>> fetch(std::string url, Parse parse);

@@ -28,6 +28,9 @@ struct window_query {
     std::optional<std::size_t> limit;
     // Also select IsDeleted, for a queryAll that reads soft-deleted records (deletes: flag).
     bool with_deleted = false;
+    // ORDER BY SystemModstamp, Id. A Bulk API 2.0 job leaves it out: it disables PK chunking
+    // and risks timeouts (api-reference §1.3), and the load commits its watermark at the end.
+    bool ordered = true;
 };
 
 // A SOQL field name or relationship path (Account.Name); rejects anything that could inject.
