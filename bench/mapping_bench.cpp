@@ -1,7 +1,8 @@
 // Google Benchmark of crmsync's per-record work on the benchmark's contacts (data.hpp), with the
 // 20-field mapping of bench/config/mappings/contacts.yaml: the mapping plan alone, the plan
 // plus the payload digest, parsing a 2,000-record query page, and encoding a 300-record Sync
-// Leads body. Built with the project, not run by ctest (docs/performance.md):
+// Leads body and decoding its answer. Built with the project, not run by ctest
+// (docs/performance.md):
 //
 //   build/bench/crmsync-mapping-bench [--benchmark_filter=plan]
 
@@ -134,6 +135,34 @@ void encode_batch(benchmark::State& state) {
     state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * batch.size()));
 }
 BENCHMARK(encode_batch)->Unit(benchmark::kMicrosecond);
+
+// A Sync Leads answer for 300 records as the bench fake writes it: decode_sync_response (the
+// simdjson path) and reference_sync_response (nlohmann alone, its fallback).
+std::string sync_answer() {
+    std::string out = R"({"requestId":"e42b#14272d07d78","success":true,"result":[)";
+    for (int i = 0; i < 300; ++i) {
+        out += i ? "," : "";
+        out += R"({"id":)" + std::to_string(1000000 + i) + R"(,"status":")" +
+               (i % 3 ? "updated" : "created") + "\"}";
+    }
+    return out + "]}";
+}
+
+template <auto Decode>
+void decode_batch(benchmark::State& state) {
+    const std::string body = sync_answer();
+    for (auto _ : state) {
+        auto out = Decode(body, 300, "leads.json");
+        benchmark::DoNotOptimize(out);
+    }
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * 300));
+}
+BENCHMARK(decode_batch<&sink::marketo::decode_sync_response>)
+    ->Name("decode_batch")
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(decode_batch<&sink::marketo::reference_sync_response>)
+    ->Name("decode_batch_reference")
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

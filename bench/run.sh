@@ -7,7 +7,7 @@
 #
 #   bench/run.sh [--records N[,N...]] [--throttled [--throttled-records N]] [--no-peer]
 #                [--mkto-latency MS] [--build-dir DIR] [--no-build] [--work-dir DIR]
-#                [--peer-dir DIR] [--callgrind] [--smoke]
+#                [--peer-dir DIR] [--callgrind] [--perf-record] [--smoke]
 #
 #   --records 100000,1000000   sizes of the unthrottled runs (default 100000)
 #   --throttled                also a run against Marketo's real limits (100 calls / 20 s,
@@ -24,6 +24,9 @@
 #   --callgrind                run crmsync under valgrind's callgrind and report its instruction
 #                              count (reproducible on a loaded machine; wall and CPU then
 #                              measure valgrind, not crmsync); profile in WORK/*/crmsync/
+#   --perf-record              run crmsync under `perf record -e cpu-clock` (samples, native
+#                              speed: counts SHA-NI and the kernel, which callgrind cannot);
+#                              `perf report -i WORK/*/crmsync/perf.data`
 #   --smoke                    fail unless every run delivered every record (the ctest check)
 #
 # Exit status 0 when every run completed and delivered every record.
@@ -41,6 +44,7 @@ work_dir=/tmp/crmsync-bench
 peer_dir=
 smoke=false
 callgrind=false
+perf_record=false
 while [ $# -gt 0 ]; do
     case "$1" in
         --records) records_list=$2; shift ;;
@@ -54,6 +58,7 @@ while [ $# -gt 0 ]; do
         --peer-dir) peer_dir=$2; shift ;;
         --smoke) smoke=true ;;
         --callgrind) callgrind=true ;;
+        --perf-record) perf_record=true ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
@@ -142,6 +147,7 @@ run_client() {
     if [ "$name" = crmsync ]; then
         local wrapper=()
         $callgrind && wrapper=(valgrind --tool=callgrind --callgrind-out-file="$dir/callgrind.out")
+        $perf_record && wrapper=(perf record -q -e cpu-clock -F 4000 ${CRMSYNC_BENCH_PERF_ARGS:-} -o "$dir/perf.data" --)
         CRMSYNC_BENCH_STATE="$dir/state" CRMSYNC_BENCH_SF_URL="$sf_url" \
             CRMSYNC_BENCH_MKTO_URL="$mkto_url" CRMSYNC_BENCH_SF_SECRET=bench-sf-secret \
             CRMSYNC_BENCH_MKTO_SECRET=bench-mkto-secret CRMSYNC_BENCH_DAILY_CALLS=50000 \

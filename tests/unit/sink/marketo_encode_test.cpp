@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <random>
+
 namespace crmsync::sink::marketo {
 namespace {
 
@@ -199,6 +202,164 @@ TEST(marketo_decode, custom_object_results_follow_seq) {
         ASSERT_FALSE(r) << b;
         EXPECT_EQ(r.error().code, errc::bad_response) << b;
     }
+}
+
+// decode_sync_response reads the common answer with simdjson and leaves everything else to
+// reference_sync_response (nlohmann): both must give the same outcomes, or the same error with
+// the same code, vendor code and message, for every body.
+void expect_same_decoding(std::string_view body,
+                          std::size_t expected,
+                          std::string_view what = "leads.json") {
+    const auto fast = decode_sync_response(body, expected, what);
+    const auto reference = reference_sync_response(body, expected, what);
+    ASSERT_EQ(fast.has_value(), reference.has_value()) << body;
+    if (!fast) {
+        EXPECT_EQ(fast.error().code, reference.error().code) << body;
+        EXPECT_EQ(fast.error().vendor_code, reference.error().vendor_code) << body;
+        EXPECT_EQ(fast.error().message(), reference.error().message()) << body;
+        return;
+    }
+    ASSERT_EQ(fast->size(), reference->size()) << body;
+    for (std::size_t i = 0; i < fast->size(); ++i) {
+        const auto& a = (*fast)[i];
+        const auto& b = (*reference)[i];
+        ASSERT_EQ(a.index(), b.index()) << body << " result " << i;
+        if (const auto* d = std::get_if<delivered>(&a)) {
+            EXPECT_EQ(d->created, std::get<delivered>(b).created) << body << " result " << i;
+        } else {
+            const auto& x = std::get<rejected>(a);
+            const auto& y = std::get<rejected>(b);
+            EXPECT_EQ(x.category, y.category) << body;
+            EXPECT_EQ(x.code, y.code) << body;
+            EXPECT_EQ(x.message, y.message) << body;
+        }
+    }
+}
+
+TEST(marketo_decode, fast_path_decodes_as_the_reference_does) {
+    for (const char* name : {"sync_leads_response_created.json",
+                             "sync_leads_response_record_level_skipped_1005.json",
+                             "error_response_601.json",
+                             "error_response_601_rudder_mock.json",
+                             "customobject_sync_response.json"}) {
+        for (std::size_t n = 0; n <= 4; ++n) {
+            expect_same_decoding(fixture(name), n);
+            expect_same_decoding(fixture(name), n, "customobjects/car_c.json");
+        }
+    }
+    const char* bodies[] = {
+        R"({"success":true,"result":[{"id":1,"status":"created"},{"id":2,"status":"updated"}]})",
+        R"( {"success" : true , "result" : [ {"status":"updated","id":1} , {"status":"created"} ] } )",
+        R"({"result":[{"status":"created"},{"status":"created"}],"success":true})",
+        R"({"success":false,"result":[{"status":"created"},{"status":"created"}]})",
+        R"({"success":true,"success":false,"result":[{"status":"created"},{"status":"created"}]})",
+        R"({"success":false,"success":true,"result":[{"status":"created"},{"status":"created"}]})",
+        R"({"success":true,"result":[{"status":"created"}],"result":[{"status":"updated"},{"status":"updated"}]})",
+        R"({"success":true,"result":[{"status":"created","status":"updated"},{"status":"updated","status":"created"}]})",
+        R"({"success":true,"result":[{"status":"created"},{"status":"Created"}]})",
+        R"({"success":true,"result":[{"status":"created"},{"status":1}]})",
+        R"({"success":true,"result":[{"status":"created"},"created"]})",
+        R"({"success":true,"result":[{"status":"created"},{"status":"skipped","reasons":[{"code":"1004","message":"Lead not found"}]}]})",
+        R"({"success":true,"result":[{"seq":1,"status":"created"},{"seq":0,"status":"updated"}]})",
+        R"({"success":true,"result":[{"id":1e400,"status":"created"},{"status":"created"}]})",
+        R"({"success":true,"result":[{"id":18446744073709551616,"status":"created"},{"status":"created"}]})",
+        R"({"success":true,"result":[{"status":"created"},{"status":"created"}]} trailing)",
+        R"({"success":true,"result":[{"status":"created"},{"status":"created"}],})",
+        R"({"success":true,"result":[{"status":"cr\u0065ated"},{"status":"upd\u0061ted"}]})",
+        R"({"success":true,"result":[{"status":"created","x":"\ud800"},{"status":"created"}]})",
+        R"({"success":"true","result":[{"status":"created"},{"status":"created"}]})",
+        R"({"success":true,"result":{"status":"created"}})",
+        R"({"success":true,"errors":[{"code":"606"}],"result":[{"status":"created"},{"status":"created"}]})",
+        R"([{"success":true,"result":[{"status":"created"},{"status":"created"}]}])",
+        "{\"success\":true,\"result\":[{\"status\":\"created\",\"x\":\"\xff\"},{\"status\":"
+        "\"created\"}]}",
+        "{\"success\":true,\"result\":[{\"status\":\"created\",\"x\":\"\xc0\xaf\"},{\"status\":"
+        "\"created\"}]}",
+        "{\"success\":true,\"result\":[{\"status\":\"created\",\"x\":\"a\x01\"},{\"status\":"
+        "\"created\"}]}",
+    };
+    for (const char* b : bodies) {
+        expect_same_decoding(b, 2);
+        expect_same_decoding(b, 2, "customobjects/car_c.json");
+    }
+}
+
+// Random answers (statuses, member order, duplicate and extra members, whitespace), then random
+// byte edits of them: wherever simdjson accepts a body, it must read what nlohmann reads.
+TEST(marketo_decode, fast_path_matches_the_reference_on_fuzzed_bodies) {
+    std::mt19937 rng(20261201);
+    auto pick = [&](std::size_t n) {
+        return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng);
+    };
+    const char* statuses[] = {"created", "updated", "skipped", "created", "updated", "deleted", ""};
+    const char* spaces[] = {"", " ", "\n", "\t ", "\r\n"};
+    const char* extras[] = {R"("id":42)",
+                            R"("id":-1.5e3)",
+                            R"("seq":0)",
+                            R"("reasons":[{"code":"1004","message":"Lead not found"}])",
+                            R"("reason":{"code":1007,"message":"Multiple"})",
+                            R"("status":"updated")",
+                            R"("marketoGUID":"abc\"\\\u00e9")",
+                            R"("x":null)",
+                            R"("x":[true,false,{}])"};
+    const std::string alphabet = "{}[]\",:tfn0123456789.e-\\ us";
+    std::size_t accepted = 0;
+    for (int iteration = 0; iteration < 4000; ++iteration) {
+        const std::size_t n = pick(4);
+        auto ws = [&] { return std::string(spaces[pick(std::size(spaces))]); };
+        std::string body = "{" + ws() + R"("requestId":"1#2",)" + ws();
+        const bool ok = pick(8) != 0;
+        body += std::string(R"("success":)") + (ok ? "true" : "false") + "," + ws();
+        if (!ok)
+            body += R"("errors":[{"code":"606","message":"Max rate limit"}],)";
+        body += R"("result":[)";
+        for (std::size_t i = 0; i < n; ++i) {
+            if (i)
+                body += "," + ws();
+            body += "{";
+            const bool status_first = pick(2) == 0;
+            std::string status =
+                std::string(R"("status":")") + statuses[pick(std::size(statuses))] + "\"";
+            std::vector<std::string> members;
+            if (pick(10) != 0)
+                members.push_back(status);
+            for (std::size_t e = pick(3); e > 0; --e)
+                members.push_back(extras[pick(std::size(extras))]);
+            if (!status_first && !members.empty())
+                std::rotate(members.begin(), members.begin() + 1, members.end());
+            for (std::size_t m = 0; m < members.size(); ++m)
+                body += (m ? "," + ws() : ws()) + members[m];
+            body += ws() + "}";
+        }
+        body += "]" + ws() + "}" + ws();
+        const std::size_t expected = pick(5) == 0 ? pick(4) : n;
+        expect_same_decoding(body, expected);
+        expect_same_decoding(body, expected, "customobjects/car_c.json");
+        if (decode_sync_response(body, expected))
+            ++accepted;
+        for (int edit = 0; edit < 3; ++edit) {
+            std::string mutated = body;
+            const std::size_t at = mutated.empty() ? 0 : pick(mutated.size());
+            switch (pick(3)) {
+                case 0:
+                    mutated.insert(at, 1, alphabet[pick(alphabet.size())]);
+                    break;
+                case 1:
+                    if (!mutated.empty())
+                        mutated.erase(at, 1);
+                    break;
+                default:
+                    if (!mutated.empty())
+                        mutated[at] = alphabet[pick(alphabet.size())];
+            }
+            expect_same_decoding(mutated, expected);
+            if (HasFatalFailure())
+                return;
+        }
+        if (HasFatalFailure())
+            return;
+    }
+    EXPECT_GT(accepted, 1000u);  // the generator reaches the success path, not only errors
 }
 
 TEST(marketo_codes, response_level_table) {

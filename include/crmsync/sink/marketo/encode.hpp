@@ -56,5 +56,10 @@ std::string encode_sync_custom_objects(const custom_object_options& o,
 result<std::vector<record_outcome>> decode_sync_response(std::string_view body,
                                                          std::size_t expected,
                                                          std::string_view what = "leads.json");
+// The same reading through nlohmann/json alone: decode_sync_response's fallback for every body
+// its simdjson path does not take, and the reference its tests compare it with.
+result<std::vector<record_outcome>> reference_sync_response(std::string_view body,
+                                                            std::size_t expected,
+                                                            std::string_view what = "leads.json");
 
 }  // namespace crmsync::sink::marketo
