@@ -90,8 +90,8 @@ constexpr std::array<std::string_view, 10> destination_keys{"kind",
 // Keys only a Marketing Cloud destination takes.
 constexpr std::array<std::string_view, 3> sfmc_only_keys{
     "account_id", "batch_size", "async_threshold"};
-constexpr std::array<std::string_view, 3> limits_keys{
-    "calls_per_20s", "concurrency", "daily_calls"};
+constexpr std::array<std::string_view, 4> limits_keys{
+    "calls_per_20s", "concurrency", "daily_calls", "batches_in_flight"};
 
 // Which credentials each OAuth flow takes (api-reference §1.2). A key a flow does not use is
 // reported: it usually means the flow itself is wrong.
@@ -381,6 +381,11 @@ void read_destinations(reader& r,
             d.client_id = std::move(*v);
         if (auto v = m.secret_value("client_secret", true))
             d.client_secret = std::move(*v);
+        // Marketo: as many batches as calls may be in flight; Marketing Cloud publishes no
+        // concurrency figure, and each of its batches is up to async_threshold rows.
+        const bool marketo = d.kind == destination_kind::marketo;
+        std::optional<long long> in_flight;
+        const YAML::Node* in_flight_node = nullptr;
         if (const YAML::Node* l = m.find("limits")) {
             map_view lm(r, *l, path + ".limits", limits_keys);
             if (auto v = lm.integer("calls_per_20s", 1, 1'000'000)) {
@@ -391,6 +396,21 @@ void read_destinations(reader& r,
             }
             if (auto v = lm.integer("daily_calls", 1, 1'000'000'000))
                 d.limits.daily_calls = *v;
+            in_flight = lm.integer("batches_in_flight", 1, 1'000);
+            in_flight_node = lm.find("batches_in_flight");
+        }
+        d.limits.batches_in_flight = marketo ? d.limits.concurrency : 4;
+        if (in_flight && marketo && *in_flight > d.limits.concurrency) {
+            // More would only wait for a call slot, holding their records in memory, and be
+            // sent again after a kill -9.
+            r.problem(*in_flight_node,
+                      fmt::format("'{}.limits.batches_in_flight' is {}, more than the {} calls "
+                                  "'limits.concurrency' lets be in flight",
+                                  path,
+                                  *in_flight,
+                                  d.limits.concurrency));
+        } else if (in_flight) {
+            d.limits.batches_in_flight = static_cast<int>(*in_flight);
         }
         if (auto v = read_file_path(m, "ca_file", base_dir, false))
             d.ca_file = std::move(*v);

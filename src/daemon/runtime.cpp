@@ -250,6 +250,9 @@ result<std::unique_ptr<runtime>> runtime::build(boost::asio::any_io_executor ex,
                 fmt::format("stream {}: unknown source '{}'", s.name, s.source.from));
         }
         sr.source = src->second.get();
+        if (const auto d = cfg.destinations.find(s.destination.to); d != cfg.destinations.end())
+            sr.batches_in_flight =
+                static_cast<std::size_t>(std::max(1, d->second.limits.batches_in_flight));
         sr.columns = std::make_unique<source::salesforce::column_set>(read_columns(s, *cs.plan));
         sr.converted_column = cs.plan->source_columns().size();
         const auto& cols = cs.plan->source_columns();

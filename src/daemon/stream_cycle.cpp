@@ -1,14 +1,23 @@
 #include "crmsync/daemon/stream_cycle.hpp"
 
 #include "crmsync/core/hash.hpp"
+#include "crmsync/core/text.hpp"
 #include "crmsync/daemon/schema_watch.hpp"
 #include "crmsync/observability/events.hpp"
 #include "crmsync/observability/health.hpp"
 #include "crmsync/source/salesforce/soql.hpp"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include <fmt/format.h>
 
 #include <chrono>
+#include <deque>
+#include <memory>
+#include <unordered_map>
 
 namespace crmsync::daemon {
 namespace asio = boost::asio;
@@ -79,6 +88,23 @@ struct pending_batch {
     bool empty() const { return !last; }
 };
 
+// A batch handed to the destination and not committed yet. Several are in flight at once
+// (up to stream_runtime::batches_in_flight), but each commits only after it and every batch
+// before it were acknowledged (SPEC §4), so the watermark never passes a record whose batch
+// may still fail.
+struct sending {
+    pending_batch batch;
+    // The destination keys it writes: a later batch holding one of them waits until this one
+    // was answered, because Marketo may duplicate a person on closely timed upserts of one key
+    // [MK-LEADS], and the later values must be the ones that stay.
+    std::vector<std::string> keys;
+    std::optional<result<void>> done;  // set when its last call ended
+    std::size_t rejected_by_sink = 0;
+    std::int64_t calls = 0, deleted = 0, skipped = 0;
+    bool bulk = false;  // read by a bulk load: commits no watermark (finish_bulk does)
+    steady::time_point t0;
+};
+
 class cycle {
 public:
     cycle(stream_runtime& s,
@@ -98,6 +124,7 @@ public:
     const cycle_summary& summary() const noexcept { return sum_; }
 
 private:
+    asio::awaitable<result<void>> read_all();
     asio::awaitable<result<void>> take(record& r, const std::map<std::string, digest>& known);
     // The initial load's first REST page says how many records the window holds (totalSize):
     // past source.bulk_threshold the load goes through a Bulk API 2.0 job instead, and this
@@ -110,10 +137,29 @@ private:
     source::salesforce::bulk_job job_;
     std::vector<source::salesforce::cell_kind> kinds_;
     std::vector<std::string> bulk_columns_;
+    // Hands the batch taken so far to the destination once the pipeline has room, and commits
+    // whatever the destination acknowledged in order meanwhile.
     asio::awaitable<result<void>> flush();
+    // Every call of one batch, in the order the sequential cycle made them; outcomes go into
+    // its commit.
+    asio::awaitable<result<void>> send(sending& f);
+    // Commits, in order, the batches at the head of the pipeline that were acknowledged; stops
+    // at the first one not answered yet. A failed batch halts the pipeline: neither it nor
+    // anything after it commits, so its records are read again by the next run.
+    result<void> commit_acknowledged();
+    result<void> commit(sending& f);
+    // Waits until one send ends (only called while one runs).
+    asio::awaitable<void> a_send_ended();
+    // Waits for every send to end, committing what may be committed.
+    asio::awaitable<result<void>> drain();
+    bool collides(const std::vector<std::string>& keys) const;
+    std::vector<std::string> keys_of(const pending_batch& b) const;
     enum class lane_kind { flags, follows, removals };
-    // Sends one side lane and adds its outcomes to the commit; the number rejected.
-    asio::awaitable<result<std::size_t>> send_lane(lane& l, sink::sink& to, lane_kind kind);
+    // Sends one side lane of `f` and adds its outcomes to its commit; the number rejected.
+    asio::awaitable<result<std::size_t>> send_lane(sending& f,
+                                                   lane& l,
+                                                   sink::sink& to,
+                                                   lane_kind kind);
     // deletes: flag marks and deletes: delete removals: a payload of the record's key (and the
     // flag), under a digest no full payload can have.
     void take_deleted(const record& r, const std::map<std::string, digest>& known);
@@ -129,7 +175,8 @@ private:
     // describe first when this cycle has not yet (daemon/destination_schema.hpp).
     asio::awaitable<std::optional<rejected>> preflight(const payload& p);
     // Logs one rejection and adds it to the batch's commit (the error log row).
-    void log_rejection(const std::string& id,
+    void log_rejection(pending_batch& b,
+                       const std::string& id,
                        const rejected& why,
                        std::string payload_json,
                        const digest& d,
@@ -142,6 +189,17 @@ private:
     cycle_control control_;
     cycle_summary sum_;
     pending_batch batch_;
+    // The pipeline, oldest first: batches sent (or being sent) and not committed.
+    std::deque<std::unique_ptr<sending>> flight_;
+    std::size_t running_ = 0;  // sends not ended
+    // Keys written by sends not ended, with how many of them write each.
+    std::unordered_map<std::string, int> keys_in_flight_;
+    std::optional<failure> halted_;  // the first failure in order: nothing commits after it
+    // The first send that failed, in time: no batch is handed over after it.
+    std::optional<failure> send_failed_;
+    asio::any_io_executor ex_;
+    // Cancelled when a send ends, waking the cycle if it waits for room.
+    std::optional<asio::steady_timer> wake_;
     // The stored watermark as this run last knew it (see batch_commit::read_from).
     std::optional<state::watermark> read_from_;
     bool superseded_ = false;
@@ -159,7 +217,8 @@ void cycle::reset_batch() {
     batch_.commit.run_id = sum_.run_id;
 }
 
-void cycle::log_rejection(const std::string& id,
+void cycle::log_rejection(pending_batch& b,
+                          const std::string& id,
                           const rejected& why,
                           std::string payload_json,
                           const digest& d,
@@ -171,12 +230,12 @@ void cycle::log_rejection(const std::string& id,
                                                        .code = why.code,
                                                        .message = why.message,
                                                        .preflight = preflight});
-    batch_.commit.rejected.push_back({.record_id = id,
-                                      .category = why.category,
-                                      .code = why.code,
-                                      .message = why.message,
-                                      .payload_json = std::move(payload_json),
-                                      .payload_digest = d});
+    b.commit.rejected.push_back({.record_id = id,
+                                 .category = why.category,
+                                 .code = why.code,
+                                 .message = why.message,
+                                 .payload_json = std::move(payload_json),
+                                 .payload_digest = d});
 }
 
 void cycle::reject_preflight(const record& r,
@@ -186,7 +245,7 @@ void cycle::reject_preflight(const record& r,
     // `d` is the record's fingerprint(), so an unchanged record re-read in the overlap window is
     // not logged again. Nothing was sent: a mapping rejection has no payload, a preflight one
     // keeps the payload that would have been sent.
-    log_rejection(r.id, why, std::move(payload_json), d, true);
+    log_rejection(batch_, r.id, why, std::move(payload_json), d, true);
     ++sum_.rejected;
 }
 
@@ -286,8 +345,11 @@ void cycle::take_converted(const record& r,
     batch_.follow_old_keys.push_back(p.fields[s_.plan->key_field()].text());
 }
 
-asio::awaitable<result<std::size_t>> cycle::send_lane(lane& f, sink::sink& to, lane_kind kind) {
-    auto& c = batch_.commit;
+asio::awaitable<result<std::size_t>> cycle::send_lane(sending& s,
+                                                      lane& f,
+                                                      sink::sink& to,
+                                                      lane_kind kind) {
+    auto& c = s.batch.commit;
     std::size_t rejected_by_sink = 0;
     if (f.payloads.empty())
         co_return rejected_by_sink;
@@ -295,7 +357,7 @@ asio::awaitable<result<std::size_t>> cycle::send_lane(lane& f, sink::sink& to, l
     if (kind == lane_kind::flags) {
         outcomes = co_await to.push(f.payloads);
     } else if (kind == lane_kind::follows) {
-        outcomes = co_await to.push_rekeyed(f.payloads, batch_.follow_old_keys);
+        outcomes = co_await to.push_rekeyed(f.payloads, s.batch.follow_old_keys);
     } else {
         std::vector<std::string> keys;
         for (const auto& p : f.payloads)
@@ -309,7 +371,7 @@ asio::awaitable<result<std::size_t>> cycle::send_lane(lane& f, sink::sink& to, l
         if (const auto* d = std::get_if<delivered>(&o)) {
             c.delivered.push_back({f.ids[i], f.digests[i]});
             if (kind == lane_kind::removals)
-                ++sum_.deleted;
+                ++s.deleted;
             else
                 ++(d->created && kind == lane_kind::follows ? c.created : c.updated);
             continue;
@@ -321,62 +383,154 @@ asio::awaitable<result<std::size_t>> cycle::send_lane(lane& f, sink::sink& to, l
         // not ask again.
         if (kind != lane_kind::follows && why.code == "1004") {
             c.delivered.push_back({f.ids[i], f.digests[i]});
-            ++sum_.skipped;
+            ++s.skipped;
             continue;
         }
-        log_rejection(f.ids[i], why, to.to_json(f.payloads[i]), f.digests[i], false);
+        log_rejection(s.batch, f.ids[i], why, to.to_json(f.payloads[i]), f.digests[i], false);
         ++rejected_by_sink;
     }
-    ++sum_.batches;
+    ++s.calls;
     co_return rejected_by_sink;
+}
+
+std::vector<std::string> cycle::keys_of(const pending_batch& b) const {
+    // Lower case: Marketo matches string keys (an email) without regard to case.
+    std::vector<std::string> keys;
+    for (const auto& p : b.payloads)
+        keys.push_back(to_lower_ascii(p.fields.at(s_.plan->key_field()).text()));
+    for (const lane* l : {&b.flags, &b.follows, &b.removals}) {
+        for (const auto& p : l->payloads)
+            keys.push_back(to_lower_ascii(p.fields.front().text()));
+    }
+    for (const auto& k : b.follow_old_keys)
+        keys.push_back(to_lower_ascii(k));
+    return keys;
+}
+
+bool cycle::collides(const std::vector<std::string>& keys) const {
+    if (keys_in_flight_.empty())
+        return false;
+    return std::any_of(keys.begin(), keys.end(), [&](const std::string& k) {
+        return keys_in_flight_.contains(k);
+    });
+}
+
+asio::awaitable<void> cycle::a_send_ended() {
+    (void)co_await wake_->async_wait(asio::as_tuple(asio::use_awaitable));
 }
 
 asio::awaitable<result<void>> cycle::flush() {
     if (batch_.empty())
         co_return result<void>{};
-    const auto t0 = steady::now();
-    auto& c = batch_.commit;
-    std::size_t rejected_by_sink = 0;
-    if (!batch_.payloads.empty()) {
-        auto outcomes = co_await s_.sink->push(batch_.payloads);
+    auto f = std::make_unique<sending>();
+    f->t0 = steady::now();
+    f->bulk = bulk_;
+    f->batch = std::move(batch_);
+    reset_batch();
+    f->keys = keys_of(f->batch);
+    for (;;) {
+        if (auto c = commit_acknowledged(); !c)
+            co_return c.error();
+        if (send_failed_)
+            co_return *send_failed_;
+        if (flight_.size() < s_.batches_in_flight && !collides(f->keys))
+            break;
+        co_await a_send_ended();  // the pipeline is full, or a key is still being written
+    }
+    sending& started = *f;
+    flight_.push_back(std::move(f));
+    const bool to_send = !started.batch.payloads.empty() || !started.batch.flags.payloads.empty() ||
+                         !started.batch.follows.payloads.empty() ||
+                         !started.batch.removals.payloads.empty();
+    if (!to_send) {
+        started.done = result<void>{};  // only a watermark and digests: it commits in its turn
+    } else {
+        ++running_;
+        for (const auto& k : started.keys)
+            ++keys_in_flight_[k];
+        asio::co_spawn(ex_, send(started), [this, &started](std::exception_ptr e, result<void> r) {
+            started.done = e ? result<void>(failure_from_exception(e)) : std::move(r);
+            if (!*started.done && !send_failed_)
+                send_failed_ = started.done->error();
+            for (const auto& k : started.keys) {
+                if (const auto it = keys_in_flight_.find(k);
+                    it != keys_in_flight_.end() && --it->second == 0)
+                    keys_in_flight_.erase(it);
+            }
+            --running_;
+            wake_->cancel();
+        });
+    }
+    co_return commit_acknowledged();
+}
+
+asio::awaitable<result<void>> cycle::send(sending& f) {
+    auto& b = f.batch;
+    auto& c = b.commit;
+    if (!b.payloads.empty()) {
+        auto outcomes = co_await s_.sink->push(b.payloads);
         if (!outcomes)
             co_return outcomes.error();
         for (std::size_t i = 0; i < outcomes->size(); ++i) {
             if (const auto* d = std::get_if<delivered>(&(*outcomes)[i])) {
-                c.delivered.push_back({batch_.ids[i], batch_.digests[i]});
+                c.delivered.push_back({b.ids[i], b.digests[i]});
                 ++(d->created ? c.created : c.updated);
                 continue;
             }
             const auto& why = std::get<rejected>((*outcomes)[i]);
-            log_rejection(
-                batch_.ids[i], why, s_.sink->to_json(batch_.payloads[i]), batch_.digests[i], false);
-            ++rejected_by_sink;
+            log_rejection(b, b.ids[i], why, s_.sink->to_json(b.payloads[i]), b.digests[i], false);
+            ++f.rejected_by_sink;
         }
-        ++sum_.batches;
+        ++f.calls;
     }
     if (s_.flag_sink) {
-        auto flagged = co_await send_lane(batch_.flags, *s_.flag_sink, lane_kind::flags);
+        auto flagged = co_await send_lane(f, b.flags, *s_.flag_sink, lane_kind::flags);
         if (!flagged)
             co_return flagged.error();
-        rejected_by_sink += *flagged;
+        f.rejected_by_sink += *flagged;
     }
     if (s_.follow_sink) {
-        auto followed = co_await send_lane(batch_.follows, *s_.follow_sink, lane_kind::follows);
+        auto followed = co_await send_lane(f, b.follows, *s_.follow_sink, lane_kind::follows);
         if (!followed)
             co_return followed.error();
-        rejected_by_sink += *followed;
+        f.rejected_by_sink += *followed;
     }
-    auto removed = co_await send_lane(batch_.removals, *s_.sink, lane_kind::removals);
+    auto removed = co_await send_lane(f, b.removals, *s_.sink, lane_kind::removals);
     if (!removed)
         co_return removed.error();
-    rejected_by_sink += *removed;
+    f.rejected_by_sink += *removed;
+    co_return result<void>{};
+}
+
+result<void> cycle::commit_acknowledged() {
+    while (!halted_ && !flight_.empty() && flight_.front()->done) {
+        sending& f = *flight_.front();
+        if (!*f.done) {
+            halted_ = f.done->error();
+            break;
+        }
+        if (auto c = commit(f); !c) {
+            halted_ = c.error();
+            break;
+        }
+        flight_.pop_front();
+    }
+    if (halted_)
+        return *halted_;
+    return result<void>{};
+}
+
+result<void> cycle::commit(sending& f) {
+    auto& b = f.batch;
+    auto& c = b.commit;
     // A bulk load's batches are in no order: their watermark waits for the end of the load.
-    c.new_watermark = bulk_ ? std::nullopt : batch_.last;
+    c.new_watermark = f.bulk ? std::nullopt : b.last;
     c.read_from = read_from_;
-    // The destination acknowledged the batch: only now may the watermark pass its records.
+    // The destination acknowledged this batch and every one before it: only now may the
+    // watermark pass its records.
     auto effect = store_.commit_batch(c);
     if (!effect)
-        co_return effect.error();
+        return effect.error();
     if (*effect == state::commit_effect::watermark_superseded) {
         superseded_ = true;
         observability::emit(observability::watermark_superseded{.stream = s_.cfg->name,
@@ -387,27 +541,56 @@ asio::awaitable<result<void>> cycle::flush() {
     }
     sum_.created += c.created;
     sum_.updated += c.updated;
-    sum_.rejected += static_cast<std::int64_t>(rejected_by_sink);
+    sum_.rejected += static_cast<std::int64_t>(f.rejected_by_sink);
+    sum_.deleted += f.deleted;
+    sum_.skipped += f.skipped;
+    sum_.batches += f.calls;
     if (c.new_watermark)
         sum_.watermark = c.new_watermark;
-    if (const auto sent = batch_.payloads.size() + batch_.flags.payloads.size() +
-                          batch_.follows.payloads.size() + batch_.removals.payloads.size();
+    if (const auto sent = b.payloads.size() + b.flags.payloads.size() + b.follows.payloads.size() +
+                          b.removals.payloads.size();
         sent != 0) {
-        observability::emit(
-            observability::batch_sent{.stream = s_.cfg->name,
-                                      .object = s_.cfg->source.object,
-                                      .batch_id = sum_.batches,
-                                      .sent = sent,
-                                      .created = static_cast<std::size_t>(c.created),
-                                      .updated = static_cast<std::size_t>(c.updated),
-                                      .rejected = rejected_by_sink,
-                                      .duration_ms = ms_since(t0)});
+        observability::emit(observability::batch_sent{
+            .stream = s_.cfg->name,
+            .object = s_.cfg->source.object,
+            .batch_id = sum_.batches,
+            .sent = sent,
+            .created = static_cast<std::size_t>(c.created),
+            .updated = static_cast<std::size_t>(c.updated),
+            .rejected = f.rejected_by_sink,
+            .duration_ms = ms_since(f.t0),
+            .watermark = c.new_watermark ? c.new_watermark->modstamp.to_iso() : std::string{},
+            .watermark_id = c.new_watermark ? c.new_watermark->id : std::string{}});
     }
-    reset_batch();
+    return result<void>{};
+}
+
+asio::awaitable<result<void>> cycle::drain() {
+    for (;;) {
+        (void)commit_acknowledged();
+        if (running_ == 0)
+            break;
+        co_await a_send_ended();
+    }
+    (void)commit_acknowledged();
+    if (halted_)
+        co_return *halted_;
     co_return result<void>{};
 }
 
 asio::awaitable<result<void>> cycle::run() {
+    ex_ = co_await asio::this_coro::executor;
+    wake_.emplace(ex_, steady::time_point::max());
+    auto r = co_await read_all();
+    // The sends still running refer to this cycle: every one ends before it does, and what the
+    // destination acknowledged in order still commits. The first failure is the run's.
+    auto drained = co_await drain();
+    if (!r)
+        co_return r;
+    co_return drained;
+}
+
+asio::awaitable<result<void>> cycle::read_all() {
     const auto& cfg = *s_.cfg;
     const auto wm = store_.load_watermark(cfg.name);
     if (!wm)
@@ -464,6 +647,10 @@ asio::awaitable<result<void>> cycle::run() {
             // (digests), and the next interval is not lost.
             if (auto f = co_await flush(); !f)
                 co_return f.error();
+            // Every batch in flight commits first: the query starts from where they end, and
+            // never reads a record again while its batch is still being sent.
+            if (auto d = co_await drain(); !d)
+                co_return d.error();
             if (superseded_)
                 break;
             ++restarts;
@@ -531,6 +718,9 @@ asio::awaitable<result<void>> cycle::run() {
         }
     }
     if (bulk_ && !superseded_) {
+        // The load's watermark passes every record it read: each batch must have committed.
+        if (auto d = co_await drain(); !d)
+            co_return d.error();
         if (auto f = finish_bulk(); !f)
             co_return f.error();
     }

@@ -138,7 +138,9 @@ void emit(const batch_sent& e) {
           {"created", e.created},
           {"updated", e.updated},
           {"rejected", e.rejected},
-          {"duration_ms", e.duration_ms}});
+          {"duration_ms", e.duration_ms},
+          {"watermark", e.watermark},
+          {"watermark_id", e.watermark_id}});
     auto& x = m();
     x.sent.with({e.stream}).inc(static_cast<double>(e.sent));
     x.delivered.with({e.stream, "created"}).inc(static_cast<double>(e.created));

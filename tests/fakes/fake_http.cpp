@@ -87,10 +87,13 @@ void fault_script::fail_next(std::string path_prefix, std::vector<fault_spec> fa
     entries_.push_back({std::move(path_prefix), {faults.begin(), faults.end()}});
 }
 
-std::optional<fault_spec> fault_script::take(const std::string& path) {
+std::optional<fault_spec> fault_script::take(const std::string& path, std::string_view body) {
     std::lock_guard lock(mutex_);
     for (auto it = entries_.begin(); it != entries_.end(); ++it) {
         if (path.compare(0, it->prefix.size(), it->prefix) != 0)
+            continue;
+        if (const auto& want = it->faults.front().body_contains;
+            !want.empty() && body.find(want) == std::string_view::npos)
             continue;
         fault_spec f = std::move(it->faults.front());
         it->faults.pop_front();

@@ -334,7 +334,7 @@ struct fake_marketo::impl {
 
     reply handle(const http_request& req) {
         const auto [path, query] = split_target(req.target());
-        const auto fault = faults.take(path);
+        const auto fault = faults.take(path, req.body());
         if (fault && fault->on_arrival)
             fault->on_arrival();
         if (fault) {

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -47,6 +48,10 @@ struct fault_spec {
     // Runs on the fake's io thread when a request meets this fault, before the fake serves it:
     // the crash tests SIGKILL a client process at that instant.
     std::function<void()> on_arrival;
+    // When set, only a request whose body holds this text meets the fault; others pass it by
+    // and it stays queued (a test that must fail one particular batch of several in flight,
+    // whatever order they arrive in). Fakes that pass no body never match such a fault.
+    std::string body_contains;
 
     static fault_spec pass();
     static fault_spec http(unsigned status,
@@ -69,7 +74,7 @@ public:
     // Appends `faults` for requests whose path (without query) starts with `path_prefix`.
     void fail_next(std::string path_prefix, std::vector<fault_spec> faults);
     // Pops the next fault for `path`, if one is queued for a matching prefix (earliest first).
-    std::optional<fault_spec> take(const std::string& path);
+    std::optional<fault_spec> take(const std::string& path, std::string_view body = {});
     std::size_t pending() const;
     void clear();
 

@@ -47,6 +47,9 @@ struct destination_limits {
     int calls_per_20s = 100;
     int concurrency = 10;
     long daily_calls = 50'000;
+    // Batches one stream has sent and not yet committed, at most: a kill -9 sends that many
+    // again at most. The loader's default: Marketo's concurrency, 4 for sfmc.
+    int batches_in_flight = 10;
 };
 
 // Marketing Cloud data-extension writes (api-reference §3.2-3.3).

@@ -69,6 +69,8 @@ struct stream_runtime {
     // a converted lead's carried payload goes through push_rekeyed. Null for other modes.
     std::unique_ptr<sink::sink> follow_sink;
     std::vector<std::size_t> follow_fields;
+    // Batches sent and not yet committed, at most (destination limits.batches_in_flight).
+    std::size_t batches_in_flight = 1;
     std::unique_ptr<source::salesforce::column_set> columns;
     // The destination object's describe and the preflight checks built from it.
     destination_schema dest_schema;

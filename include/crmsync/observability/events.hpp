@@ -18,7 +18,10 @@ struct batch_sent {
     std::string object;
     std::int64_t batch_id = 0;
     std::size_t sent = 0, created = 0, updated = 0, rejected = 0;
-    std::int64_t duration_ms = 0;
+    std::int64_t duration_ms = 0;  // from handing the batch over to its commit
+    // The position the batch's commit moved the watermark to (SystemModstamp, Id).
+    std::string watermark;
+    std::string watermark_id;
 };
 
 struct record_rejected {

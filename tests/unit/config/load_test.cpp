@@ -168,8 +168,10 @@ TEST_F(load_test, loads_the_spec_example) {
     EXPECT_EQ(m.limits.calls_per_20s, 50);
     EXPECT_EQ(m.limits.concurrency, 5);
     EXPECT_EQ(m.limits.daily_calls, 10000);
+    EXPECT_EQ(m.limits.batches_in_flight, 5);  // as many as calls may be in flight
     const destination& f = c.destinations.at("sfmc_bu_fr");
     EXPECT_EQ(f.kind, destination_kind::sfmc);
+    EXPECT_EQ(f.limits.batches_in_flight, 4);
     EXPECT_EQ(f.account_id, "5100001234");
     EXPECT_EQ(f.auth_url, "https://sub.auth.marketingcloudapis.com");
 
@@ -232,6 +234,7 @@ fields: [{ to: email, from: Email }]
     EXPECT_EQ(d.limits.calls_per_20s, 100);
     EXPECT_EQ(d.limits.concurrency, 10);
     EXPECT_EQ(d.limits.daily_calls, 50'000);
+    EXPECT_EQ(d.limits.batches_in_flight, 10);
 
     ASSERT_EQ(c.streams.size(), 1u);
     const stream& st = c.streams[0];
@@ -383,6 +386,22 @@ TEST_F(load_test, unknown_enum_values_list_the_table) {
                   "crmsync.yaml:19:11: unknown destination kind 'smfc'; did you mean 'sfmc'? "
                   "expected one of: marketo, sfmc",
               }));
+}
+
+TEST_F(load_test, batches_in_flight_is_read_and_bounded_by_the_concurrency) {
+    std::string text(main_yaml);
+    text.replace(
+        text.find("daily_calls: 10000 }"), 20, "daily_calls: 10000, batches_in_flight: 2 }");
+    ASSERT_EQ(problems_with(text, minimal("s")), lines{});
+    const auto l = load(dir_.path() / "crmsync.yaml");
+    EXPECT_EQ(l.cfg.destinations.at("marketo").limits.batches_in_flight, 2);
+
+    text.replace(text.find("batches_in_flight: 2"), 20, "batches_in_flight: 6");
+    EXPECT_EQ(problems_with(text, minimal("s")),
+              (lines{"crmsync.yaml:17:89: 'destinations.marketo.limits.batches_in_flight' is 6, "
+                     "more than the 5 calls 'limits.concurrency' lets be in flight"}));
+    text.replace(text.find("batches_in_flight: 6"), 20, "batches_in_flight: 0");
+    EXPECT_EQ(problems_with(text, minimal("s")).size(), 1u);
 }
 
 TEST_F(load_test, stream_references_must_exist) {
