@@ -458,6 +458,9 @@ asio::awaitable<result<void>> cycle::flush() {
                     keys_in_flight_.erase(it);
             }
             --running_;
+            // Commit now, not when the cycle next hands a batch over: it may be waiting for a
+            // page that is slow to come, and the watermark should not wait with it.
+            (void)commit_acknowledged();
             wake_->cancel();
         });
     }

@@ -352,7 +352,10 @@ TEST(crash, sigkill_at_random_instants_loses_nothing_and_resends_at_most_the_bat
 
     f.expect_same_sets();
 
-    // Each restart sends again at most what was in flight when the previous run died.
+    // Each restart sends again at most what was in flight when the previous run died. Pushes
+    // are counted by when the fake recorded them: a killed process may have had up to
+    // batches_in_flight - 1 more calls on the wire, which the fake records only after the next
+    // run began, so one run's count may hold those too. The total is exact either way.
     const auto ids = f.pushed_ids();
     std::set<std::string> seen;
     std::size_t resent_total = 0;
@@ -360,7 +363,7 @@ TEST(crash, sigkill_at_random_instants_loses_nothing_and_resends_at_most_the_bat
         std::size_t resent = 0;
         for (std::size_t p = pushes_before_run[run]; p < pushes_before_run[run + 1]; ++p)
             resent += seen.insert(ids[p]).second ? 0 : 1;
-        EXPECT_LE(resent, batch_size * batches_in_flight) << "run " << run;
+        EXPECT_LE(resent, batch_size * (2 * batches_in_flight - 1)) << "run " << run;
         resent_total += resent;
     }
     EXPECT_EQ(ids.size(), records + resent_total);
