@@ -464,7 +464,7 @@ std::vector<std::string> error_lines(const std::string& log) {
 // A Bulk API 2.0 initial load killed mid-delivery (the 4th Sync Leads of the load, after
 // Marketo applied it or before) has set no watermark, so the next process restarts the load with
 // a new job; the digests of what was delivered make those records unchanged: nothing is lost and
-// at most the batch in flight is sent twice (docs/architecture.md "Initial load through Bulk
+// at most the batches in flight are sent twice (docs/architecture.md "Initial load through Bulk
 // API 2.0").
 TEST(crash, a_bulk_load_killed_mid_delivery_restarts_and_loses_nothing) {
     for (const bool applied : {true, false}) {
@@ -493,7 +493,9 @@ TEST(crash, a_bulk_load_killed_mid_delivery_restarts_and_loses_nothing) {
         ASSERT_FALSE(killed.exited) << testing::read_file(log);
         f.mkto.clear_faults();
         EXPECT_EQ(f.sf.bulk_jobs_created(), 1u);
-        EXPECT_EQ(f.mkto.leads().size(), applied ? 1200u : 900u);
+        // Batches 5 and 6 may have been in flight beside the 4th (batches_in_flight).
+        EXPECT_GE(f.mkto.leads().size(), applied ? 1200u : 900u);
+        EXPECT_LE(f.mkto.leads().size(), 900u + batch_size * batches_in_flight);
         {
             auto st = state::store::open(f.state());
             ASSERT_TRUE(st);
@@ -505,9 +507,9 @@ TEST(crash, a_bulk_load_killed_mid_delivery_restarts_and_loses_nothing) {
         ASSERT_TRUE(r.exited && r.code == 0) << testing::read_file(again);
         EXPECT_EQ(f.sf.bulk_jobs_created(), 2u) << "the load restarted with a new job";
         f.expect_same_sets();
-        // The restart sends what was not delivered, plus at most the batch in flight.
-        EXPECT_LE(f.pushed_ids().size() - before, records - 900 + 0u);
-        EXPECT_LE(f.pushed_ids().size(), records + batch_size);
+        // The restart sends what was not committed: at most the batches in flight twice.
+        EXPECT_LE(f.pushed_ids().size() - before, records + 0u);
+        EXPECT_LE(f.pushed_ids().size(), records + batch_size * batches_in_flight);
         auto st = state::store::open(f.state());
         ASSERT_TRUE(st);
         EXPECT_TRUE((*st)->load_watermark("contacts").value());
