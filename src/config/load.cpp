@@ -385,7 +385,8 @@ void read_destinations(reader& r,
         // concurrency figure, and each of its batches is up to async_threshold rows.
         const bool marketo = d.kind == destination_kind::marketo;
         std::optional<long long> in_flight;
-        const YAML::Node* in_flight_node = nullptr;
+        // A copy (a handle on the same node): map_view's entries die with the view.
+        std::optional<YAML::Node> in_flight_node;
         if (const YAML::Node* l = m.find("limits")) {
             map_view lm(r, *l, path + ".limits", limits_keys);
             if (auto v = lm.integer("calls_per_20s", 1, 1'000'000)) {
@@ -397,7 +398,8 @@ void read_destinations(reader& r,
             if (auto v = lm.integer("daily_calls", 1, 1'000'000'000))
                 d.limits.daily_calls = *v;
             in_flight = lm.integer("batches_in_flight", 1, 1'000);
-            in_flight_node = lm.find("batches_in_flight");
+            if (const YAML::Node* n = lm.find("batches_in_flight"))
+                in_flight_node.emplace(*n);
         }
         d.limits.batches_in_flight = marketo ? d.limits.concurrency : 4;
         if (in_flight && marketo && *in_flight > d.limits.concurrency) {
