@@ -48,7 +48,7 @@ void check_reloadable(const config::config& running, checked_config& next) {
 
 class daemon_session {
 public:
-    daemon_session(std::string path, session& s, boost::asio::io_context& ioc)
+    daemon_session(std::string path, session& s, daemon::io_context& ioc)
         : path_(std::move(path)), s_(s), ioc_(ioc) {}
 
     outcome run() {
@@ -130,7 +130,7 @@ private:
 
     std::string path_;
     session& s_;
-    boost::asio::io_context& ioc_;
+    daemon::io_context& ioc_;
     std::unique_ptr<admin_server> admin_;
 };
 
@@ -145,7 +145,7 @@ void add_run(CLI::App& app, context& ctx) {
             auto s = open_session(ctx.config_path, true, why);
             if (!s)
                 return why;
-            boost::asio::io_context ioc;
+            daemon::io_context ioc;
             return daemon_session(ctx.config_path, *s, ioc).run();
         };
     });

@@ -298,11 +298,12 @@ private:
 
 }  // namespace
 
-void run_forever(asio::io_context& ioc,
-                 runtime& rt,
-                 state::store& store,
-                 const run_settings& settings) {
-    daemon_loop(ioc, rt, store, settings).run();
+void run_forever(io_context& ioc, runtime& rt, state::store& store, const run_settings& settings) {
+    daemon_loop loop(ioc, rt, store, settings);
+    loop.run();
+    // Cycles abandoned at the end of the grace: their frames go now, while the runtimes (the
+    // loop owns those of reloads) and their sessions are still there (io_context, above).
+    ioc.shutdown();
 }
 
 }  // namespace crmsync::daemon

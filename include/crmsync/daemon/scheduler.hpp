@@ -27,6 +27,17 @@ struct stream_result {
     result<void> outcome;
 };
 
+// The daemon's io_context. When SIGTERM's grace runs out, run_forever stops it with cycles
+// suspended mid-call; their coroutine frames hold places in the sessions' call windows and point
+// into the runtime. A plain io_context destroys the frames it still holds only in its
+// destructor, after the runtime built on it is gone; run_forever destroys them itself
+// (shutdown) while everything they point to still lives. The I/O objects may then go as usual,
+// before the io_context.
+class io_context : public boost::asio::io_context {
+public:
+    using boost::asio::execution_context::shutdown;
+};
+
 // Runs one cycle of each named stream (all when empty), concurrently. One result per stream.
 std::vector<stream_result> run_once(boost::asio::io_context& ioc,
                                     runtime& rt,
@@ -46,9 +57,7 @@ struct run_settings {
 
 // Runs until SIGTERM or SIGINT, reloading on SIGHUP (run_settings::reload). Returns when every
 // stream loop has ended. `rt` must outlive the call; runtimes from reloads are owned here.
-void run_forever(boost::asio::io_context& ioc,
-                 runtime& rt,
-                 state::store& store,
-                 const run_settings& settings);
+// `ioc` is shut down on return: nothing can run on it any more.
+void run_forever(io_context& ioc, runtime& rt, state::store& store, const run_settings& settings);
 
 }  // namespace crmsync::daemon

@@ -216,9 +216,14 @@ asio::awaitable<session::slot> session::acquire_slot() {
         // Woken by the window (v.wait) or by a call ending (release_slot cancels the timer).
         asio::steady_timer t(co_await asio::this_coro::executor,
                              v.wait.value_or(std::chrono::minutes(10)));
-        const auto at = waiting_.insert(waiting_.end(), &t);
+        // Unlisted on the way out, also when the daemon's shutdown destroys this frame while
+        // another call still holds a place and will release it.
+        struct waiter {
+            std::list<asio::steady_timer*>& list;
+            std::list<asio::steady_timer*>::iterator at;
+            ~waiter() { list.erase(at); }
+        } listed{waiting_, waiting_.insert(waiting_.end(), &t)};
         (void)co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
-        waiting_.erase(at);
     }
 }
 
