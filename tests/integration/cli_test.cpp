@@ -3,6 +3,7 @@
 
 #include "crmsync/core/central_time.hpp"
 
+#include "config_text.hpp"
 #include "daemon_process.hpp"
 #include "fake_marketo.hpp"
 #include "fake_salesforce.hpp"
@@ -267,25 +268,17 @@ fields:
     }
 
     void write_main(const std::string& sf_secret) {
-        write("crmsync.yaml",
-              fmt::format(R"(state: {}/state.db
-log: {{ level: {}, format: json }}
-sources:
-  org:
-    kind: salesforce
-    login_url: {}
-    auth: {{ flow: client_credentials, client_id: fake-sf-client, client_secret: "${{CRMSYNC_TEST_SF_SECRET}}" }}{}
-destinations:
-  mkto: {{ kind: marketo, base_url: {}, client_id: fake-mkto-client, client_secret: fake-mkto-secret }}
-mappings: mappings/*.yaml
-{}
-)",
-                          dir_.string(),
-                          log_level_,
-                          sf_.base_url(),
-                          api_budget_.empty() ? "" : "\n    api_budget: " + api_budget_,
-                          mkto_.base_url(),
-                          extra_main_));
+        testing::main_config main{
+            .state_dir = dir_,
+            .sf_url = sf_.base_url(),
+            .mkto_url = mkto_.base_url(),
+            .log_level = log_level_,
+            .sf_auth =
+                R"({ flow: client_credentials, client_id: fake-sf-client, client_secret: "${CRMSYNC_TEST_SF_SECRET}" })",
+            .top = extra_main_ + "\n"};
+        if (!api_budget_.empty())
+            main.sf_keys.push_back("api_budget: " + api_budget_);
+        write("crmsync.yaml", main.text());
         env_ = "CRMSYNC_TEST_SF_SECRET=" + sf_secret;
     }
 

@@ -15,6 +15,7 @@
 #include "crmsync/core/timestamp.hpp"
 #include "crmsync/state/store.hpp"
 
+#include "config_text.hpp"
 #include "fake_marketo.hpp"
 #include "fake_salesforce.hpp"
 #include "process.hpp"
@@ -70,27 +71,14 @@ struct sync_fixture {
     }
 
     void write_config() const {
-        std::ofstream(dir / "crmsync.yaml") << fmt::format(R"(
-state: {}/state.db
-log: {{ level: warn, format: json }}
-sources:
-  org:
-    kind: salesforce
-    login_url: {}
-    auth: {{ flow: client_credentials, client_id: fake-sf-client, client_secret: fake-sf-secret }}
-destinations:
-  mkto:
-    kind: marketo
-    base_url: {}
-    client_id: fake-mkto-client
-    client_secret: fake-mkto-secret
-    limits: {{ calls_per_20s: 100000, concurrency: 10, daily_calls: 10000000, batches_in_flight: {} }}
-mappings: mappings/*.yaml
-)",
-                                                           state_dir.string(),
-                                                           sf.base_url(),
-                                                           mkto.base_url(),
-                                                           batches_in_flight);
+        std::ofstream(dir / "crmsync.yaml") << testing::main_config{
+            .state_dir = state_dir,
+            .sf_url = sf.base_url(),
+            .mkto_url = mkto.base_url(),
+            .mkto_keys = {
+                fmt::format("limits: {{ calls_per_20s: 100000, concurrency: 10, "
+                            "daily_calls: 10000000, batches_in_flight: {} }}",
+                            batches_in_flight)}}.text();
         std::ofstream(dir / "mappings" / "contacts.yaml") << R"(
 stream: contacts
 source: { from: org, object: Contact, every: 1s)" << source_extra

@@ -12,6 +12,7 @@
 #include "crmsync/observability/log.hpp"
 #include "crmsync/state/store.hpp"
 
+#include "config_text.hpp"
 #include "fake_marketo.hpp"
 #include "fake_salesforce.hpp"
 #include "in_process.hpp"
@@ -135,21 +136,11 @@ protected:
         dir_ = fs::temp_directory_path() / fmt::format("crmsync-fault-{}-{}", ::getpid(), seed_);
         fs::remove_all(dir_);
         fs::create_directories(dir_ / "mappings");
-        std::ofstream(dir_ / "crmsync.yaml") << fmt::format(R"(
-state: {}/state.db
-log: {{ level: error, format: json }}
-sources:
-  org:
-    kind: salesforce
-    login_url: {}
-    auth: {{ flow: client_credentials, client_id: fake-sf-client, client_secret: fake-sf-secret }}
-destinations:
-  mkto: {{ kind: marketo, base_url: {}, client_id: fake-mkto-client, client_secret: fake-mkto-secret }}
-mappings: mappings/*.yaml
-)",
-                                                            dir_.string(),
-                                                            sf_->base_url(),
-                                                            mkto_->base_url());
+        std::ofstream(dir_ / "crmsync.yaml") << testing::main_config{.state_dir = dir_,
+                                                                     .sf_url = sf_->base_url(),
+                                                                     .mkto_url = mkto_->base_url(),
+                                                                     .log_level = "error"}
+                                                    .text();
         std::ofstream(dir_ / "mappings" / "contacts.yaml") << R"(
 stream: contacts
 source: { from: org, object: Contact, settle: 30s, overlap: 5m }

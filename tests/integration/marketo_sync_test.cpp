@@ -2,6 +2,7 @@
 // persons, and the instance's limits, through the real modules against the fake Salesforce and
 // the fake Marketo.
 
+#include "config_text.hpp"
 #include "fake_marketo.hpp"
 #include "fake_salesforce.hpp"
 #include "in_process.hpp"
@@ -67,27 +68,11 @@ protected:
     // one mapping file per entry of `mappings` (name → text).
     void write_config(const std::map<std::string, std::string>& mappings,
                       const std::string& limits = "") {
-        std::ofstream(dir_ / "crmsync.yaml")
-            << fmt::format(R"(
-state: {}/state.db
-log: {{ level: warn, format: json }}
-sources:
-  org:
-    kind: salesforce
-    login_url: {}
-    auth: {{ flow: client_credentials, client_id: fake-sf-client, client_secret: fake-sf-secret }}
-destinations:
-  mkto:
-    kind: marketo
-    base_url: {}
-    client_id: fake-mkto-client
-    client_secret: fake-mkto-secret{}
-mappings: mappings/*.yaml
-)",
-                           dir_.string(),
-                           sf_->base_url(),
-                           mkto_->base_url(),
-                           limits.empty() ? std::string{} : "\n    limits: " + limits);
+        testing::main_config main{
+            .state_dir = dir_, .sf_url = sf_->base_url(), .mkto_url = mkto_->base_url()};
+        if (!limits.empty())
+            main.mkto_keys.push_back("limits: " + limits);
+        std::ofstream(dir_ / "crmsync.yaml") << main.text();
         for (const auto& [name, text] : mappings)
             std::ofstream(dir_ / "mappings" / (name + ".yaml")) << text;
     }

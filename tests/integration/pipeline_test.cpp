@@ -5,6 +5,7 @@
 
 #include <crmsync/core/text.hpp>
 
+#include "config_text.hpp"
 #include "fake_marketo.hpp"
 #include "fake_salesforce.hpp"
 #include "process.hpp"
@@ -52,27 +53,12 @@ fields:
   - { to: email, from: Email, required: true }
   - { to: firstName, from: FirstName }
 )") const {
-        std::ofstream(dir_ / "crmsync.yaml") << fmt::format(R"(
-state: {}/state.db
-log: {{ level: info, format: json }}
-sources:
-  org:
-    kind: salesforce
-    login_url: {}
-    auth: {{ flow: client_credentials, client_id: fake-sf-client, client_secret: fake-sf-secret }}
-destinations:
-  mkto:
-    kind: marketo
-    base_url: {}
-    client_id: fake-mkto-client
-    client_secret: fake-mkto-secret
-    limits: {}
-mappings: mappings/*.yaml
-)",
-                                                            dir_.string(),
-                                                            sf_.base_url(),
-                                                            mkto_.base_url(),
-                                                            limits);
+        std::ofstream(dir_ / "crmsync.yaml") << testing::main_config{
+            .state_dir = dir_,
+            .sf_url = sf_.base_url(),
+            .mkto_url = mkto_.base_url(),
+            .log_level = "info",
+            .mkto_keys = {"limits: " + limits}}.text();
         std::ofstream(dir_ / "mappings" / "contacts.yaml") << R"(
 stream: contacts
 source: { from: org, object: Contact }

@@ -4,6 +4,7 @@
 // and everything it printed is searched for every client secret, password, refresh token,
 // private-key line and access token that was configured or handed out.
 
+#include "config_text.hpp"
 #include "daemon_process.hpp"
 #include "fake_marketo.hpp"
 #include "fake_salesforce.hpp"
@@ -100,27 +101,22 @@ fields:
     // `auth` is the Salesforce source's auth map; the secrets it names by ${VAR} come from env_.
     void write_main(const std::string& auth, const std::string& mkto_file = "mkto.secret") {
         write("crmsync.yaml",
-              fmt::format(R"(state: {}/state.db
-log: {{ level: debug, format: json }}
-admin: {{ listen: "127.0.0.1:0" }}
-sources:
-  org: {{ kind: salesforce, login_url: {}, auth: {} }}
-destinations:
-  mkto: {{ kind: marketo, base_url: {}, client_id: fake-mkto-client, client_secret: "${{file:{}}}" }}
-  sfmc:
+              testing::main_config{.state_dir = dir_,
+                                   .sf_url = sf_.base_url(),
+                                   .mkto_url = mkto_.base_url(),
+                                   .log_level = "debug",
+                                   .sf_auth = auth,
+                                   .mkto_secret = fmt::format(R"("${{file:{}}}")", mkto_file),
+                                   .destinations = fmt::format(R"(  sfmc:
     kind: sfmc
     auth_url: {}
     account_id: "5100001234"
     client_id: fake-sfmc-client
     client_secret: "${{CRMSYNC_TEST_SFMC_SECRET}}"
-mappings: mappings/*.yaml
 )",
-                          dir_.string(),
-                          sf_.base_url(),
-                          auth,
-                          mkto_.base_url(),
-                          mkto_file,
-                          sfmc_.base_url()));
+                                                               sfmc_.base_url()),
+                                   .top = "admin: { listen: \"127.0.0.1:0\" }\n"}
+                  .text());
     }
 
     std::string env(const std::string& sf, const std::string& sfmc = sfmc_secret) const {

@@ -8,6 +8,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "config_text.hpp"
 #include "fake_salesforce.hpp"
 #include "fake_sfmc.hpp"
 #include "manual_clock.hpp"
@@ -54,16 +55,10 @@ protected:
     void write_config(int async_threshold = 1000,
                       const std::string& secret = "fake-sfmc-secret",
                       int batch_size = 50) {
-        std::ofstream(dir_ / "crmsync.yaml") << fmt::format(R"(
-state: {}/state.db
-log: {{ level: warn, format: json }}
-sources:
-  org:
-    kind: salesforce
-    login_url: {}
-    auth: {{ flow: client_credentials, client_id: fake-sf-client, client_secret: fake-sf-secret }}
-destinations:
-  bu:
+        std::ofstream(dir_ / "crmsync.yaml")
+            << testing::main_config{.state_dir = dir_,
+                                    .sf_url = sf_->base_url(),
+                                    .destinations = fmt::format(R"(  bu:
     kind: sfmc
     auth_url: {}
     account_id: "5100001234"
@@ -71,14 +66,12 @@ destinations:
     client_secret: "{}"
     batch_size: {}
     async_threshold: {}
-mappings: mappings/*.yaml
 )",
-                                                            dir_.string(),
-                                                            sf_->base_url(),
-                                                            mc_->base_url(),
-                                                            secret,
-                                                            batch_size,
-                                                            async_threshold);
+                                                                mc_->base_url(),
+                                                                secret,
+                                                                batch_size,
+                                                                async_threshold)}
+                   .text();
         std::ofstream(dir_ / "mappings" / "contacts.yaml") << fmt::format(R"(
 stream: contacts_de
 source: {{ from: org, object: Contact, settle: 30s, overlap: 5m }}

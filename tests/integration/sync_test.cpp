@@ -6,6 +6,7 @@
 #include "crmsync/observability/metrics.hpp"
 #include "crmsync/sink/sink.hpp"
 
+#include "config_text.hpp"
 #include "fake_marketo.hpp"
 #include "fake_salesforce.hpp"
 #include "in_process.hpp"
@@ -62,28 +63,13 @@ protected:
                                                         "fake-sf-client, client_secret: \"{}\" }}",
                                                         sf_secret)
                                                   : sf_auth_;
-        const std::string budget = api_budget_.empty() ? "" : "\n    api_budget: " + api_budget_;
-        std::ofstream(dir_ / "crmsync.yaml") << fmt::format(R"(
-state: {}/state.db
-log: {{ level: warn, format: json }}
-sources:
-  org:
-    kind: salesforce
-    login_url: {}
-    auth: {}{}
-destinations:
-  mkto:
-    kind: marketo
-    base_url: {}
-    client_id: fake-mkto-client
-    client_secret: fake-mkto-secret
-mappings: mappings/*.yaml
-)",
-                                                            dir_.string(),
-                                                            sf_->base_url(),
-                                                            auth,
-                                                            budget,
-                                                            mkto_->base_url());
+        testing::main_config main{.state_dir = dir_,
+                                  .sf_url = sf_->base_url(),
+                                  .mkto_url = mkto_->base_url(),
+                                  .sf_auth = auth};
+        if (!api_budget_.empty())
+            main.sf_keys.push_back("api_budget: " + api_budget_);
+        std::ofstream(dir_ / "crmsync.yaml") << main.text();
         const std::string deletes =
             (deletes_.empty() ? "" : ", deletes: " + deletes_) +
             (bulk_threshold_.empty() ? "" : ", bulk_threshold: " + bulk_threshold_);
