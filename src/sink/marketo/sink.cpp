@@ -118,7 +118,8 @@ asio::awaitable<result<void>> session::authenticate() {
                                  {"client_id", cfg_.client_id},
                                  {"client_secret", cfg_.client_secret.reveal()}});
     auto r = co_await http_.send(std::move(req));
-    const auto where = fmt::format("marketo {}: identity", cfg_.name);
+    // with_retries names the destination; this names only the step.
+    const std::string where = "identity";
     if (!r)
         co_return with_context(result<void>(r.error()), where);
     if (r->status != 200) {
@@ -244,7 +245,8 @@ asio::awaitable<result<void>> object_sink::authenticate() {
     // Transport failures on the identity call are worth the same retries as any other call.
     auto op = [this]() { return session_.authenticate(); };
     auto no_refresh = []() -> asio::awaitable<result<void>> { co_return result<void>{}; };
-    co_return co_await http::retry_call<void>(retry_, op, classify, no_refresh);
+    auto r = co_await http::retry_call<void>(retry_, op, classify, no_refresh);
+    co_return with_context(std::move(r), fmt::format("marketo {}", session_.settings().name));
 }
 
 lead_sink::lead_sink(session& s,

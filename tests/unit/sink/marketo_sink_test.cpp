@@ -86,6 +86,26 @@ TEST_F(marketo_sink, describe_renews_an_expired_token_and_retries_transient_fail
                    });
 }
 
+TEST_F(marketo_sink, refused_credentials_fail_once_with_the_destination_named_once) {
+    testing::run_coroutine([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+        http::client client(ex);
+        auto d = destination();
+        d.client_secret = secret("not-the-secret");
+        session s(client, d);
+        lead_sink sink(
+            s, {.action = "createOrUpdate", .lookup_field = "email"}, {"email"}, retry());
+        auto a = co_await sink.authenticate();
+        EXPECT_FALSE(a);
+        if (a)
+            co_return;
+        EXPECT_EQ(a.error().code, errc::auth_rejected);
+        const std::string m = a.error().message();
+        EXPECT_EQ(m.rfind("marketo mkto: identity: ", 0), 0u) << m;
+        EXPECT_EQ(m.find("marketo mkto", 1), std::string::npos) << "context repeated: " << m;
+        EXPECT_EQ(m.find("not-the-secret"), std::string::npos) << m;
+    });
+}
+
 TEST_F(marketo_sink, describe_of_a_refused_request_fails_with_context) {
     with_lead_sink({.action = "createOrUpdate", .lookup_field = "email", .partition = ""},
                    {"email"},
