@@ -130,12 +130,12 @@ asio::awaitable<result<void>> session::authenticate() {
     ++token_requests_;
     const auto asked_at = now_();
     auto r = co_await http_.send(std::move(req));
-    const auto where = fmt::format("sfmc {}", cfg_.name);
+    // The caller names the destination: the sink's push or describe, or authenticate().
     if (!r)
-        co_return with_context(result<void>(r.error()), where + ": token");
+        co_return with_context(result<void>(r.error()), "token");
     auto g = decode_token_response(r->status, r->body);
     if (!g)
-        co_return with_context(result<void>(g.error()), where);
+        co_return g.error();
     const auto life = std::chrono::duration_cast<std::chrono::milliseconds>(g->expires_in);
     renew_at_ = asked_at + std::max(life - std::chrono::milliseconds(token_margin), life / 2);
     grant_ = std::move(*g);

@@ -61,7 +61,8 @@ std::string data_extension_sink::to_json(const payload& p) const {
 asio::awaitable<result<void>> data_extension_sink::authenticate() {
     auto op = [this]() { return session_.authenticate(); };
     auto no_refresh = []() -> asio::awaitable<result<void>> { co_return result<void>{}; };
-    co_return co_await http::retry_call<void>(retry_, op, action_of, no_refresh);
+    auto r = co_await http::retry_call<void>(retry_, op, action_of, no_refresh);
+    co_return with_context(std::move(r), fmt::format("sfmc {}", session_.settings().name));
 }
 
 template <class T, class Op>

@@ -219,10 +219,15 @@ TEST_F(sfmc_sink, refused_credentials_are_auth_rejected_and_not_retried) {
             EXPECT_EQ(a.error().code, make_error_code(errc::auth_rejected));
             EXPECT_NE(a.error().message().find("invalid_client"), std::string::npos);
             EXPECT_EQ(a.error().message().find("wrong-secret"), std::string::npos);
+            EXPECT_EQ(a.error().message().rfind("sfmc bu: token: ", 0), 0u) << a.error().message();
             auto p = co_await sink.push(contacts(1));
             EXPECT_FALSE(p);
             if (!p) {
                 EXPECT_EQ(p.error().code, make_error_code(errc::auth_rejected));
+                // The destination once, then the step: no "sfmc bu: ...: sfmc bu: token".
+                const std::string m = p.error().message();
+                EXPECT_EQ(m.rfind("sfmc bu: data extension ", 0), 0u) << m;
+                EXPECT_EQ(m.find("sfmc bu", 1), std::string::npos) << m;
             }
         },
         options(),
