@@ -328,29 +328,34 @@ result<commit_effect> store::commit_batch(const batch_commit& batch) {
         open_errors = *row && (*s)->column_int(0) != 0;
     }
     std::string rop;  // reused: formatting a fresh name per record showed in profiles
-    for (const auto& d : batch.delivered) {
-        rop.assign(op).append(": record ").append(d.record_id);
-        {
-            auto s = db.cached(rop, upsert_digest);
+    // One borrow for the whole loop, and the batch's own bytes bound in place: a cache look-up
+    // and three copies per record showed in profiles too. The statement is reset after every
+    // record, which clears the bindings before `batch` can go.
+    if (auto upsert = db.cached(op, upsert_digest); !upsert) {
+        return upsert.error();
+    } else {
+        for (const auto& d : batch.delivered) {
+            rop.assign(op).append(": record ").append(d.record_id);
+            (*upsert)
+                ->bind_text_ref(1, batch.stream)
+                .bind_text_ref(2, d.record_id)
+                .bind_blob_ref(3, d.payload_digest)
+                .bind_int(4, now_ms);
+            auto upserted = (*upsert)->run(rop);
+            (*upsert)->reset();
+            if (!upserted)
+                return upserted.error();
+            if (!open_errors)
+                continue;
+            // Delivered now, so whatever was rejected before is resolved: this is how
+            // `errors retry` (and a fix in the CRM) empties the log.
+            auto s = db.cached(rop, "DELETE FROM error_log WHERE stream = ?1 AND record_id = ?2");
             if (!s)
                 return s.error();
-            (*s)->bind_text(1, batch.stream)
-                .bind_text(2, d.record_id)
-                .bind_blob(3, d.payload_digest)
-                .bind_int(4, now_ms);
+            (*s)->bind_text(1, batch.stream).bind_text(2, d.record_id);
             if (auto r = (*s)->run(rop); !r)
                 return r.error();
         }
-        if (!open_errors)
-            continue;
-        // Delivered now, so whatever was rejected before is resolved: this is how
-        // `errors retry` (and a fix in the CRM) empties the log.
-        auto s = db.cached(rop, "DELETE FROM error_log WHERE stream = ?1 AND record_id = ?2");
-        if (!s)
-            return s.error();
-        (*s)->bind_text(1, batch.stream).bind_text(2, d.record_id);
-        if (auto r = (*s)->run(rop); !r)
-            return r.error();
     }
 
     for (const auto& id : batch.resolved) {

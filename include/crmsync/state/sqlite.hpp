@@ -49,6 +49,10 @@ public:
     statement& bind_text(int index, std::string_view v) noexcept;
     statement& bind_blob(int index, std::span<const std::uint8_t> v) noexcept;
     statement& bind_null(int index) noexcept;
+    // Not copied (SQLITE_STATIC), for the per-record loops of a batch commit: `v` must stay alive
+    // and unchanged until this statement is reset, which also clears its bindings.
+    statement& bind_text_ref(int index, std::string_view v) noexcept;
+    statement& bind_blob_ref(int index, std::span<const std::uint8_t> v) noexcept;
 
     // true: a row is available; false: the statement is done.
     [[nodiscard]] result<bool> step(std::string_view operation) noexcept;
@@ -68,6 +72,11 @@ public:
     sqlite3_stmt* handle() const noexcept { return stmt_; }
 
 private:
+    using destructor = void (*)(void*);
+    statement& bind_text_with(int index, std::string_view v, destructor d) noexcept;
+    statement& bind_blob_with(int index, std::span<const std::uint8_t> v, destructor d) noexcept;
+    void remember(int rc, int index) noexcept;
+
     sqlite3_stmt* stmt_ = nullptr;
     int bind_rc_ = 0;  // SQLITE_OK
     int bind_index_ = 0;

@@ -103,6 +103,40 @@ TEST(sqlite_statement, empty_text_and_blob_bind_as_values_not_null) {
     EXPECT_EQ(count(db, "t"), 1);
 }
 
+TEST(sqlite_statement, bound_references_write_their_bytes_and_reset_forgets_them) {
+    temp_dir dir;
+    auto db = open_or_die(dir / "t.db");
+    ASSERT_TRUE(db.exec("create", "CREATE TABLE t (s TEXT NOT NULL, b BLOB NOT NULL)"));
+    auto s = db.prepare("insert", "INSERT INTO t VALUES (?1, ?2)");
+    ASSERT_TRUE(s);
+    // Two rows through one statement, as commit_batch writes digests: each row's own bytes.
+    for (const std::string text : {"0035g0000000001AAA", "0035g0000000002AAA"}) {
+        const std::vector<std::uint8_t> blob(16, static_cast<std::uint8_t>(text.back() + 1));
+        s->bind_text_ref(1, text).bind_blob_ref(2, blob);
+        auto r = s->run("insert");
+        ASSERT_TRUE(r) << r.error().message();
+        s->reset();
+    }
+    // After reset nothing is bound: the next row is NULL, which NOT NULL refuses, instead of
+    // bytes that may be gone.
+    EXPECT_FALSE(s->run("insert"));
+    auto q = db.prepare("select", "SELECT s, hex(b) FROM t ORDER BY s");
+    ASSERT_TRUE(q);
+    std::vector<std::string> got;
+    for (;;) {
+        auto row = q->step("select");
+        ASSERT_TRUE(row);
+        if (!*row)
+            break;
+        got.push_back(q->column_text(0) + " " + q->column_text(1));
+    }
+    std::string hex;
+    for (int i = 0; i < 16; ++i)
+        hex += "42";  // 'A' + 1
+    EXPECT_EQ(got,
+              (std::vector<std::string>{"0035g0000000001AAA " + hex, "0035g0000000002AAA " + hex}));
+}
+
 TEST(sqlite_statement, bind_error_is_reported_by_step) {
     temp_dir dir;
     auto db = open_or_die(dir / "t.db");
