@@ -1,7 +1,6 @@
 #include "crmsync/daemon/stream_cycle.hpp"
 
 #include "crmsync/core/hash.hpp"
-#include "crmsync/core/text.hpp"
 #include "crmsync/daemon/schema_watch.hpp"
 #include "crmsync/observability/events.hpp"
 #include "crmsync/observability/health.hpp"
@@ -15,6 +14,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <unordered_map>
@@ -94,10 +94,10 @@ struct pending_batch {
 // may still fail.
 struct sending {
     pending_batch batch;
-    // The destination keys it writes: a later batch holding one of them waits until this one
-    // was answered, because Marketo may duplicate a person on closely timed upserts of one key
-    // [MK-LEADS], and the later values must be the ones that stay.
-    std::vector<std::string> keys;
+    // The destination keys it writes (key_hash): a later batch holding one of them waits until
+    // this one was answered, because Marketo may duplicate a person on closely timed upserts of
+    // one key [MK-LEADS], and the later values must be the ones that stay.
+    std::vector<std::uint64_t> keys;
     std::optional<result<void>> done;  // set when its last call ended
     std::size_t rejected_by_sink = 0;
     std::int64_t calls = 0, deleted = 0, skipped = 0;
@@ -152,8 +152,8 @@ private:
     asio::awaitable<void> a_send_ended();
     // Waits for every send to end, committing what may be committed.
     asio::awaitable<result<void>> drain();
-    bool collides(const std::vector<std::string>& keys) const;
-    std::vector<std::string> keys_of(const pending_batch& b) const;
+    bool collides(const std::vector<std::uint64_t>& keys) const;
+    std::vector<std::uint64_t> keys_of(const pending_batch& b) const;
     enum class lane_kind { flags, follows, removals };
     // Sends one side lane of `f` and adds its outcomes to its commit; the number rejected.
     asio::awaitable<result<std::size_t>> send_lane(sending& f,
@@ -192,8 +192,8 @@ private:
     // The pipeline, oldest first: batches sent (or being sent) and not committed.
     std::deque<std::unique_ptr<sending>> flight_;
     std::size_t running_ = 0;  // sends not ended
-    // Keys written by sends not ended, with how many of them write each.
-    std::unordered_map<std::string, int> keys_in_flight_;
+    // Keys written by sends not ended (key_hash), with how many of them write each.
+    std::unordered_map<std::uint64_t, int> keys_in_flight_;
     std::optional<failure> halted_;  // the first failure in order: nothing commits after it
     // The first send that failed, in time: no batch is handed over after it.
     std::optional<failure> send_failed_;
@@ -293,7 +293,7 @@ asio::awaitable<result<void>> cycle::take(record& r, const std::map<std::string,
             reject_preflight(r, *refused, d, s_.sink->to_json(std::get<payload>(mapped)));
         } else {
             batch_.payloads.push_back(std::move(std::get<payload>(mapped)));
-            batch_.ids.push_back(r.id);
+            batch_.ids.push_back(std::move(r.id));  // the record's last use: read_all drops it
             batch_.digests.push_back(d);
         }
     }
@@ -393,26 +393,26 @@ asio::awaitable<result<std::size_t>> cycle::send_lane(sending& s,
     co_return rejected_by_sink;
 }
 
-std::vector<std::string> cycle::keys_of(const pending_batch& b) const {
-    // Lower case: Marketo matches string keys (an email) without regard to case.
-    std::vector<std::string> keys;
+std::vector<std::uint64_t> cycle::keys_of(const pending_batch& b) const {
+    std::vector<std::uint64_t> keys;
+    keys.reserve(b.payloads.size() + b.flags.payloads.size() + b.follows.payloads.size() +
+                 b.removals.payloads.size() + b.follow_old_keys.size());
     for (const auto& p : b.payloads)
-        keys.push_back(to_lower_ascii(p.fields.at(s_.plan->key_field()).text()));
+        keys.push_back(key_hash(p.fields.at(s_.plan->key_field()).text()));
     for (const lane* l : {&b.flags, &b.follows, &b.removals}) {
         for (const auto& p : l->payloads)
-            keys.push_back(to_lower_ascii(p.fields.front().text()));
+            keys.push_back(key_hash(p.fields.front().text()));
     }
     for (const auto& k : b.follow_old_keys)
-        keys.push_back(to_lower_ascii(k));
+        keys.push_back(key_hash(k));
     return keys;
 }
 
-bool cycle::collides(const std::vector<std::string>& keys) const {
+bool cycle::collides(const std::vector<std::uint64_t>& keys) const {
     if (keys_in_flight_.empty())
         return false;
-    return std::any_of(keys.begin(), keys.end(), [&](const std::string& k) {
-        return keys_in_flight_.contains(k);
-    });
+    return std::any_of(
+        keys.begin(), keys.end(), [&](std::uint64_t k) { return keys_in_flight_.contains(k); });
 }
 
 asio::awaitable<void> cycle::a_send_ended() {
@@ -476,7 +476,7 @@ asio::awaitable<result<void>> cycle::send(sending& f) {
             co_return outcomes.error();
         for (std::size_t i = 0; i < outcomes->size(); ++i) {
             if (const auto* d = std::get_if<delivered>(&(*outcomes)[i])) {
-                c.delivered.push_back({b.ids[i], b.digests[i]});
+                c.delivered.push_back({std::move(b.ids[i]), b.digests[i]});  // its last use
                 ++(d->created ? c.created : c.updated);
                 continue;
             }
@@ -826,6 +826,17 @@ std::optional<flag_mark> deletion_mark(const stream_runtime& s, const record& r)
     return flag_mark{
         .p = payload{{key, flag.flag_value}},
         .d = payload_digest(payload{{key, value::string(flag.flag_field), flag.flag_value}})};
+}
+
+std::uint64_t key_hash(std::string_view key) noexcept {
+    // A string and a map node per record, for the lower-case copy it replaces, showed in
+    // profiles.
+    std::uint64_t h = 14'695'981'039'346'656'037ULL;
+    for (const char c : key) {
+        const auto b = static_cast<unsigned char>(c);
+        h = (h ^ (b >= 'A' && b <= 'Z' ? b + ('a' - 'A') : b)) * 1'099'511'628'211ULL;
+    }
+    return h;
 }
 
 digest fingerprint(const record& r, const mapping::map_result& mapped) {

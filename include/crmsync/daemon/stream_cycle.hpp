@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace crmsync::daemon {
 
@@ -43,6 +44,12 @@ window compute_window(const std::optional<state::watermark>& wm,
                       std::chrono::milliseconds overlap,
                       std::chrono::milliseconds settle,
                       sys_ms now);
+
+// Pure: a destination key as the pipeline compares the keys of batches in flight (a batch
+// waits while one of its keys is being written): 64 bits of FNV-1a over its bytes in lower
+// case, since Marketo matches string keys (an email) without regard to case. Keys that hash
+// alike only make a batch wait for the other's answer, never send out of order.
+std::uint64_t key_hash(std::string_view key) noexcept;
 
 // Pure: what the state keeps per record to recognise it unchanged: the digest of its mapped
 // payload, or, when the mapping rejected it (no payload exists), of its source values.

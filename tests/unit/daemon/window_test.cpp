@@ -1,6 +1,9 @@
 #include "crmsync/daemon/stream_cycle.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include <set>
 
 namespace crmsync::daemon {
 namespace {
@@ -47,6 +50,19 @@ TEST(fingerprint, payload_when_mapped_source_values_when_rejected) {
     const mapping::map_result refused = rejected{category::validation, "REQUIRED_MISSING", "x"};
     EXPECT_EQ(fingerprint(r, refused), payload_digest(payload{r.columns}));
     EXPECT_NE(fingerprint(r, refused), fingerprint(r, p));
+}
+
+TEST(key_hash, matches_keys_as_marketo_does_without_regard_to_ascii_case) {
+    EXPECT_EQ(key_hash("Anna.Smith@Example.COM"), key_hash("anna.smith@example.com"));
+    EXPECT_EQ(key_hash("0035g0000000001AAA"), key_hash("0035G0000000001aaa"));
+    // Only ASCII folds, as to_lower_ascii did: other bytes are compared as they are.
+    EXPECT_NE(key_hash("zo\xc3\xab@example.com"), key_hash("zo\xc3\x8b@example.com"));
+    // Distinct keys of one batch, the ids of consecutive records included, stay distinct.
+    std::set<std::uint64_t> seen;
+    for (int i = 0; i < 100'000; ++i)
+        seen.insert(key_hash(fmt::format("contact{}@example.com", i)));
+    EXPECT_EQ(seen.size(), 100'000u);
+    EXPECT_NE(key_hash(""), key_hash("a"));
 }
 
 }  // namespace
