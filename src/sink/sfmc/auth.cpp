@@ -114,12 +114,14 @@ result<token_grant> decode_token_response(unsigned status, std::string_view body
     return g;
 }
 
-session::session(http::client& http, config::destination cfg, clock_fn now)
+session::session(http::client& http,
+                 config::destination cfg,
+                 clock_fn now,
+                 std::chrono::milliseconds window)
     : http_(http),
       cfg_(std::move(cfg)),
       now_(now ? std::move(now) : clock_fn(system_now)),
-      window_(static_cast<std::size_t>(std::max(1, cfg_.limits.calls_per_20s)),
-              std::chrono::seconds(20)) {}
+      window_(static_cast<std::size_t>(std::max(1, cfg_.limits.calls_per_20s)), window) {}
 
 asio::awaitable<result<void>> session::authenticate() {
     http::request req;

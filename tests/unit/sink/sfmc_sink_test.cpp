@@ -209,6 +209,59 @@ TEST_F(sfmc_sink, the_token_is_reused_until_a_minute_before_expires_in) {
     EXPECT_EQ(fake.errors_sent().count("0"), 0u);  // never refused: renewed in time
 }
 
+TEST_F(sfmc_sink, calls_never_exceed_the_client_side_window) {
+    // Salesforce publishes no numeric rate for Marketing Cloud [SFMC-RATE-NEW], so the limit
+    // is the admin's limits.calls_per_20s, kept on our side; here 3 calls per 300 ms, with
+    // three sinks pushing at once.
+    auto d = destination();
+    d.limits.calls_per_20s = 3;
+    constexpr auto window = 300ms;
+    constexpr int sinks = 3;
+    constexpr int batches = 4;
+    asio::io_context ioc;
+    http::client client(ioc.get_executor());
+    session s(client, d, clock.fn(), window);
+    std::vector<std::unique_ptr<data_extension_sink>> all;
+    int finished = 0;
+    for (int k = 0; k < sinks; ++k) {
+        all.push_back(std::make_unique<data_extension_sink>(s, options(), retry()));
+        asio::co_spawn(
+            ioc,
+            [&, k]() -> asio::awaitable<void> {
+                for (int b = 0; b < batches; ++b) {
+                    const std::vector<payload> batch{contact(k * 100 + b)};
+                    auto r = co_await all[static_cast<std::size_t>(k)]->push(batch);
+                    EXPECT_TRUE(r) << message_of(r);
+                }
+            },
+            [&](std::exception_ptr e) {
+                EXPECT_FALSE(e);
+                ++finished;
+            });
+    }
+    ioc.run();
+    ASSERT_EQ(finished, sinks);
+    std::vector<std::chrono::steady_clock::time_point> at;
+    for (const auto& c : fake.calls()) {
+        if (c.path.starts_with("/hub/v1/dataevents"))
+            at.push_back(c.at);
+    }
+    ASSERT_EQ(at.size(), static_cast<std::size_t>(sinks * batches));
+    EXPECT_EQ(s.calls(), at.size());
+    // Arrival times jitter on a loaded machine; a window a quarter shorter than the client's
+    // still never holds a fourth call when the client keeps its limit.
+    const auto check = window * 3 / 4;
+    std::size_t peak = 0;
+    for (std::size_t i = 0; i < at.size(); ++i) {
+        std::size_t in = 0;
+        for (std::size_t j = i; j < at.size() && at[j] - at[i] < check; ++j)
+            ++in;
+        peak = std::max(peak, in);
+    }
+    EXPECT_EQ(peak, 3u) << "the window was full, never over";
+    EXPECT_EQ(fake.rows("Contacts_DE").size(), static_cast<std::size_t>(sinks * batches));
+}
+
 TEST_F(sfmc_sink, refused_credentials_are_auth_rejected_and_not_retried) {
     with_sink(
         [](data_extension_sink& sink, session&) -> asio::awaitable<void> {

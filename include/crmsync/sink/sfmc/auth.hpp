@@ -41,7 +41,11 @@ result<token_grant> decode_token_response(unsigned status, std::string_view body
 // What all streams writing to one business unit share: the token and the call window.
 class session {
 public:
-    session(http::client& http, config::destination cfg, clock_fn now = system_now);
+    // `window`: the length of limits.calls_per_20s's window; tests shorten it.
+    session(http::client& http,
+            config::destination cfg,
+            clock_fn now = system_now,
+            std::chrono::milliseconds window = std::chrono::seconds(20));
 
     // A valid grant, fetched when there is none or it expires within the margin.
     boost::asio::awaitable<result<token_grant>> grant();
