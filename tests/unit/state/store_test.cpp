@@ -235,6 +235,64 @@ TEST_F(store_test, digests_load_and_forget_in_bulk) {
     EXPECT_EQ(store_->load_digests("contacts", ids).value().size(), 400u);
 }
 
+TEST_F(store_test, digests_of_a_batch_in_many_row_statements_keep_order_and_clear_errors) {
+    // 123 deliveries: two statements of 50 rows and a tail of 23 one by one. An id delivered
+    // twice keeps its last digest, in one statement, across two, and between one and the tail.
+    batch_commit seed;
+    seed.stream = "contacts";
+    seed.rejected = {reject("003000000000000010"), reject("003000000000000110")};
+    commit(seed);
+
+    batch_commit b;
+    b.stream = "contacts";
+    for (int i = 0; i < 120; ++i) {
+        b.delivered.push_back(
+            {fmt::format("003{:015}", i), make_digest(static_cast<std::uint8_t>(i))});
+    }
+    b.delivered[7] = {"003000000000000003", make_digest(200)};        // twice in the first 50
+    b.delivered[60] = {"003000000000000020", make_digest(201)};       // first 50, then second
+    b.delivered.push_back({"003000000000000070", make_digest(202)});  // second, then tail
+    b.delivered.push_back({"003000000000000115", make_digest(203)});  // twice in the tail
+    b.delivered.push_back({"003999999999999999", make_digest(204)});
+    ASSERT_EQ(b.delivered.size(), 123u);
+    commit(b);
+
+    std::vector<std::string> ids;
+    for (const auto& d : b.delivered)
+        ids.push_back(d.record_id);
+    const auto got = store_->load_digests("contacts", ids).value();
+    EXPECT_EQ(got.size(), 120u - 2u + 1u);  // 7 and 60 were overwritten; one new id
+    EXPECT_EQ(got.at("003000000000000003"), make_digest(200));
+    EXPECT_EQ(got.at("003000000000000020"), make_digest(201));
+    EXPECT_EQ(got.at("003000000000000070"), make_digest(202));
+    EXPECT_EQ(got.at("003000000000000115"), make_digest(203));
+    EXPECT_EQ(got.at("003999999999999999"), make_digest(204));
+    EXPECT_EQ(got.at("003000000000000049"), make_digest(49));
+    EXPECT_EQ(got.at("003000000000000050"), make_digest(50));
+    EXPECT_EQ(got.at("003000000000000119"), make_digest(119));
+    EXPECT_EQ(query_int(path_,
+                        fmt::format("SELECT count(*) FROM record_digests WHERE updated_ms = {}",
+                                    now_ms())),
+              119);
+    // Both open entries, one in a 50-row statement's range and one in the tail's, are gone.
+    EXPECT_EQ(query_int(path_, "SELECT count(*) FROM error_log"), 0);
+
+    // An empty id in the middle of a 50-row statement fails the whole batch, naming it.
+    const std::string snapshot = dump();
+    batch_commit bad;
+    bad.stream = "contacts";
+    for (int i = 0; i < 100; ++i)
+        bad.delivered.push_back({fmt::format("004{:015}", i), make_digest(1)});
+    bad.delivered[75].record_id.clear();
+    auto r = store_->commit_batch(bad);
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().detail.find("commit batch of contacts: records 004000000000000050 to "
+                                    "004000000000000099"),
+              std::string::npos)
+        << r.error().detail;
+    EXPECT_EQ(dump(), snapshot);
+}
+
 TEST_F(store_test, ids_are_values_never_sql) {
     const std::string nasty = "003'); DELETE FROM record_digests; --";
     batch_commit b;
