@@ -46,6 +46,18 @@ void append_input(std::string& out,
                   std::span<const payload> batch) {
     out += ",\"input\":[";
     const auto keys = encoded_keys(fields);
+    // The body in one allocation, not grown through a dozen copies of itself (which showed in
+    // profiles): each field adds its key, its text and at most six bytes of quotes, comma or
+    // null; only escapes can take it further, and then the string simply grows.
+    std::size_t per_record = 2;
+    for (const auto& k : keys)
+        per_record += k.size() + 6;
+    std::size_t size = out.size() + 2 + batch.size() * (per_record + 1);
+    for (const auto& p : batch) {
+        for (const auto& v : p.fields)
+            size += v.text().size();
+    }
+    out.reserve(size);
     bool first = true;
     for (const auto& p : batch) {
         if (!first)
