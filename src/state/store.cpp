@@ -207,8 +207,10 @@ result<std::map<std::string, digest>> store::load_digests(std::string_view strea
         if (!s)
             return s.error();
         (*s)->bind_text(1, stream);
+        // In place: `ids` outlives the borrow, whose end resets the statement and its bindings
+        // (a copy of every id of every page showed in profiles).
         bind_id_chunk(**s, 2, ids, from, [](statement& st, int i, const std::string& id) {
-            st.bind_text(i, id);
+            st.bind_text_ref(i, id);
         });
         for (;;) {
             auto row = (*s)->step(op);
