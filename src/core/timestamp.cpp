@@ -1,6 +1,5 @@
 #include "crmsync/core/timestamp.hpp"
 
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include <cctype>
@@ -79,19 +78,41 @@ std::optional<timestamp> timestamp::parse(std::string_view s) {
     return timestamp{t};
 }
 
+namespace {
+
+// YYYY-MM-DDTHH:MM:SS of a UTC instant, through the C++20 calendar. fmt's chrono formatting
+// converts to system_clock's nanoseconds first, which overflows past 2262 (a SystemModstamp or
+// bound that late is valid input; found by fuzzing).
+std::string date_time(sys_ms at) {
+    using namespace std::chrono;
+    const auto d = floor<days>(at);
+    const year_month_day ymd{d};
+    const hh_mm_ss hms{floor<seconds>(at - d)};
+    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+                       static_cast<int>(ymd.year()),
+                       static_cast<unsigned>(ymd.month()),
+                       static_cast<unsigned>(ymd.day()),
+                       hms.hours().count(),
+                       hms.minutes().count(),
+                       hms.seconds().count());
+}
+
+long millis(sys_ms at) {
+    return (at - std::chrono::floor<std::chrono::seconds>(at)).count();
+}
+
+}  // namespace
+
 std::string timestamp::to_salesforce() const {
-    const auto secs = std::chrono::floor<std::chrono::seconds>(at);
-    const auto ms = (at - secs).count();
-    return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03}+0000", secs, ms);
+    return fmt::format("{}.{:03}+0000", date_time(at), millis(at));
 }
 
 std::string timestamp::to_soql_literal() const {
-    return fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", std::chrono::floor<std::chrono::seconds>(at));
+    return date_time(at) + "Z";
 }
 
 std::string timestamp::to_iso() const {
-    const auto secs = std::chrono::floor<std::chrono::seconds>(at);
-    return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03}Z", secs, (at - secs).count());
+    return fmt::format("{}.{:03}Z", date_time(at), millis(at));
 }
 
 }  // namespace crmsync

@@ -147,6 +147,13 @@ result<field_page> decode_field_retrieve(unsigned http_status, std::string_view 
     field_page page;
     page.request_id = text_of(msg, "RequestID");
     if (status == "MoreDataAvailable") {
+        // The next page is asked for by this id (ContinueRequest): without it there is none.
+        if (page.request_id.empty()) {
+            failure f = make_failure(errc::bad_response,
+                                     "describe: MoreDataAvailable without a RequestID to continue");
+            f.http_status = http_status;
+            return f;
+        }
         page.more = true;
     } else if (status != "OK") {
         // "Error: <reason>" [FuelSDK _parseResponse].

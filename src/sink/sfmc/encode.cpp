@@ -148,6 +148,9 @@ result<async_results_page> decode_async_results(std::string_view body) {
         item.message =
             it.value("message", json()).is_string() ? it["message"].get<std::string>() : "";
         item.ok = !iequals_ascii(status, "Error") && item.error_code.empty();
+        // A failed row is logged with its reason; a reply that gives none still says so.
+        if (!item.ok && item.error_code.empty() && item.message.empty())
+            item.message = "failed; the reply gives no errorCode or message";
         p.items.push_back(std::move(item));
     }
     return p;

@@ -29,6 +29,17 @@ TEST(timestamp, rejects_garbage) {
     }
 }
 
+TEST(timestamp, formats_instants_past_2262_and_before_1970) {
+    // Past what system_clock's nanoseconds hold: formatting must not overflow.
+    const auto late = timestamp::parse("2516-06-01T03:04:05.678Z");
+    ASSERT_TRUE(late);
+    EXPECT_EQ(late->to_iso(), "2516-06-01T03:04:05.678Z");
+    EXPECT_EQ(late->to_salesforce(), "2516-06-01T03:04:05.678+0000");
+    EXPECT_EQ(late->to_soql_literal(), "2516-06-01T03:04:05Z");
+    EXPECT_EQ(timestamp::parse("9999-12-31T23:59:59.999Z")->to_iso(), "9999-12-31T23:59:59.999Z");
+    EXPECT_EQ(timestamp::parse("1969-12-31T23:59:59.250Z")->to_iso(), "1969-12-31T23:59:59.250Z");
+}
+
 TEST(timestamp, soql_literal_drops_milliseconds) {
     EXPECT_EQ(timestamp::parse("2013-05-20T20:49:32.999Z")->to_soql_literal(),
               "2013-05-20T20:49:32Z");

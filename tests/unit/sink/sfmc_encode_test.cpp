@@ -117,6 +117,14 @@ TEST(sfmc_encode, async_accepted_status_and_results_decode_from_the_fixtures) {
     EXPECT_EQ(classify_item_error({false, "UnexpectedError", "Conversion failed"}),
               category::other);
     EXPECT_FALSE(decode_async_results(R"({"page":1,"items":[]})"));
+
+    // A failed item without errorCode or message still carries a reason into the error log.
+    const auto bare =
+        decode_async_results(R"({"page":1,"pageSize":50,"count":1,"items":[{"status":"Error"}]})");
+    ASSERT_TRUE(bare) << bare.error().message();
+    ASSERT_EQ(bare->items.size(), 1u);
+    EXPECT_FALSE(bare->items[0].ok);
+    EXPECT_FALSE(bare->items[0].message.empty());
 }
 
 TEST(sfmc_auth, token_request_matches_the_fixture_shape) {
@@ -208,6 +216,13 @@ TEST(sfmc_describe, more_data_available_gives_the_continue_id) {
     EXPECT_TRUE(p->more);
     EXPECT_EQ(p->request_id, "a3e1a7f2-5b1c-4e8d-9c0f-77aa11bb22cc");
     ASSERT_EQ(p->fields.size(), 1u);
+
+    // More data, but no id to ask for it by: an error, not a page that cannot continue.
+    std::string no_id = test_data("retrieve_more_data_response.xml");
+    const auto at = no_id.find("<RequestID>");
+    ASSERT_NE(at, std::string::npos);
+    no_id.erase(at, no_id.find("</RequestID>") + 12 - at);
+    EXPECT_EQ(decode_field_retrieve(200, no_id).error().code, make_error_code(errc::bad_response));
 }
 
 TEST(sfmc_describe, faults_errors_and_garbage) {
