@@ -120,7 +120,11 @@ result<usage_view> usage_of(state::store& store,
                          budget * 100,
                          allowed,
                          now->read_at.to_iso());
-    if (last_run && last_run->status == "paused" && now->used >= allowed) {
+    // The client holds its calls a reserve short of the budget, for the /limits reads that
+    // show when the rolling day frees room again.
+    const long reserve =
+        source::salesforce::plan_budget_recheck(allowed, src->second.limits_every).reserve;
+    if (last_run && last_run->status == "paused" && now->used >= allowed - reserve) {
         // At the org's whole allocation Salesforce itself refuses (403 REQUEST_LIMIT_EXCEEDED);
         // below it, it is crmsync's own api_budget that holds the stream.
         const bool org_spent = now->max > 0 && now->used >= now->max;

@@ -68,8 +68,8 @@ constexpr std::array<std::string_view, 6> main_keys{
     "state", "log", "admin", "sources", "destinations", "mappings"};
 constexpr std::array<std::string_view, 2> log_keys{"level", "format"};
 constexpr std::array<std::string_view, 1> admin_keys{"listen"};
-constexpr std::array<std::string_view, 6> source_keys{
-    "kind", "login_url", "api_version", "auth", "api_budget", "ca_file"};
+constexpr std::array<std::string_view, 7> source_keys{
+    "kind", "login_url", "api_version", "auth", "api_budget", "limits_every", "ca_file"};
 constexpr std::array<std::string_view, 7> auth_keys{"flow",
                                                     "client_id",
                                                     "client_secret",
@@ -317,6 +317,14 @@ void read_sources(reader& r,
         }
         if (auto v = read_budget(m))
             s.api_budget = *v;
+        if (auto v = m.duration_value("limits_every")) {
+            if (v->count() > 0) {
+                s.limits_every = *v;
+            } else {
+                r.problem(*m.find("limits_every"),
+                          fmt::format("'{}.limits_every' must be longer than 0s", path));
+            }
+        }
         if (auto v = read_file_path(m, "ca_file", base_dir, false))
             s.ca_file = std::move(*v);
         cfg.sources.emplace(name, std::move(s));

@@ -877,6 +877,7 @@ asio::awaitable<result<cycle_summary>> run_cycle(stream_runtime& s,
         co_return failed;
     }
 
+    const auto before = observability::health().find(cfg.name);
     observability::health().run_started(cfg.name);
     cycle c(s, store, now, control, *run_id);
     if (*checked)
@@ -975,6 +976,13 @@ asio::awaitable<result<cycle_summary>> run_cycle(stream_runtime& s,
         r = closed.error();
     const failure ended = r ? failure{} : r.error();
     observability::health().run_finished(cfg.name, r ? nullptr : &ended, now());
+    if (r && before && before->state == observability::stream_state::paused) {
+        observability::emit(observability::stream_resumed{
+            .stream = cfg.name,
+            .object = cfg.source.object,
+            .paused_since = before->since ? timestamp{*before->since}.to_iso() : std::string{},
+            .api_usage = api_usage_text(s.source->usage())});
+    }
     if (!r)
         co_return r.error();
     co_return c.summary();

@@ -65,6 +65,9 @@ struct event_metrics {
                    "Queries run again from the committed watermark after Salesforce released "
                    "their cursor (INVALID_QUERY_LOCATOR).",
                    {"stream"});
+    counter_family& resumes = r.counters("crmsync_stream_resumes_total",
+                                         "Runs that completed after a pause on a spent quota.",
+                                         {"stream"});
     counter_family& bulk_loads =
         r.counters("crmsync_bulk_loads_total",
                    "Initial loads read through a Bulk API 2.0 query job (source.bulk_threshold).",
@@ -377,6 +380,14 @@ void emit(const stream_paused& e) {
           {"code", e.what.vendor_code},
           {"error", e.what.message()}});
     m().failures.with({e.stream, std::string(to_string(stream_state::paused))}).inc();
+}
+
+void emit(const stream_resumed& e) {
+    json f = {{"stream", e.stream}, {"object", e.object}, {"paused_since", e.paused_since}};
+    if (!e.api_usage.empty())
+        f["api_usage"] = e.api_usage;
+    info("Stream resumed: its API quota has room again.", f);
+    m().resumes.with({e.stream}).inc();
 }
 
 void emit(const quota_usage_unread& e) {

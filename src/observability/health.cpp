@@ -123,6 +123,17 @@ std::vector<stream_health> health_registry::snapshot() const {
     return out;
 }
 
+std::optional<stream_health> health_registry::find(std::string_view stream) const {
+    std::lock_guard lock(mutex_);
+    const auto it = streams_.find(stream);
+    if (it == streams_.end())
+        return std::nullopt;
+    stream_health h = it->second;
+    if (h.running && h.state == stream_state::ok)
+        h.state = stream_state::running;
+    return h;
+}
+
 bool health_registry::ready() const {
     std::lock_guard lock(mutex_);
     for (const auto& [name, h] : streams_) {

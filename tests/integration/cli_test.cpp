@@ -499,6 +499,77 @@ TEST_F(cli_sync, status_shows_the_sources_api_usage_and_a_budget_pause_with_its_
         << r.out;
 }
 
+// A stream held by its api_budget makes no call, so only a /limits read shows the rolling day
+// freeing room: the daemon reads /limits once per limits_every from the reserve it keeps for
+// that, and resumes by itself once the budget has room (no SIGHUP, no restart). Pause and
+// resume are visible in the log, /readyz and status.
+TEST_F(cli_sync, a_stream_paused_on_its_api_budget_resumes_by_itself_when_the_day_frees_room) {
+    const auto past = timestamp{system_now() - std::chrono::minutes(10)};
+    for (int i = 0; i < 3; ++i)
+        sf_.insert("Contact",
+                   {{"LastName", fmt::format("L{}", i)}, {"Email", fmt::format("b{}@x.com", i)}},
+                   past);
+    // 50% of 10,000,000 allows 5,000,000 requests; a read per second for a day keeps 86,400 of
+    // them (plan_budget_recheck), so ordinary calls stop at 4,913,600.
+    sf_.set_daily_limit(10'000'000);
+    sf_.set_api_usage(4'913'599);  // with the start-up /limits read: the threshold, reached
+    api_budget_ = "50%\n    limits_every: 1s";
+    extra_main_ = "admin: { listen: \"127.0.0.1:0\" }";
+    write("mappings/contacts.yaml", contacts_mapping(", every: 1s"));
+    write_main("fake-sf-secret");
+    auto d = start_daemon();
+    ASSERT_TRUE(d->started());
+    const auto base = admin_url(*d);
+    ASSERT_FALSE(base.empty()) << d->output();
+    const auto paused = d->wait_for_log("Stream paused until its API quota comes back.");
+    ASSERT_TRUE(paused) << d->output();
+    EXPECT_NE((*paused)["error"].get<std::string>().find(
+                  "API budget reached: 4913600 of 10000000 daily requests used (budget 50%); "
+                  "86400 of its 5000000 requests are kept for reading /limits"),
+              std::string::npos)
+        << paused->dump();
+    // Held, each re-read costs one request of the reserve, and nothing else goes out. A run
+    // may come a little before the read is due: a few pauses later one has happened.
+    for (int i = 0; i < 5 && sf_.api_usage() == 4'913'600; ++i) {
+        ASSERT_TRUE(d->wait_for_log("Stream paused until its API quota comes back.",
+                                    {},
+                                    std::chrono::seconds(30),
+                                    d->line_count()))
+            << d->output();
+    }
+    EXPECT_GT(sf_.api_usage(), 4'913'600) << "the re-read of /limits counts";
+    EXPECT_LT(sf_.api_usage(), 5'000'000);
+    EXPECT_TRUE(sf_.queries().empty()) << "no query while the budget holds";
+    EXPECT_TRUE(mkto_.leads().empty());
+    // The first run ended paused before this line: a later run keeps the state while it runs.
+    auto r = fakes::test::request("GET", base + "/readyz");
+    EXPECT_EQ(r.status, 503u) << r.body;
+    EXPECT_EQ(r.json()["streams"][0]["state"], "paused") << r.body;
+    // status reads the newest run, which may be one still in flight: ask until one has closed.
+    nlohmann::json s;
+    for (int i = 0; i < 30 && s["paused"].is_null(); ++i)
+        s = nlohmann::json::parse(run("status --json -c " + config(), env_).out)["streams"][0];
+    EXPECT_EQ(s["paused"]["reason"], "api_budget") << s.dump();
+
+    // A day after the calls that spent it, the rolling window has let go of them.
+    sf_.set_api_usage(1'000'000);
+    const auto resumed = d->wait_for_log("Stream resumed: its API quota has room again.");
+    ASSERT_TRUE(resumed) << d->output();
+    EXPECT_EQ((*resumed)["stream"], "contacts");
+    EXPECT_FALSE((*resumed)["paused_since"].get<std::string>().empty()) << resumed->dump();
+    EXPECT_EQ(mkto_.leads().size(), 3u);
+    r = fakes::test::request("GET", base + "/readyz");
+    EXPECT_EQ(r.status, 200u) << r.body;
+    EXPECT_EQ(r.json()["streams"][0]["state"], "ok") << r.body;
+    const auto m = scrape_metrics(base);
+    EXPECT_EQ(m.value("crmsync_stream_resumes_total", {{"stream", "contacts"}}), 1);
+    d->signal(SIGTERM);
+    EXPECT_EQ(d->wait_exit(std::chrono::seconds(10)), 0) << d->output();
+    s = nlohmann::json::parse(run("status --json -c " + config(), env_).out)["streams"][0];
+    EXPECT_TRUE(s["paused"].is_null()) << s.dump();
+    EXPECT_EQ(s["last_run"]["status"], "ok") << s.dump();
+}
+
 // A Bulk API 2.0 job that ends Failed (or a refused job) stops the run with one line naming the
 // job and Salesforce's message, exit 1, no watermark; the next run loads again and completes.
 TEST_F(cli_sync, a_failed_bulk_load_stops_with_one_clear_line_and_the_next_run_loads_again) {

@@ -671,16 +671,63 @@ TEST_F(sync, api_budget_reached_mid_run_stops_reading_at_the_limit) {
         contact(i, timestamp{t0 + std::chrono::milliseconds(i)});
     advance(1min);
     sf_->set_daily_limit(1000);
-    sf_->set_api_usage(95);
-    // 100 requests: /limits (96), describe Contact (97), page 1 (98), 2 (99), 3 (100), then stop
+    sf_->set_api_usage(90);
+    // 100 requests, 5 of them kept for /limits reads while paused (a twentieth): /limits (91),
+    // describe Contact (92), page 1 (93), 2 (94), 3 (95), then stop.
     api_budget_ = "10%";
     write_config();
     const auto results = run_once();
     ASSERT_EQ(results.size(), 1u);
     ASSERT_FALSE(results[0].outcome);
     EXPECT_EQ(results[0].outcome.error().code, errc::quota_exhausted);
-    EXPECT_EQ(sf_->api_usage(), 100) << "the budget is a ceiling, never crossed";
+    EXPECT_EQ(sf_->api_usage(), 95) << "the budget is a ceiling, never crossed";
     EXPECT_EQ(records_pushed(), 600u) << "pages read before the limit are delivered";
+}
+
+// While the api_budget holds a stream, nothing but a call can show the rolling day freeing
+// room: the client reads /limits once per limits_every (from the requests it keeps for that)
+// and the stream goes on in the same process once the budget has room; before a read is due
+// a held run makes no call at all.
+TEST_F(sync, a_budget_pause_reads_limits_once_per_interval_and_resumes_when_the_day_frees_room) {
+    for (int i = 0; i < 5; ++i)
+        contact(i, timestamp{t0});
+    advance(1min);
+    sf_->set_daily_limit(100'000);
+    // 10% allows 10,000; a read every 5 minutes for a day keeps 288 of them, so ordinary calls
+    // stop at 9,712.
+    sf_->set_api_usage(9'711);
+    api_budget_ = "10%\n    limits_every: 5m";
+    write_config();
+    auto session = make_session();  // one client for every run, as in `crmsync run`
+    auto expect_paused = [&](const std::vector<daemon::stream_result>& results,
+                             std::chrono::milliseconds next_read) {
+        ASSERT_EQ(results.size(), 1u);
+        ASSERT_FALSE(results[0].outcome);
+        const auto& f = results[0].outcome.error();
+        EXPECT_EQ(f.code, errc::quota_exhausted) << f.message();
+        EXPECT_NE(f.message().find("288 of its 10000 requests are kept for reading /limits"),
+                  std::string::npos)
+            << f.message();
+        EXPECT_EQ(f.retry_after, next_read) << "the scheduler runs it again when /limits is due";
+    };
+    expect_paused(session->run_once(), 5min);
+    EXPECT_EQ(sf_->api_usage(), 9'712) << "the start-up /limits read only";
+
+    advance(4min);
+    expect_paused(session->run_once(), 1min);
+    EXPECT_EQ(sf_->api_usage(), 9'712) << "no call before the next read is due";
+
+    advance(1min);
+    expect_paused(session->run_once(), 5min);
+    EXPECT_EQ(sf_->api_usage(), 9'713) << "one /limits read, still no room";
+    EXPECT_TRUE(sf_->queries().empty());
+
+    // The calls that filled the budget have left Salesforce's rolling window.
+    sf_->set_api_usage(5'000);
+    advance(5min);
+    expect_ok(session->run_once());
+    EXPECT_EQ(records_pushed(), 5u);
+    EXPECT_EQ(sf_->queries().size(), 1u);
 }
 
 }  // namespace

@@ -37,6 +37,9 @@ struct source {
     std::string api_version = "61.0";
     salesforce_auth auth;
     double api_budget = 1.0;  // fraction of the org's daily API limit ("20%" -> 0.2)
+    // While the api_budget holds its streams, /limits is read again this often (at least; see
+    // source::salesforce::plan_budget_recheck) so they resume once the rolling day frees room.
+    duration limits_every{300'000};
     std::string ca_file;
     position where;
 };

@@ -236,6 +236,16 @@ struct stream_paused {
     failure what;
 };
 
+// A stream whose last run ended paused on a spent quota (the source's api_budget, a
+// destination's daily quota) completed a run again: the quota came back by itself (info line;
+// crmsync_stream_resumes_total). Its health is back to ok.
+struct stream_resumed {
+    std::string stream;
+    std::string object;
+    std::string paused_since;  // ISO-8601 UTC, when the pause began; empty when not known
+    std::string api_usage;     // the source org's "used/limit" now; empty when not known
+};
+
 // The destination's own count of the day's API calls (Marketo stats/usage) could not be read:
 // until it can (the next quota day), the daily quota counts crmsync's calls only (warn line).
 struct quota_usage_unread {
@@ -261,6 +271,7 @@ void emit(const admin_request& e);
 void emit(const admin_connection_refused& e);
 void emit(const async_write_resent& e);
 void emit(const stream_paused& e);
+void emit(const stream_resumed& e);
 void emit(const quota_usage_unread& e);
 void emit(const schema_drift_detected& e);
 void emit(const source_describe_failed& e);

@@ -92,6 +92,8 @@ public:
     // Every tracked stream, sorted by name; the displayed state is `running` for an ok stream
     // with a run in flight.
     std::vector<stream_health> snapshot() const;
+    // One tracked stream as snapshot() shows it; nothing when it is not tracked.
+    std::optional<stream_health> find(std::string_view stream) const;
     // Every tracked stream healthy (true when none is tracked).
     bool ready() const;
 

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace crmsync::source::salesforce {
@@ -101,20 +102,39 @@ long budget_calls(long limit, double budget) {
     return static_cast<long>(std::floor(static_cast<double>(limit) * budget + 1e-6));
 }
 
+budget_recheck plan_budget_recheck(long allowed, std::chrono::milliseconds limits_every) {
+    using std::chrono::milliseconds;
+    constexpr milliseconds day = std::chrono::hours(24);
+    const milliseconds every = std::max(limits_every, milliseconds{1});
+    const long wanted = static_cast<long>((day.count() + every.count() - 1) / every.count());
+    const long reserve = std::max(1L, std::min(wanted, allowed / 20));
+    // A reserve smaller than a day's reads at `every` spaces the reads out instead: it must
+    // last until the rolling window has let go of the calls that spent the budget.
+    const milliseconds spaced{(day.count() + reserve - 1) / reserve};
+    return {.reserve = reserve, .every = std::max(every, spaced)};
+}
+
 result<void> check_api_budget(std::string_view source,
                               const std::optional<api_usage>& usage,
-                              double budget) {
+                              double budget,
+                              long reserve) {
     if (!usage || usage->limit <= 0)
         return {};
     const auto allowed = budget_calls(usage->limit, budget);
-    if (usage->used < allowed)
+    if (usage->used < allowed - reserve)
         return {};
-    failure f = make_failure(errc::quota_exhausted,
-                             fmt::format("API budget reached: {} of {} daily requests used "
-                                         "(budget {:g}%)",
-                                         usage->used,
-                                         usage->limit,
-                                         budget * 100));
+    std::string detail =
+        fmt::format("API budget reached: {} of {} daily requests used (budget {:g}%)",
+                    usage->used,
+                    usage->limit,
+                    budget * 100);
+    if (reserve > 0) {
+        detail += fmt::format(
+            "; {} of its {} requests are kept for reading /limits until the budget has room",
+            reserve,
+            allowed);
+    }
+    failure f = make_failure(errc::quota_exhausted, std::move(detail));
     f.context(fmt::format("salesforce {}", source));
     return f;
 }
@@ -179,15 +199,56 @@ asio::awaitable<result<void>> client::authenticate() {
     if (!usage_) {
         // Sforce-Limit-Info only arrives with an API response, so without this the first query
         // of a run would go out unchecked against the api_budget (SPEC §4).
-        if (auto l = co_await read_limits(); !l)
+        if (auto l = co_await read_limits(budget_gate::ordinary); !l)
             co_return l;
     }
     co_return result<void>{};
 }
 
-asio::awaitable<result<void>> client::read_limits() {
+asio::awaitable<result<void>> client::within_budget(budget_gate gate) {
+    if (!usage_ || usage_->limit <= 0)
+        co_return result<void>{};
+    if (gate == budget_gate::limits_read)
+        co_return check_api_budget(cfg_.name, usage_, cfg_.api_budget);
+    auto plan =
+        plan_budget_recheck(budget_calls(usage_->limit, cfg_.api_budget), cfg_.limits_every);
+    auto held = check_api_budget(cfg_.name, usage_, cfg_.api_budget, plan.reserve);
+    if (held) {
+        next_limits_read_.reset();
+        co_return held;
+    }
+    // Held: nothing but a call shows the usage falling as the rolling day moves on, so read
+    // /limits once per interval, from the reserve (one read for every stream of the source).
+    if (!next_limits_read_)
+        next_limits_read_ = limits_usage_ ? limits_usage_->at + plan.every : now_();
+    if (now_() >= *next_limits_read_ &&
+        usage_->used < budget_calls(usage_->limit, cfg_.api_budget)) {
+        next_limits_read_ = now_() + plan.every;
+        if (auto l = co_await read_limits(budget_gate::limits_read); !l)
+            co_return l;
+        plan = plan_budget_recheck(budget_calls(usage_->limit, cfg_.api_budget), cfg_.limits_every);
+        held = check_api_budget(cfg_.name, usage_, cfg_.api_budget, plan.reserve);
+        if (held) {
+            next_limits_read_.reset();
+            co_return held;
+        }
+    }
+    failure f = held.error();
+    if (usage_->used >= budget_calls(usage_->limit, cfg_.api_budget)) {
+        // Other integrations spent the reserve too: even a /limits read would cross the budget,
+        // which is a ceiling (SPEC §4). An operator's reload or restart reads /limits again.
+        f.detail += "; not even a /limits read fits, so it resumes on reload or restart";
+    } else {
+        f.retry_after = std::max(
+            std::chrono::milliseconds{1},
+            std::chrono::duration_cast<std::chrono::milliseconds>(*next_limits_read_ - now_()));
+    }
+    co_return f;
+}
+
+asio::awaitable<result<void>> client::read_limits(budget_gate gate) {
     const std::string url = fmt::format("/services/data/v{}/limits/", cfg_.api_version);
-    auto op = [this, &url]() { return limits_once(url); };
+    auto op = [this, &url, gate]() { return limits_once(url, gate); };
     // The token is seconds old; a 401 now is not an expiry worth another token round trip.
     auto no_refresh = []() -> asio::awaitable<result<void>> { co_return result<void>{}; };
     auto u = co_await http::retry_call<api_usage>(retry_, op, classify, no_refresh);
@@ -203,10 +264,8 @@ asio::awaitable<result<void>> client::read_limits() {
         co_return with_context(result<void>(f), fmt::format("limits {}", cfg_.name));
     }
     limits_usage_ = usage_reading{.usage = *u, .at = now_()};
-    // The resource can lag consumption (api-reference §1.8) while the header on this very
-    // response is current: keep whichever reports more use.
-    if (!usage_ || u->used > usage_->used)
-        usage_ = *u;
+    // The newest figure, also when it is lower than the last: the rolling day moved on.
+    usage_ = *u;
     co_return result<void>{};
 }
 
@@ -216,13 +275,14 @@ asio::awaitable<result<http::response>> client::get_once(std::string url) {
 
 asio::awaitable<result<http::response>> client::call_once(boost::beast::http::verb method,
                                                           std::string url,
-                                                          std::string body) {
+                                                          std::string body,
+                                                          budget_gate gate) {
     if (!token_) {
         auto a = co_await authenticate();
         if (!a)
             co_return a.error();
     }
-    if (auto b = check_api_budget(cfg_.name, usage_, cfg_.api_budget); !b)
+    if (auto b = co_await within_budget(gate); !b)
         co_return b.error();
     http::request req;
     req.method = method;
@@ -252,12 +312,19 @@ asio::awaitable<result<void>> client::refresh() {
     co_return co_await authenticate();
 }
 
-asio::awaitable<result<api_usage>> client::limits_once(std::string url) {
-    auto r = co_await get_once(std::move(url));
+asio::awaitable<result<api_usage>> client::limits_once(std::string url, budget_gate gate) {
+    auto r = co_await call_once(boost::beast::http::verb::get, std::move(url), std::string{}, gate);
     if (!r)
         co_return r.error();
     // Parsed inside the retry loop: a body garbled on the wire is retried like a page.
-    co_return parse_limits(r->body);
+    auto u = parse_limits(r->body);
+    if (!u)
+        co_return u;
+    // The resource can lag consumption (api-reference §1.8) while the header on this very
+    // response is current: keep whichever reports more use.
+    if (const auto h = parse_limit_info(r->header("Sforce-Limit-Info")); h && h->used > u->used)
+        co_return *h;
+    co_return u;
 }
 
 template <class T, class Parse>

@@ -372,6 +372,27 @@ TEST_F(load_test, describe_every_reads_a_positive_duration) {
               (lines{"mappings/m.yaml:2:60: 'source.describe_every' must be longer than 0s"}));
 }
 
+TEST_F(load_test, limits_every_reads_a_positive_duration_with_a_default) {
+    write_main(main_yaml);
+    write_mapping("m.yaml", minimal("s"));
+    auto l = load(dir_.path() / "crmsync.yaml");
+    ASSERT_EQ(problems(l), lines{});
+    EXPECT_EQ(l.cfg.sources.at("prod_org").limits_every, duration{300'000});
+
+    std::string text(main_yaml);
+    text.replace(text.find("api_budget: 20%"), 15, "api_budget: 20%\n    limits_every: 1m");
+    write_main(text);
+    l = load(dir_.path() / "crmsync.yaml");
+    ASSERT_EQ(problems(l), lines{});
+    EXPECT_EQ(l.cfg.sources.at("prod_org").limits_every, duration{60'000});
+
+    text = std::string(main_yaml);
+    text.replace(text.find("api_budget: 20%"), 15, "api_budget: 20%\n    limits_every: 0s");
+    EXPECT_EQ(
+        problems_with(text, minimal("s")),
+        (lines{"crmsync.yaml:11:19: 'sources.prod_org.limits_every' must be longer than 0s"}));
+}
+
 TEST_F(load_test, unknown_enum_values_list_the_table) {
     std::string text(main_yaml);
     text.replace(text.find("flow: client_credentials"), 24, "flow: jwt");

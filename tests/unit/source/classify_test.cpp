@@ -117,5 +117,34 @@ TEST(api_budget, spent_at_floor_of_limit_times_budget) {
     EXPECT_FALSE(check_api_budget("org", api_usage{.used = 15000, .limit = 15000}, 1.0));
 }
 
+TEST(api_budget, a_reserve_for_limits_reads_holds_calls_short_of_the_budget) {
+    EXPECT_TRUE(check_api_budget("org", api_usage{.used = 94, .limit = 1000}, 0.1, 5));
+    const auto held = check_api_budget("org", api_usage{.used = 95, .limit = 1000}, 0.1, 5);
+    ASSERT_FALSE(held);
+    EXPECT_EQ(held.error().message(),
+              "salesforce org: API budget reached: 95 of 1000 daily requests used (budget 10%); 5 "
+              "of its 100 requests are kept for reading /limits until the budget has room");
+}
+
+TEST(api_budget, limits_reads_while_held_fit_a_reserve_that_lasts_a_day) {
+    using namespace std::chrono_literals;
+    // A day of reads every 5 minutes (288) fits a twentieth of 20,000.
+    auto p = plan_budget_recheck(20'000, 5min);
+    EXPECT_EQ(p.reserve, 288);
+    EXPECT_EQ(p.every, 5min);
+    // A twentieth of 1,000 is 50 reads: spaced to last the day, every 28.8 minutes.
+    p = plan_budget_recheck(1'000, 5min);
+    EXPECT_EQ(p.reserve, 50);
+    EXPECT_EQ(p.every, 1'728'000ms);
+    EXPECT_GE(p.every * p.reserve, std::chrono::milliseconds(24h));
+    // A budget too small for a twentieth still keeps one read.
+    p = plan_budget_recheck(10, 5min);
+    EXPECT_EQ(p.reserve, 1);
+    EXPECT_EQ(p.every, 24h);
+    p = plan_budget_recheck(5'000'000, 1s);
+    EXPECT_EQ(p.reserve, 86'400);
+    EXPECT_EQ(p.every, 1s);
+}
+
 }  // namespace
 }  // namespace crmsync::source::salesforce

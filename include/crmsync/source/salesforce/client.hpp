@@ -16,6 +16,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <chrono>
 #include <optional>
 #include <random>
 #include <string>
@@ -37,12 +38,27 @@ result<std::string> token_request_body(const config::salesforce_auth& auth,
 // floor(limit * budget) without binary rounding losing a whole-number share.
 long budget_calls(long limit, double budget);
 
-// Pure: errc::quota_exhausted once `usage` reaches floor(limit * budget), the share of the
-// org's daily API allocation this source may spend (SPEC §3 api_budget, §4 "never exceeded").
-// Unknown usage passes: there is nothing to compare yet.
+// Pure: how a source waits out its spent api_budget. Only a call shows the org's usage, and
+// reading /limits again is itself a request of the same budget: so ordinary calls stop
+// `reserve` requests short of the budget's `allowed` calls, and while they are held the client
+// spends that reserve on /limits, one read per `every`. `every` is the configured
+// limits_every, stretched where needed to at least 24 h / reserve, so the reserve outlasts
+// Salesforce's rolling day: by then the calls that spent the budget have left the window. The
+// reserve is ceil(24 h / every), at most a twentieth of `allowed` (at least 1).
+struct budget_recheck {
+    long reserve = 0;
+    std::chrono::milliseconds every{};
+};
+budget_recheck plan_budget_recheck(long allowed, std::chrono::milliseconds limits_every);
+
+// Pure: errc::quota_exhausted once `usage` reaches floor(limit * budget) - `reserve`, the
+// share of the org's daily API allocation this source may spend (SPEC §3 api_budget, §4
+// "never exceeded") less what it keeps for re-reading /limits. Unknown usage passes: there is
+// nothing to compare yet.
 result<void> check_api_budget(std::string_view source,
                               const std::optional<api_usage>& usage,
-                              double budget);
+                              double budget,
+                              long reserve = 0);
 
 class client {
 public:
@@ -82,6 +98,9 @@ public:
     boost::asio::awaitable<result<object_describe>> describe(const std::string& object);
 
     // The org's daily API usage as last reported (/limits or Sforce-Limit-Info), if known.
+    // While the api_budget holds (errc::quota_exhausted with retry_after = the time to the next
+    // /limits read, plan_budget_recheck), a call at or after that time reads /limits first and
+    // goes ahead if the rolling day freed room.
     std::optional<api_usage> usage() const noexcept { return usage_; }
     // Each source of that figure with when it was read (the client's clock), for `status`:
     // the Sforce-Limit-Info of the last API response, and the /limits read after the first
@@ -95,19 +114,28 @@ public:
     const config::source& settings() const noexcept { return cfg_; }
 
 private:
+    // What an API call may spend of the api_budget: an ordinary call stops at the reserve kept
+    // for /limits reads (plan_budget_recheck); a /limits read may use that reserve.
+    enum class budget_gate { ordinary, limits_read };
+
     boost::asio::awaitable<result<http::response>> get_once(std::string url);
     // One API call of any method: token, api_budget check, Sforce-Limit-Info, error mapping.
-    boost::asio::awaitable<result<http::response>> call_once(boost::beast::http::verb method,
-                                                             std::string url,
-                                                             std::string body);
+    boost::asio::awaitable<result<http::response>> call_once(
+        boost::beast::http::verb method,
+        std::string url,
+        std::string body,
+        budget_gate gate = budget_gate::ordinary);
+    // The api_budget check before a call; reads /limits again when the budget holds and the
+    // next read is due.
+    boost::asio::awaitable<result<void>> within_budget(budget_gate gate);
     // GET `url` and parse its 200 body, retried and refreshed like every API call.
     template <class T, class Parse>
     boost::asio::awaitable<result<T>> fetch(std::string url, Parse parse);
     boost::asio::awaitable<result<query_page>> fetch_page(std::string url,
                                                           const column_set& columns);
     boost::asio::awaitable<result<void>> refresh();
-    boost::asio::awaitable<result<void>> read_limits();
-    boost::asio::awaitable<result<api_usage>> limits_once(std::string url);
+    boost::asio::awaitable<result<void>> read_limits(budget_gate gate);
+    boost::asio::awaitable<result<api_usage>> limits_once(std::string url, budget_gate gate);
     result<std::string> jwt_assertion();
 
     http::client& http_;
@@ -119,6 +147,8 @@ private:
     std::optional<api_usage> usage_;
     std::optional<usage_reading> header_usage_;
     std::optional<usage_reading> limits_usage_;
+    // While the api_budget holds: when /limits may be read again (the client's clock).
+    std::optional<sys_ms> next_limits_read_;
 };
 
 }  // namespace crmsync::source::salesforce
