@@ -68,8 +68,14 @@ constexpr std::array<std::string_view, 6> main_keys{
     "state", "log", "admin", "sources", "destinations", "mappings"};
 constexpr std::array<std::string_view, 2> log_keys{"level", "format"};
 constexpr std::array<std::string_view, 1> admin_keys{"listen"};
-constexpr std::array<std::string_view, 7> source_keys{
-    "kind", "login_url", "api_version", "auth", "api_budget", "limits_every", "ca_file"};
+constexpr std::array<std::string_view, 8> source_keys{"kind",
+                                                      "login_url",
+                                                      "api_version",
+                                                      "auth",
+                                                      "api_budget",
+                                                      "limits_every",
+                                                      "bulk_timeout",
+                                                      "ca_file"};
 constexpr std::array<std::string_view, 7> auth_keys{"flow",
                                                     "client_id",
                                                     "client_secret",
@@ -317,12 +323,15 @@ void read_sources(reader& r,
         }
         if (auto v = read_budget(m))
             s.api_budget = *v;
-        if (auto v = m.duration_value("limits_every")) {
-            if (v->count() > 0) {
-                s.limits_every = *v;
-            } else {
-                r.problem(*m.find("limits_every"),
-                          fmt::format("'{}.limits_every' must be longer than 0s", path));
+        for (auto [key, into] : {std::pair{"limits_every", &s.limits_every},
+                                 std::pair{"bulk_timeout", &s.bulk_timeout}}) {
+            if (auto v = m.duration_value(key)) {
+                if (v->count() > 0) {
+                    *into = *v;
+                } else {
+                    r.problem(*m.find(key),
+                              fmt::format("'{}.{}' must be longer than 0s", path, key));
+                }
             }
         }
         if (auto v = read_file_path(m, "ca_file", base_dir, false))

@@ -640,11 +640,13 @@ asio::awaitable<result<void>> cycle::read_all() {
         if (auto first = co_await start_bulk(*page, *bulk_soql, read_deletes))
             page = std::move(*first);
     }
+    bool paging = false;  // `page` came from a nextRecordsUrl
     for (;;) {
-        if (!page && !bulk_ && page.error().vendor_code == "INVALID_QUERY_LOCATOR" &&
+        if (!page && !bulk_ && source::salesforce::cursor_lost(page.error(), paging) &&
             restarts < max_query_restarts) {
             // Salesforce documents query locators as expiring, and the retry of a page whose
-            // answer was lost meets a cursor already released (api-reference §1.3). Every
+            // answer was lost meets a cursor already released (api-reference §1.3); a garbled
+            // 400 on a nextRecordsUrl is taken for the same (cursor_lost). Every
             // record read so far is whole: deliver and commit it, then query again from the
             // committed watermark; the overlap window's re-read costs no destination call
             // (digests), and the next interval is not lost.
@@ -668,6 +670,7 @@ asio::awaitable<result<void>> cycle::read_all() {
             auto again = changed_since(again_from);
             if (!again)
                 co_return again.error();
+            paging = false;
             page = co_await s_.source->query(*again, *s_.columns, read_deletes);
             continue;
         }
@@ -717,6 +720,7 @@ asio::awaitable<result<void>> cycle::read_all() {
             page = co_await s_.source->query_job_results(
                 job_, locator, bulk_columns_, kinds_, bulk_max_records);
         } else {
+            paging = true;
             page = co_await s_.source->next(*page->next_records_url, *s_.columns);
         }
     }
@@ -795,10 +799,12 @@ asio::awaitable<std::optional<result<source::salesforce::query_page>>> cycle::st
     auto job = co_await s_.source->create_query_job(soql, all);
     if (!job)
         co_return out{job.error()};
-    observability::emit(observability::bulk_load_started{.stream = s_.cfg->name,
-                                                         .object = s_.cfg->source.object,
-                                                         .job_id = job->id,
-                                                         .records = first.total_size});
+    observability::emit(
+        observability::bulk_load_started{.stream = s_.cfg->name,
+                                         .object = s_.cfg->source.object,
+                                         .job_id = job->id,
+                                         .records = first.total_size,
+                                         .duplicates_aborted = job->duplicates_aborted});
     const std::string id = job->id;
     auto done = co_await s_.source->wait_for_query_job(id);
     if (!done)

@@ -617,7 +617,7 @@ asio::awaitable<result<response>> client::impl::send(request req) {
             }
             co_return std::move(*a.res);
         }
-        const bool stale = reused && a.nothing_received &&
+        const bool stale = reused && a.nothing_received && req.resend_on_stale &&
                            a.error.code != make_error_code(errc::timeout) &&
                            a.error.code != make_error_code(errc::cancelled);
         if (!stale)

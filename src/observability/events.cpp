@@ -248,9 +248,11 @@ void emit(const query_restarted& e) {
 }
 
 void emit(const bulk_load_started& e) {
-    info(
-        "Initial load through a Bulk API 2.0 query job.",
-        {{"stream", e.stream}, {"object", e.object}, {"job_id", e.job_id}, {"records", e.records}});
+    json f = {
+        {"stream", e.stream}, {"object", e.object}, {"job_id", e.job_id}, {"records", e.records}};
+    if (!e.duplicates_aborted.empty())
+        f["duplicates_aborted"] = e.duplicates_aborted;
+    info("Initial load through a Bulk API 2.0 query job.", f);
     m().bulk_loads.with({e.stream}).inc();
 }
 

@@ -298,6 +298,8 @@ struct fake_salesforce::impl {
     int bulk_polls = 1;
     std::string bulk_outcome = "JobComplete", bulk_outcome_message;
     std::set<std::string> bulk_unsupported;  // lower-case objects the Bulk API refuses
+    std::size_t job_list_page = 1000;        // jobs per page of GET jobs/query
+    std::map<std::string, std::size_t> job_list_locators;  // queryLocator -> first job listed
     fault_script faults;
     std::unique_ptr<testing::loopback_server> server;  // last: stops before the state goes
 
@@ -959,13 +961,17 @@ struct fake_salesforce::impl {
             return limits();
         }
         if (rest == "/jobs/query" || rest == "/jobs/query/") {
-            if (req.method() != http::verb::post)
-                return method_not_allowed(req);
-            return create_bulk_job(req, version);
+            if (req.method() == http::verb::post)
+                return create_bulk_job(req, version);
+            if (readable)
+                return list_bulk_jobs(version, query);
+            return method_not_allowed(req);
         }
         static const std::regex job_path(R"(^/jobs/query/([A-Za-z0-9]+)(/results)?/?$)");
         std::smatch jm;
         if (std::regex_match(rest, jm, job_path)) {
+            if (!jm[2].matched && req.method() == http::verb::patch)
+                return abort_bulk_job(req, jm[1].str());
             if (!readable)
                 return method_not_allowed(req);
             return jm[2].matched ? bulk_results(version, jm[1].str(), query)
@@ -1681,6 +1687,68 @@ struct fake_salesforce::impl {
         return json_reply(200, bulk_job_json(stored, false));
     }
 
+    // Get Information About All Query Jobs (not in api-reference.md: Salesforce's Bulk API 2.0
+    // guide, query_get_all_jobs.htm, API v47.0+): {done, records, nextRecordsUrl},
+    // up to 1,000 jobs a page in no documented order, jobType narrows them (this org has only
+    // Bulk API 2.0 query jobs, V2Query); queryLocator continues a listing and is only ever taken
+    // from the nextRecordsUrl of the page before. The records carry no query text.
+    reply list_bulk_jobs(const std::string& version, const std::string& query_string) {
+        const params p = parse_params(query_string);
+        std::size_t from = 0;
+        if (const auto l = param(p, "queryLocator"); l && !l->empty()) {
+            const auto at = job_list_locators.find(*l);
+            if (at == job_list_locators.end())
+                return sf_error(400, "INVALID_QUERY_LOCATOR", "invalid query locator");
+            from = at->second;
+        }
+        std::vector<const bulk_query_job*> listed;
+        if (const auto t = param(p, "jobType"); !t || t->empty() || *t == "V2Query") {
+            for (const auto& id : bulk_job_order)
+                listed.push_back(&bulk_jobs.at(id));
+        }
+        const std::size_t end = std::min(listed.size(), from + job_list_page);
+        ojson records = ojson::array();
+        for (std::size_t i = from; i < end; ++i) {
+            ojson j = bulk_job_json(*listed[i], false);
+            j["jobType"] = "V2Query";
+            records.push_back(j);
+        }
+        ojson r = ojson::object();
+        r["done"] = end >= listed.size();
+        r["records"] = records;
+        if (end < listed.size()) {
+            const std::string locator = new_locator();
+            job_list_locators[locator] = end;
+            r["nextRecordsUrl"] =
+                "/services/data/v" + version + "/jobs/query?queryLocator=" + locator;
+        } else {
+            r["nextRecordsUrl"] = nullptr;
+        }
+        return json_reply(200, r);
+    }
+
+    // Abort a Query Job (not in api-reference.md: the Bulk API 2.0 guide, query_abort_job.htm,
+    // API v47.0+): PATCH {"state": "Aborted"}; only UploadComplete and
+    // InProgress jobs abort, answered 200 with the job, state Aborted. The error code for a job
+    // in another state is not documented: INVALIDJOBSTATE is a guess (as for the 409 below).
+    reply abort_bulk_job(const http_request& req, const std::string& id) {
+        const auto it = bulk_jobs.find(id);
+        if (it == bulk_jobs.end())
+            return not_found();
+        const ojson body = ojson::parse(req.body(), nullptr, false);
+        if (body.is_discarded() || !body.is_object() || body.value("state", "") != "Aborted")
+            return sf_error(
+                400, "INVALIDJOB", "InvalidJob : the body must be {\"state\": \"Aborted\"}");
+        auto& j = it->second;
+        if (j.state != "UploadComplete" && j.state != "InProgress") {
+            return sf_error(400,
+                            "INVALIDJOBSTATE",
+                            "InvalidJobState : a job in state " + j.state + " cannot be aborted");
+        }
+        j.state = "Aborted";
+        return json_reply(200, bulk_job_json(j, false));
+    }
+
     reply bulk_job_info(const std::string& id) {
         const auto it = bulk_jobs.find(id);
         if (it == bulk_jobs.end())
@@ -2140,6 +2208,19 @@ std::vector<std::string> fake_salesforce::bulk_queries() const {
 std::size_t fake_salesforce::bulk_jobs_created() const {
     std::lock_guard lock(impl_->mu);
     return impl_->bulk_job_order.size();
+}
+
+std::vector<std::pair<std::string, std::string>> fake_salesforce::bulk_jobs() const {
+    std::lock_guard lock(impl_->mu);
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& id : impl_->bulk_job_order)
+        out.emplace_back(id, impl_->bulk_jobs.at(id).state);
+    return out;
+}
+
+void fake_salesforce::set_job_list_page_size(std::size_t jobs) {
+    std::lock_guard lock(impl_->mu);
+    impl_->job_list_page = std::max<std::size_t>(1, jobs);
 }
 
 std::size_t fake_salesforce::bulk_result_calls() const {

@@ -19,6 +19,9 @@
 //   POST /services/data/vNN.N/jobs/query                Bulk API 2.0 query job (CSV results)
 //   GET  /services/data/vNN.N/jobs/query/<id>[/results]  job info; result sets (maxRecords,
 //                                                       locator, Sforce-Locator)
+//   GET  /services/data/vNN.N/jobs/query                all query jobs (jobType, queryLocator
+//                                                       paging through nextRecordsUrl)
+//   PATCH /services/data/vNN.N/jobs/query/<id>          {"state":"Aborted"}
 //
 // Threading: the server answers on its own io thread; every control method may be called from
 // the test thread at any time (one mutex guards the org).
@@ -170,6 +173,11 @@ public:
     std::vector<std::string> bulk_queries() const;
     std::size_t bulk_jobs_created() const;
     std::size_t bulk_result_calls() const;  // GET .../results, answered or refused
+    // Every Bulk job (id, state) in creation order: PATCH {"state":"Aborted"} aborts one.
+    std::vector<std::pair<std::string, std::string>> bulk_jobs() const;
+    // GET jobs/query lists 1,000 jobs a page (Bulk API 2.0 guide, query_get_all_jobs.htm);
+    // fewer to test its paging.
+    void set_job_list_page_size(std::size_t jobs);
     // Salesforce may return fewer rows than batchSize [SF-QUERYOPTS]; cap pages at `rows`.
     void set_max_page_size(std::optional<int> rows);
 

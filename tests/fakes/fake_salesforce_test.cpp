@@ -858,6 +858,69 @@ TEST_F(salesforce_bulk_test, a_job_moves_through_its_states_and_results_wait_for
     EXPECT_EQ(get("/services/data/v60.0/jobs/query/750nope").status, 404u);
 }
 
+// Get Information About All Query Jobs and Abort a Query Job (Bulk API 2.0 guide,
+// query_get_all_jobs.htm and query_abort_job.htm).
+TEST_F(salesforce_bulk_test, jobs_are_listed_page_by_page_and_abort_only_while_running) {
+    sf.insert("Contact", {{"LastName", "Dunn"}});
+    const auto a = job("SELECT Id FROM Contact");
+    const auto b = job("SELECT Id FROM Contact", {{"operation", "queryAll"}});
+    const auto c = job("SELECT Id FROM Contact");
+    sf.set_job_list_page_size(2);
+    auto page = get("/services/data/v60.0/jobs/query?jobType=V2Query");
+    ASSERT_EQ(page.status, 200u) << page.body;
+    auto body = page.json();
+    EXPECT_EQ(body["done"], false);
+    ASSERT_EQ(body["records"].size(), 2u);
+    std::set<std::string> seen;
+    for (const auto& j : body["records"]) {
+        seen.insert(j["id"].get<std::string>());
+        EXPECT_EQ(j["jobType"], "V2Query");
+        EXPECT_EQ(j["object"], "Contact");
+        EXPECT_TRUE(j.contains("createdById") && j.contains("createdDate")) << j.dump();
+        EXPECT_FALSE(j.contains("query")) << "the listing carries no query text";
+    }
+    const std::string next = body["nextRecordsUrl"];
+    EXPECT_EQ(next.rfind("/services/data/v60.0/jobs/query?queryLocator=", 0), 0u) << next;
+    page = get(next);
+    ASSERT_EQ(page.status, 200u) << page.body;
+    body = page.json();
+    EXPECT_EQ(body["done"], true);
+    EXPECT_TRUE(body["nextRecordsUrl"].is_null());
+    ASSERT_EQ(body["records"].size(), 1u);
+    seen.insert(body["records"][0]["id"].get<std::string>());
+    EXPECT_EQ(seen, (std::set<std::string>{a, b, c}));
+    EXPECT_TRUE(get("/services/data/v60.0/jobs/query?jobType=V2Ingest").json()["records"].empty());
+    expect_error(get("/services/data/v60.0/jobs/query?queryLocator=01gmadeup-2"),
+                 400,
+                 "INVALID_QUERY_LOCATOR",
+                 "invalid query locator");
+
+    auto patch = [&](const std::string& id, const json& body) {
+        return test::request(
+            "PATCH",
+            sf.base_url() + "/services/data/v60.0/jobs/query/" + id,
+            body.dump(),
+            {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}});
+    };
+    auto r = patch(a, {{"state", "Aborted"}});
+    ASSERT_EQ(r.status, 200u) << r.body;
+    EXPECT_EQ(r.json()["state"], "Aborted");
+    EXPECT_EQ(poll(a), "Aborted") << "an aborted job stays aborted";
+    expect_error(patch(a, {{"state", "Aborted"}}), 400, "INVALIDJOBSTATE", "cannot be aborted");
+    EXPECT_EQ(poll(c), "InProgress");
+    EXPECT_EQ(patch(c, {{"state", "Aborted"}}).status, 200u) << "InProgress aborts too";
+    EXPECT_EQ(poll(b), "InProgress");
+    EXPECT_EQ(poll(b), "JobComplete");
+    expect_error(patch(b, {{"state", "Aborted"}}), 400, "INVALIDJOBSTATE", "cannot be aborted");
+    expect_error(patch(b, {{"state", "Open"}}), 400, "INVALIDJOB", "Aborted");
+    EXPECT_EQ(patch("750nope", {{"state", "Aborted"}}).status, 404u);
+    const auto states = sf.bulk_jobs();
+    ASSERT_EQ(states.size(), 3u);
+    EXPECT_EQ(states[0], std::make_pair(a, std::string("Aborted")));
+    EXPECT_EQ(states[1], std::make_pair(b, std::string("JobComplete")));
+    EXPECT_EQ(states[2], std::make_pair(c, std::string("Aborted")));
+}
+
 TEST_F(salesforce_bulk_test, result_sets_page_by_locator_until_the_string_null) {
     for (int i = 0; i < 5; ++i)
         sf.insert("Contact", {{"LastName", "L" + std::to_string(i)}});

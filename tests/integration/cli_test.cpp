@@ -278,6 +278,7 @@ fields:
             .top = extra_main_ + "\n"};
         if (!api_budget_.empty())
             main.sf_keys.push_back("api_budget: " + api_budget_);
+        main.sf_keys.insert(main.sf_keys.end(), sf_keys_.begin(), sf_keys_.end());
         write("crmsync.yaml", main.text());
         env_ = "CRMSYNC_TEST_SF_SECRET=" + sf_secret;
     }
@@ -318,8 +319,9 @@ fields:
     fakes::fake_salesforce sf_;
     fakes::fake_marketo mkto_;
     std::string env_;
-    std::string extra_main_;  // more top-level keys for crmsync.yaml (admin:)
-    std::string api_budget_;  // sources.org.api_budget; empty = the default (100%)
+    std::string extra_main_;            // more top-level keys for crmsync.yaml (admin:)
+    std::string api_budget_;            // sources.org.api_budget; empty = the default (100%)
+    std::vector<std::string> sf_keys_;  // more "key: value" lines of sources.org
     std::string log_level_ = "info";
 };
 
@@ -513,7 +515,8 @@ TEST_F(cli_sync, a_stream_paused_on_its_api_budget_resumes_by_itself_when_the_da
     // them (plan_budget_recheck), so ordinary calls stop at 4,913,600.
     sf_.set_daily_limit(10'000'000);
     sf_.set_api_usage(4'913'599);  // with the start-up /limits read: the threshold, reached
-    api_budget_ = "50%\n    limits_every: 1s";
+    api_budget_ = "50%";
+    sf_keys_ = {"limits_every: 1s"};
     extra_main_ = "admin: { listen: \"127.0.0.1:0\" }";
     write("mappings/contacts.yaml", contacts_mapping(", every: 1s"));
     write_main("fake-sf-secret");

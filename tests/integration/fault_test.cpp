@@ -464,6 +464,44 @@ TEST_F(fault_scenario, a_lost_last_page_is_read_again_within_the_cycle) {
     EXPECT_EQ(pushed, 450u);
 }
 
+// Salesforce answers an expired or released locator with 400 [{"errorCode":
+// "INVALID_QUERY_LOCATOR"}]; a 400 on a nextRecordsUrl whose body names no errorCode (a
+// proxy's HTML page, a body cut short but framed whole) can only be about the locator too. The
+// cycle treats it as a lost cursor and queries again from its committed watermark; the same
+// 400 on the first query is no cursor's fault and fails the run.
+TEST_F(fault_scenario, a_garbled_400_on_a_next_page_is_a_lost_cursor_and_queried_again) {
+    sf_->set_max_page_size(200);
+    for (int i = 0; i < 450; ++i)
+        add_contact(timestamp{t0 + std::chrono::milliseconds(i * 100)});
+    clock_.set(t0 + 3min);
+    sf_->fail_next(
+        "/services/data/v61.0/query/",
+        {fault_spec::pass(),
+         fault_spec::http(400, "<html><body>400 Bad Request</body></html>"),
+         fault_spec::http(400, R"([{"message":"invalid query loc)", "application/json")});
+    auto results = run_cycle();
+    ASSERT_EQ(results.size(), 1u);
+    EXPECT_TRUE(results[0].outcome) << results[0].outcome.error().message();
+    EXPECT_EQ(mkto_->leads().size(), 450u);
+    const auto queries = sf_->queries();
+    ASSERT_EQ(queries.size(), 3u) << "the first query and one restart per garbled 400";
+    EXPECT_NE(queries[1].find("SystemModstamp >="), std::string::npos) << queries[1];
+    std::size_t pushed = 0;
+    for (const auto& call : mkto_->push_calls())
+        pushed += call["input"].size();
+    EXPECT_EQ(pushed, 450u) << "each re-read of the overlap costs no destination call";
+
+    add_contact(timestamp{t0 + 3min});
+    clock_.set(t0 + 5min);
+    sf_->fail_next("/services/data/v61.0/query",
+                   {fault_spec::http(400, "<html><body>400 Bad Request</body></html>")});
+    results = run_cycle();
+    ASSERT_EQ(results.size(), 1u);
+    ASSERT_FALSE(results[0].outcome) << "a garbled 400 on the query itself is not a cursor";
+    EXPECT_EQ(results[0].outcome.error().http_status, 400u);
+    EXPECT_EQ(sf_->queries().size(), 3u) << "refused before the fake read it";
+}
+
 // A cursor Salesforce releases every time: the cycle queries again a bounded number of times,
 // then fails as before, with what it had read committed.
 TEST_F(fault_scenario, a_cursor_lost_at_every_page_fails_the_cycle_after_three_restarts) {

@@ -13,6 +13,7 @@
 #include "manual_clock.hpp"
 #include "prometheus_text.hpp"
 #include "rsa_test_key.hpp"
+#include "test_client.hpp"
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -69,6 +70,7 @@ protected:
                                   .sf_auth = auth};
         if (!api_budget_.empty())
             main.sf_keys.push_back("api_budget: " + api_budget_);
+        main.sf_keys.insert(main.sf_keys.end(), sf_keys_.begin(), sf_keys_.end());
         std::ofstream(dir_ / "crmsync.yaml") << main.text();
         const std::string deletes =
             (deletes_.empty() ? "" : ", deletes: " + deletes_) +
@@ -160,11 +162,12 @@ destination:
     std::unique_ptr<fakes::fake_salesforce> sf_;
     std::unique_ptr<fakes::fake_marketo> mkto_;
     fs::path dir_;
-    std::string sf_auth_;         // YAML flow map for sources.org.auth; empty = client_credentials
-    std::string api_budget_;      // sources.org.api_budget; empty = the default (100%)
-    std::string deletes_;         // the stream's source.deletes; empty = the default (ignore)
-    std::string bulk_threshold_;  // the stream's source.bulk_threshold; empty = the default
-    std::string extra_fields_;    // more `fields:` entries after mapping_fields
+    std::string sf_auth_;     // YAML flow map for sources.org.auth; empty = client_credentials
+    std::string api_budget_;  // sources.org.api_budget; empty = the default (100%)
+    std::vector<std::string> sf_keys_;  // more "key: value" lines of sources.org
+    std::string deletes_;               // the stream's source.deletes; empty = the default (ignore)
+    std::string bulk_threshold_;        // the stream's source.bulk_threshold; empty = the default
+    std::string extra_fields_;          // more `fields:` entries after mapping_fields
 };
 
 using testing::expect_ok;
@@ -334,6 +337,78 @@ TEST_F(sync, a_large_initial_load_goes_through_one_bulk_job_and_arrives_complete
     expect_ok(run_once());
     EXPECT_EQ(sf_->bulk_jobs_created(), 1u) << "with a watermark, REST reads the changes";
     EXPECT_EQ(records_pushed(), ids.size()) << "the REST re-read found every record unchanged";
+}
+
+// A Bulk API 2.0 job stuck in UploadComplete/InProgress must not hold the stream for ever:
+// after the source's bulk_timeout the job is aborted (PATCH state Aborted) and the run fails
+// with one line naming the job; nothing was sent and the watermark stays unset, so the next
+// run loads again through a new job.
+TEST_F(sync, a_bulk_job_stuck_in_progress_is_aborted_at_the_bulk_timeout_and_the_run_fails) {
+    sf_->set_max_page_size(200);
+    for (int i = 0; i < 1'200; ++i)
+        contact(i, timestamp{t0 + std::chrono::milliseconds(i)});
+    bulk_threshold_ = "1000";
+    sf_keys_ = {"bulk_timeout: 300ms"};
+    write_config();
+    sf_->set_bulk_job_outcome(1'000'000'000);  // Salesforce never gets to it
+    advance(10min);
+    const auto results = run_once();
+    ASSERT_EQ(results.size(), 1u);
+    ASSERT_FALSE(results[0].outcome);
+    const auto& f = results[0].outcome.error();
+    EXPECT_EQ(f.code, errc::timeout) << f.message();
+    auto jobs = sf_->bulk_jobs();
+    ASSERT_EQ(jobs.size(), 1u);
+    EXPECT_EQ(jobs[0].second, "Aborted");
+    EXPECT_NE(f.message().find(fmt::format("bulk query job {} org: job still InProgress after the "
+                                           "bulk_timeout of 300ms; aborted it",
+                                           jobs[0].first)),
+              std::string::npos)
+        << f.message();
+    EXPECT_EQ(records_pushed(), 0u);
+    auto wm = open_store()->load_watermark("contacts");
+    ASSERT_TRUE(wm);
+    EXPECT_FALSE(*wm) << "the watermark is untouched";
+
+    sf_->set_bulk_job_outcome(1);
+    advance(1min);
+    expect_ok(run_once());
+    jobs = sf_->bulk_jobs();
+    ASSERT_EQ(jobs.size(), 2u);
+    EXPECT_EQ(jobs[1].second, "JobComplete");
+    EXPECT_EQ(persons_by_crm_id().size(), 1'200u);
+}
+
+// The answer to a Bulk job's creation lost after Salesforce made the job (the connection
+// reset once the work was done): the retry makes a second job, and the first must not be left
+// to run unread. The client lists the org's query jobs (page by page) and aborts the one its
+// lost attempt made; a job made before the attempt (another integration's) is left alone.
+TEST_F(sync, a_bulk_job_whose_creation_answer_was_lost_is_aborted_not_left_behind) {
+    sf_->set_max_page_size(200);
+    for (int i = 0; i < 1'200; ++i)
+        contact(i, timestamp{t0 + std::chrono::milliseconds(i)});
+    bulk_threshold_ = "1000";
+    write_config();
+    const auto token = sf_->issue_token();
+    const auto other = fakes::test::request(
+        "POST",
+        sf_->base_url() + "/services/data/v61.0/jobs/query",
+        json{{"operation", "query"}, {"query", "SELECT Id FROM Contact"}}.dump(),
+        {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}});
+    ASSERT_EQ(other.status, 200u) << other.body;
+    sf_->set_job_list_page_size(1);  // every job on a page of its own: nextRecordsUrl paging
+    sf_->fail_next("/services/data/v61.0/jobs/query",
+                   {fakes::fault_spec::connection_reset(/*executed=*/true)});
+    advance(10min);
+    expect_ok(run_once());
+    const auto jobs = sf_->bulk_jobs();
+    ASSERT_EQ(jobs.size(), 3u) << "the other integration's, the lost answer's, the one read";
+    EXPECT_EQ(jobs[0].first, other.json()["id"]);
+    EXPECT_EQ(jobs[0].second, "UploadComplete") << "not ours: left alone";
+    EXPECT_EQ(jobs[1].second, "Aborted") << "the job whose answer was lost is not left behind";
+    EXPECT_EQ(jobs[2].second, "JobComplete");
+    EXPECT_EQ(persons_by_crm_id().size(), 1'200u);
+    EXPECT_EQ(records_pushed(), 1'200u);
 }
 
 // A load under the threshold, or with bulk_threshold: 0, pages through REST as before.
@@ -696,7 +771,8 @@ TEST_F(sync, a_budget_pause_reads_limits_once_per_interval_and_resumes_when_the_
     // 10% allows 10,000; a read every 5 minutes for a day keeps 288 of them, so ordinary calls
     // stop at 9,712.
     sf_->set_api_usage(9'711);
-    api_budget_ = "10%\n    limits_every: 5m";
+    api_budget_ = "10%";
+    sf_keys_ = {"limits_every: 5m"};
     write_config();
     auto session = make_session();  // one client for every run, as in `crmsync run`
     auto expect_paused = [&](const std::vector<daemon::stream_result>& results,

@@ -40,6 +40,9 @@ struct source {
     // While the api_budget holds its streams, /limits is read again this often (at least; see
     // source::salesforce::plan_budget_recheck) so they resume once the rolling day frees room.
     duration limits_every{300'000};
+    // A Bulk API 2.0 query job still UploadComplete or InProgress this long after its creation
+    // is aborted and the load fails; the next run starts a new one.
+    duration bulk_timeout{21'600'000};
     std::string ca_file;
     position where;
 };

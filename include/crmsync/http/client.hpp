@@ -52,6 +52,10 @@ struct request {
     std::string body;
     std::string content_type;                   // sets Content-Type when the body is not empty
     std::chrono::milliseconds timeout{30'000};  // for the whole exchange
+    // A kept-alive connection found closed before any answer byte is sent the request again on
+    // a fresh one. False for a request that must not go out twice unseen (creating a Bulk job):
+    // the server may have acted on it, so the caller gets the failure and decides.
+    bool resend_on_stale = true;
 };
 
 struct response {

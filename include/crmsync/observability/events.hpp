@@ -100,6 +100,8 @@ struct bulk_load_started {
     std::string object;
     std::string job_id;
     long records = 0;
+    // Jobs a create whose answer was lost left behind, aborted (logged when any).
+    std::vector<std::string> duplicates_aborted;
 };
 
 // A stream read its destination object's describe (for preflight and drift checks). Logged at

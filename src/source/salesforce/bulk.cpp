@@ -29,9 +29,10 @@ std::string bulk_job_request(std::string_view soql, bool all) {
         .dump();
 }
 
-result<bulk_job> parse_bulk_job(std::string_view body) {
-    const json j = json::parse(body, nullptr, false);
-    if (j.is_discarded() || !j.is_object())
+namespace {
+
+result<bulk_job> bulk_job_from(const json& j) {
+    if (!j.is_object())
         return make_failure(errc::bad_response, "bulk query job: body is not a JSON object");
     const auto id = j.find("id");
     const auto state = j.find("state");
@@ -49,7 +50,46 @@ result<bulk_job> parse_bulk_job(std::string_view body) {
     text("errorMessage", b.error_message);
     if (const auto n = j.find("numberRecordsProcessed"); n != j.end() && n->is_number_integer())
         b.records_processed = n->get<long>();
+    text("object", b.object);
+    text("operation", b.operation);
+    text("createdById", b.created_by);
+    std::string created;
+    text("createdDate", created);
+    if (!created.empty())
+        b.created = timestamp::parse(created);
     return b;
+}
+
+}  // namespace
+
+result<bulk_job> parse_bulk_job(std::string_view body) {
+    const json j = json::parse(body, nullptr, false);
+    if (j.is_discarded())
+        return make_failure(errc::bad_response, "bulk query job: body is not a JSON object");
+    return bulk_job_from(j);
+}
+
+result<bulk_job_list> parse_bulk_job_list(std::string_view body) {
+    const json j = json::parse(body, nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+        return make_failure(errc::bad_response, "bulk query job list: body is not a JSON object");
+    const auto records = j.find("records");
+    if (records == j.end() || !records->is_array())
+        return make_failure(errc::bad_response, "bulk query job list: no records array");
+    bulk_job_list out;
+    for (const auto& r : *records) {
+        auto b = bulk_job_from(r);
+        if (!b)
+            return with_context(result<bulk_job_list>(b.error()), "bulk query job list");
+        out.jobs.push_back(std::move(*b));
+    }
+    const auto done = j.find("done");
+    const auto next = j.find("nextRecordsUrl");
+    if (next != j.end() && next->is_string() && !next->get_ref<const std::string&>().empty() &&
+        !(done != j.end() && done->is_boolean() && done->get<bool>())) {
+        out.next_records_url = next->get<std::string>();
+    }
+    return out;
 }
 
 std::optional<char> delimiter_char(std::string_view name) {

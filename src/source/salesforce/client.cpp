@@ -1,5 +1,8 @@
 #include "crmsync/source/salesforce/client.hpp"
 
+#include "crmsync/config/duration.hpp"
+#include "crmsync/core/text.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -59,6 +62,12 @@ failure failure_from_response(unsigned status,
         f.code = make_error_code(errc::request_rejected);
     }
     return f;
+}
+
+bool cursor_lost(const failure& f, bool next_page) {
+    if (f.http_status != 400)
+        return false;
+    return f.vendor_code == "INVALID_QUERY_LOCATOR" || (next_page && f.vendor_code.empty());
 }
 
 result<std::string> token_request_body(const config::salesforce_auth& auth,
@@ -276,7 +285,8 @@ asio::awaitable<result<http::response>> client::get_once(std::string url) {
 asio::awaitable<result<http::response>> client::call_once(boost::beast::http::verb method,
                                                           std::string url,
                                                           std::string body,
-                                                          budget_gate gate) {
+                                                          budget_gate gate,
+                                                          bool resend_on_stale) {
     if (!token_) {
         auto a = co_await authenticate();
         if (!a)
@@ -293,6 +303,7 @@ asio::awaitable<result<http::response>> client::call_once(boost::beast::http::ve
         req.body = std::move(body);
     }
     req.timeout = query_timeout;
+    req.resend_on_stale = resend_on_stale;
     auto r = co_await http_.send(std::move(req));
     if (!r)
         co_return r;
@@ -371,21 +382,113 @@ asio::awaitable<result<query_page>> client::next(const std::string& next_records
                            fmt::format("next page {}", cfg_.name));
 }
 
+namespace {
+
+// A create whose answer never came whole may have made its job all the same: the request
+// arrived (no connect failure) and nothing says Salesforce refused it.
+bool answer_maybe_lost(const failure& f) {
+    if (f.code == errc::connect_failed)
+        return false;
+    return f.http_status == 0 || f.http_status >= 500;
+}
+
+}  // namespace
+
 asio::awaitable<result<bulk_job>> client::create_query_job(const std::string& soql, bool all) {
     const std::string url = fmt::format("/services/data/v{}/jobs/query", cfg_.api_version);
     const std::string body = bulk_job_request(soql, all);
-    // Not idempotent: an answer lost after Salesforce created the job makes the retry create a
-    // second one. The first then completes unread and expires with the org's other jobs; it
-    // costs a job of the daily allocation, never a record.
+    const sys_ms first_attempt = now_();
+    bool maybe_lost = false;
+    auto once = [this, &url, &body, &maybe_lost]() -> asio::awaitable<result<bulk_job>> {
+        // Not resent unseen on a fresh connection by the HTTP client: a kept-alive connection
+        // closed under the request may have carried it to Salesforce.
+        auto r = co_await call_once(
+            boost::beast::http::verb::post, url, body, budget_gate::ordinary, false);
+        if (!r) {
+            maybe_lost = maybe_lost || answer_maybe_lost(r.error());
+            co_return r.error();
+        }
+        auto job = parse_bulk_job(r->body);
+        // A 200 whose body did not parse: the job exists, its id is what was lost.
+        maybe_lost = maybe_lost || !job;
+        co_return job;
+    };
+    auto refresh_op = [this]() { return refresh(); };
+    const std::string what = fmt::format("create bulk query job {}", cfg_.name);
+    auto job = co_await http::retry_call<bulk_job>(retry_, once, classify, refresh_op);
+    if (!job)
+        co_return with_context(std::move(job), what);
+    own_jobs_.insert(job->id);
+    if (maybe_lost) {
+        // Not idempotent: the lost attempt's job would run to completion unread, costing the
+        // org a job of its daily allocation.
+        auto aborted = co_await abort_duplicates(*job, first_attempt);
+        if (!aborted)
+            co_return with_context(result<bulk_job>(aborted.error()), what);
+        job->duplicates_aborted = std::move(*aborted);
+    }
+    co_return job;
+}
+
+asio::awaitable<result<std::vector<std::string>>> client::abort_duplicates(const bulk_job& kept,
+                                                                           sys_ms first_attempt) {
+    // Salesforce's clock is not ours: a job made by a lost attempt may carry a createdDate a
+    // little before the attempt by our clock.
+    constexpr std::chrono::minutes clock_skew{5};
+    // A listing page holds up to 1,000 jobs; an org keeps its jobs for days, so the pages read
+    // for one create are bounded (a job older than the first attempt is never ours anyway).
+    constexpr int max_pages = 20;
+    std::vector<std::string> aborted;
+    std::optional<std::string> url =
+        fmt::format("/services/data/v{}/jobs/query?jobType=V2Query", cfg_.api_version);
+    for (int page = 0; url && page < max_pages; ++page) {
+        auto list = co_await fetch<bulk_job_list>(*url, parse_bulk_job_list);
+        if (!list) {
+            co_return with_context(result<std::vector<std::string>>(list.error()),
+                                   "list bulk query jobs");
+        }
+        for (const auto& j : list->jobs) {
+            const bool same = j.id != kept.id && !own_jobs_.count(j.id) &&
+                              iequals_ascii(j.object, kept.object) &&
+                              j.operation == kept.operation && j.created_by == kept.created_by;
+            const bool in_window = j.created && kept.created &&
+                                   j.created->at >= first_attempt - clock_skew &&
+                                   j.created->at <= kept.created->at;
+            if (!same || !in_window)
+                continue;
+            if (j.state != "UploadComplete" && j.state != "InProgress")
+                continue;  // ended already: it holds nothing more than its results
+            const std::string id = j.id;
+            if (auto a = co_await abort_query_job(id); !a)
+                co_return a.error();
+            aborted.push_back(id);
+        }
+        url = list->next_records_url;
+    }
+    co_return aborted;
+}
+
+asio::awaitable<result<bulk_job>> client::abort_query_job(const std::string& id) {
+    const std::string url =
+        fmt::format("/services/data/v{}/jobs/query/{}", cfg_.api_version, http::url_encode(id));
+    const std::string body = R"({"state":"Aborted"})";
     auto once = [this, &url, &body]() -> asio::awaitable<result<bulk_job>> {
-        auto r = co_await call_once(boost::beast::http::verb::post, url, body);
+        auto r = co_await call_once(boost::beast::http::verb::patch, url, body);
         if (!r)
             co_return r.error();
         co_return parse_bulk_job(r->body);
     };
     auto refresh_op = [this]() { return refresh(); };
-    co_return with_context(co_await http::retry_call<bulk_job>(retry_, once, classify, refresh_op),
-                           fmt::format("create bulk query job {}", cfg_.name));
+    auto job = co_await http::retry_call<bulk_job>(retry_, once, classify, refresh_op);
+    if (!job && job.error().http_status == 400) {
+        // A retried abort whose first answer was lost meets a job no longer abortable: ask
+        // what it is now.
+        auto now = co_await fetch<bulk_job>(url, parse_bulk_job);
+        if (now && now->state != "UploadComplete" && now->state != "InProgress")
+            co_return now;
+    }
+    co_return with_context(std::move(job),
+                           fmt::format("abort bulk query job {} {}", id, cfg_.name));
 }
 
 asio::awaitable<result<bulk_job>> client::wait_for_query_job(const std::string& id) {
@@ -395,6 +498,9 @@ asio::awaitable<result<bulk_job>> client::wait_for_query_job(const std::string& 
     // Polls back off like retries (base doubling to cap), so a job of hours costs a few
     // hundred polls, not one per second; each poll is one API call of the daily allocation.
     auto delay = retry_.policy.base;
+    // Measured on the steady clock: a job stuck in Salesforce's queue must not hold the stream
+    // for ever, and a wall-clock jump must not end a healthy one.
+    const auto deadline = std::chrono::steady_clock::now() + cfg_.bulk_timeout;
     for (;;) {
         auto job = co_await fetch<bulk_job>(url, parse_bulk_job);
         if (!job)
@@ -416,6 +522,20 @@ asio::awaitable<result<bulk_job>> client::wait_for_query_job(const std::string& 
                 result<bulk_job>(make_failure(errc::bad_response,
                                               fmt::format("unknown job state {}", job->state))),
                 what);
+        }
+        if (std::chrono::steady_clock::now() >= deadline) {
+            std::string detail = fmt::format("job still {} after the bulk_timeout of {}",
+                                             job->state,
+                                             config::format_duration(cfg_.bulk_timeout));
+            if (auto a = co_await abort_query_job(id); a) {
+                detail += "; aborted it";
+            } else {
+                detail += "; aborting it failed: " + a.error().message();
+            }
+            failure f = make_failure(errc::timeout, std::move(detail));
+            f.vendor_code = job->state;
+            f.context(what);
+            co_return f;
         }
         asio::steady_timer timer(co_await asio::this_coro::executor, delay);
         auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));

@@ -372,19 +372,23 @@ TEST_F(load_test, describe_every_reads_a_positive_duration) {
               (lines{"mappings/m.yaml:2:60: 'source.describe_every' must be longer than 0s"}));
 }
 
-TEST_F(load_test, limits_every_reads_a_positive_duration_with_a_default) {
+TEST_F(load_test, limits_every_and_bulk_timeout_read_positive_durations_with_defaults) {
     write_main(main_yaml);
     write_mapping("m.yaml", minimal("s"));
     auto l = load(dir_.path() / "crmsync.yaml");
     ASSERT_EQ(problems(l), lines{});
     EXPECT_EQ(l.cfg.sources.at("prod_org").limits_every, duration{300'000});
+    EXPECT_EQ(l.cfg.sources.at("prod_org").bulk_timeout, duration{21'600'000});  // 6h
 
     std::string text(main_yaml);
-    text.replace(text.find("api_budget: 20%"), 15, "api_budget: 20%\n    limits_every: 1m");
+    text.replace(text.find("api_budget: 20%"),
+                 15,
+                 "api_budget: 20%\n    limits_every: 1m\n    bulk_timeout: 90m");
     write_main(text);
     l = load(dir_.path() / "crmsync.yaml");
     ASSERT_EQ(problems(l), lines{});
     EXPECT_EQ(l.cfg.sources.at("prod_org").limits_every, duration{60'000});
+    EXPECT_EQ(l.cfg.sources.at("prod_org").bulk_timeout, duration{5'400'000});
 
     text = std::string(main_yaml);
     text.replace(text.find("api_budget: 20%"), 15, "api_budget: 20%\n    limits_every: 0s");

@@ -117,6 +117,22 @@ TEST(api_budget, spent_at_floor_of_limit_times_budget) {
     EXPECT_FALSE(check_api_budget("org", api_usage{.used = 15000, .limit = 15000}, 1.0));
 }
 
+TEST(cursor, a_lost_cursor_is_its_vendor_code_or_a_garbled_400_on_a_next_page) {
+    const auto expired = failure_from_response(
+        400, R"([{"message":"invalid query locator","errorCode":"INVALID_QUERY_LOCATOR"}])", "");
+    EXPECT_TRUE(cursor_lost(expired, true));
+    EXPECT_TRUE(cursor_lost(expired, false));
+    const auto html = failure_from_response(400, "<html>Bad Request</html>", "");
+    EXPECT_TRUE(cursor_lost(html, true));
+    EXPECT_FALSE(cursor_lost(html, false)) << "a first query has no cursor to lose";
+    EXPECT_TRUE(cursor_lost(failure_from_response(400, R"([{"message":"inval)", ""), true));
+    EXPECT_FALSE(cursor_lost(
+        failure_from_response(400, R"([{"message":"x","errorCode":"MALFORMED_QUERY"}])", ""),
+        true));
+    EXPECT_FALSE(cursor_lost(failure_from_response(500, "<html>oops</html>", ""), true));
+    EXPECT_FALSE(cursor_lost(failure_from_response(404, "", ""), true));
+}
+
 TEST(api_budget, a_reserve_for_limits_reads_holds_calls_short_of_the_budget) {
     EXPECT_TRUE(check_api_budget("org", api_usage{.used = 94, .limit = 1000}, 0.1, 5));
     const auto held = check_api_budget("org", api_usage{.used = 95, .limit = 1000}, 0.1, 5);

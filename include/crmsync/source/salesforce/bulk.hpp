@@ -6,6 +6,7 @@
 
 #include "crmsync/core/error.hpp"
 #include "crmsync/core/record.hpp"
+#include "crmsync/core/timestamp.hpp"
 #include "crmsync/source/salesforce/parse.hpp"
 
 #include <optional>
@@ -28,8 +29,25 @@ struct bulk_job {
     std::string line_ending = "LF";
     std::string error_message;  // Failed: why
     long records_processed = 0;
+    // Who made the job, when, on what: what a job listing offers to tell one job from another
+    // (it carries no query text [SF-BULK2-JOBINFO]).
+    std::string object;
+    std::string operation;  // query | queryAll
+    std::string created_by;
+    std::optional<timestamp> created;
+    // Jobs the same create left behind (its answer was lost and the retry made this one),
+    // aborted after this one was made (client::create_query_job).
+    std::vector<std::string> duplicates_aborted;
 };
 result<bulk_job> parse_bulk_job(std::string_view body);
+
+// One page of GET /jobs/query (Get Information About All Query Jobs): {done, records: [job
+// info], nextRecordsUrl} with nextRecordsUrl null or absent on the last page.
+struct bulk_job_list {
+    std::vector<bulk_job> jobs;
+    std::optional<std::string> next_records_url;
+};
+result<bulk_job_list> parse_bulk_job_list(std::string_view body);
 
 // The character a columnDelimiter name stands for; nullopt for a name Salesforce does not
 // document (COMMA, BACKQUOTE, CARET, PIPE, SEMICOLON, TAB).

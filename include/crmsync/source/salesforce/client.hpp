@@ -19,6 +19,7 @@
 #include <chrono>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 
 namespace crmsync::source::salesforce {
@@ -28,6 +29,15 @@ http::disposition classify(const failure& f);
 
 // Pure: turns a non-2xx API response into a failure with the vendor code and context.
 failure failure_from_response(unsigned status, std::string_view body, std::string_view retry_after);
+
+// Pure: whether a failed read means Salesforce no longer holds the query's cursor, so the
+// stream must query again: its 400 INVALID_QUERY_LOCATOR (an expired or released locator), or,
+// on a nextRecordsUrl (`next_page`), a 400 whose body names no errorCode at all. Salesforce
+// answers a bad locator with its JSON error array, so such a body was garbled on the way (a
+// proxy's HTML page, a body cut short yet framed whole); and the only part of a nextRecordsUrl
+// read that can be wrong is its locator. Querying again from the committed watermark is safe
+// either way: it loses nothing and is bounded.
+bool cursor_lost(const failure& f, bool next_page);
 
 // Pure: the token request form for the configured flow. For jwt_bearer, `assertion` is the
 // signed JWT (make_jwt); errc::config_invalid when it is missing.
@@ -82,11 +92,20 @@ public:
 
     // Bulk API 2.0 query jobs (api-reference §1.10). Creates the job (operation queryAll with
     // `all`); polls it with backoff until JobComplete (Failed or Aborted: errc::request_rejected
-    // naming the job and Salesforce's errorMessage); reads one result set of at most
+    // naming the job and Salesforce's errorMessage; still running after the source's
+    // bulk_timeout: the job is aborted, errc::timeout); reads one result set of at most
     // `max_records` rows, from `locator` (none: the first). The page's next_records_url is the
     // next Sforce-Locator, absent once Salesforce answers the string "null".
+    //
+    // Creating a job is not idempotent: when an attempt's answer was lost (no response, a
+    // garbled one, a 5xx) and the retry made a job, the org's query jobs are listed and those
+    // the lost attempts made are aborted (bulk_job::duplicates_aborted): the same object,
+    // operation and creator, created between the first attempt and the job kept, and not a job
+    // this client made otherwise. The listing carries no query text, so nothing is reused.
     boost::asio::awaitable<result<bulk_job>> create_query_job(const std::string& soql, bool all);
     boost::asio::awaitable<result<bulk_job>> wait_for_query_job(const std::string& id);
+    // PATCH jobs/query/{id} {"state":"Aborted"}: only UploadComplete and InProgress jobs abort.
+    boost::asio::awaitable<result<bulk_job>> abort_query_job(const std::string& id);
     boost::asio::awaitable<result<query_page>> query_job_results(
         const bulk_job& job,
         const std::optional<std::string>& locator,
@@ -124,7 +143,8 @@ private:
         boost::beast::http::verb method,
         std::string url,
         std::string body,
-        budget_gate gate = budget_gate::ordinary);
+        budget_gate gate = budget_gate::ordinary,
+        bool resend_on_stale = true);
     // The api_budget check before a call; reads /limits again when the budget holds and the
     // next read is due.
     boost::asio::awaitable<result<void>> within_budget(budget_gate gate);
@@ -134,6 +154,9 @@ private:
     boost::asio::awaitable<result<query_page>> fetch_page(std::string url,
                                                           const column_set& columns);
     boost::asio::awaitable<result<void>> refresh();
+    // Aborts the jobs lost attempts to create `kept` left behind (create_query_job).
+    boost::asio::awaitable<result<std::vector<std::string>>> abort_duplicates(const bulk_job& kept,
+                                                                              sys_ms first_attempt);
     boost::asio::awaitable<result<void>> read_limits(budget_gate gate);
     boost::asio::awaitable<result<api_usage>> limits_once(std::string url, budget_gate gate);
     result<std::string> jwt_assertion();
@@ -149,6 +172,7 @@ private:
     std::optional<usage_reading> limits_usage_;
     // While the api_budget holds: when /limits may be read again (the client's clock).
     std::optional<sys_ms> next_limits_read_;
+    std::set<std::string> own_jobs_;  // Bulk jobs this client created and kept
 };
 
 }  // namespace crmsync::source::salesforce
