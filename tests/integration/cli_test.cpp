@@ -38,6 +38,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
+using testing::contacts_mapping;
 using testing::run;
 using testing::run_result;
 
@@ -249,22 +250,6 @@ protected:
     void SetUp() override {
         cli::SetUp();
         write("mappings/contacts.yaml", contacts_mapping());
-    }
-
-    // The contacts stream to Marketo that most tests run: `source` takes more settings after
-    // `settle: 0s` (", every: 1s"), `fields` more entries after email and lastName (line 9 on).
-    static std::string contacts_mapping(const std::string& source = "",
-                                        const std::string& fields = "") {
-        return R"(stream: contacts
-source: { from: org, object: Contact, settle: 0s)" +
-               source + R"( }
-destination:
-  to: mkto
-  key: { source: Id, destination: sfdcContactId }
-fields:
-  - { to: email, from: Email, transform: [trim, lower], required: true }
-  - { to: lastName, from: LastName }
-)" + fields;
     }
 
     void write_main(const std::string& sf_secret) {
@@ -576,15 +561,7 @@ TEST_F(cli_sync, a_stream_paused_on_its_api_budget_resumes_by_itself_when_the_da
 // A Bulk API 2.0 job that ends Failed (or a refused job) stops the run with one line naming the
 // job and Salesforce's message, exit 1, no watermark; the next run loads again and completes.
 TEST_F(cli_sync, a_failed_bulk_load_stops_with_one_clear_line_and_the_next_run_loads_again) {
-    write("mappings/contacts.yaml", R"(stream: contacts
-source: { from: org, object: Contact, settle: 0s, bulk_threshold: 300 }
-destination:
-  to: mkto
-  key: { source: Id, destination: sfdcContactId }
-fields:
-  - { to: email, from: Email, transform: [trim, lower], required: true }
-  - { to: lastName, from: LastName }
-)");
+    write("mappings/contacts.yaml", contacts_mapping(", bulk_threshold: 300"));
     sf_.set_max_page_size(200);
     const auto past = timestamp{system_now() - std::chrono::minutes(10)};
     for (int i = 0; i < 450; ++i)
@@ -830,15 +807,8 @@ fields:
 }
 
 TEST_F(cli_sync, preview_shows_the_marks_deletes_flag_would_send_and_their_diff) {
-    write("mappings/contacts.yaml", R"(stream: contacts
-source: { from: org, object: Contact, settle: 0s, deletes: { flag: { field: crmDeleted, value: true } } }
-destination:
-  to: mkto
-  key: { source: Id, destination: sfdcContactId }
-fields:
-  - { to: email, from: Email, transform: [trim, lower], required: true }
-  - { to: lastName, from: LastName }
-)");
+    write("mappings/contacts.yaml",
+          contacts_mapping(", deletes: { flag: { field: crmDeleted, value: true } }"));
     const auto past = timestamp{system_now() - std::chrono::minutes(10)};
     const auto alive =
         sf_.insert("Contact", {{"LastName", "Alive"}, {"Email", "alive@example.com"}}, past);

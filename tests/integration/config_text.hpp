@@ -59,4 +59,20 @@ sources:
     }
 };
 
+// The contacts stream to Marketo that most tests run: `source` takes more settings after
+// `settle: 0s` (", every: 1s"), `fields` more entries after email and lastName (line 9 on).
+inline std::string contacts_mapping(const std::string& source = "",
+                                    const std::string& fields = "") {
+    return R"(stream: contacts
+source: { from: org, object: Contact, settle: 0s)" +
+           source + R"( }
+destination:
+  to: mkto
+  key: { source: Id, destination: sfdcContactId }
+fields:
+  - { to: email, from: Email, transform: [trim, lower], required: true }
+  - { to: lastName, from: LastName }
+)" + fields;
+}
+
 }  // namespace crmsync::testing

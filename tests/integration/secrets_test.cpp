@@ -60,15 +60,7 @@ protected:
                                   {{.name = "ContactId", .max_length = 18, .primary_key = true},
                                    {.name = "Email", .type = "EmailAddress", .required = true},
                                    {.name = "LastName", .max_length = 80}}});
-        write("mappings/contacts.yaml", R"(stream: contacts
-source: { from: org, object: Contact, settle: 0s }
-destination:
-  to: mkto
-  key: { source: Id, destination: sfdcContactId }
-fields:
-  - { to: email, from: Email, transform: [trim, lower], required: true }
-  - { to: lastName, from: LastName }
-)");
+        write("mappings/contacts.yaml", testing::contacts_mapping());
         write("mappings/contacts_de.yaml", R"(stream: contacts_de
 source: { from: org, object: Contact, settle: 0s }
 destination:
