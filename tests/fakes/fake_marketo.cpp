@@ -136,22 +136,26 @@ std::string iso_seconds(sys_ms t) {
 }  // ...:45Z
 
 // Values compare like Marketo's dedupe: strings case-insensitively, numbers by value.
+// How Marketo compares a lookup value with a stored one: case-insensitively for text, 42 and
+// 42.0 alike. Null matches nothing.
+std::optional<std::string> match_key(const json& v) {
+    if (v.is_null())
+        return std::nullopt;
+    if (v.is_string())
+        return to_lower(v.get<std::string>());
+    if (v.is_number_integer())
+        return std::to_string(v.get<std::int64_t>());
+    if (v.is_number()) {
+        const double d = v.get<double>();
+        if (std::floor(d) == d)
+            return std::to_string(static_cast<std::int64_t>(d));
+    }
+    return to_lower(v.dump());
+}
+
 bool same_value(const json& a, const json& b) {
-    if (a.is_null() || b.is_null())
-        return false;
-    auto text = [](const json& v) {
-        if (v.is_string())
-            return to_lower(v.get<std::string>());
-        if (v.is_number_integer())
-            return std::to_string(v.get<std::int64_t>());
-        if (v.is_number()) {
-            const double d = v.get<double>();
-            if (std::floor(d) == d)
-                return std::to_string(static_cast<std::int64_t>(d));
-        }
-        return to_lower(v.dump());
-    };
-    return text(a) == text(b);
+    const auto ka = match_key(a);
+    return ka && ka == match_key(b);
 }
 
 }  // namespace
@@ -174,6 +178,10 @@ struct fake_marketo::impl {
     std::mt19937_64 rng{std::random_device{}()};
     std::vector<mkto_field> schema = standard_fields();
     std::map<std::int64_t, json> persons;
+    // field -> match_key -> ids: lookups by value (Sync Leads' lookupField, Get Leads by
+    // filterType) without a scan of every person per record, which made a 10,000-person load
+    // quadratic. Kept in step by put_person / drop_person, the only writers of `persons`.
+    std::map<std::string, std::multimap<std::string, std::int64_t>, std::less<>> by_value;
     std::int64_t next_id = 1001;
     // Lead partitions [MK-LEADS partitionName]: every instance has "Default"; a person lives in
     // exactly one. `api_partitions` are those the API-only user's role may write (empty: all).
@@ -629,13 +637,56 @@ struct fake_marketo::impl {
         return {json(s), std::nullopt};
     }
 
+    void index_person(std::int64_t id, const json& person) {
+        for (const auto& [field_name, v] : person.items()) {
+            if (auto k = match_key(v))
+                by_value[field_name].emplace(std::move(*k), id);
+        }
+    }
+
+    void unindex_person(std::int64_t id, const json& person) {
+        for (const auto& [field_name, v] : person.items()) {
+            const auto k = match_key(v);
+            const auto f = by_value.find(field_name);
+            if (!k || f == by_value.end())
+                continue;
+            auto [first, last] = f->second.equal_range(*k);
+            for (; first != last; ++first) {
+                if (first->second == id) {
+                    f->second.erase(first);
+                    break;
+                }
+            }
+        }
+    }
+
+    void put_person(std::int64_t id, json person) {
+        if (const auto old = persons.find(id); old != persons.end())
+            unindex_person(id, old->second);
+        index_person(id, person);
+        persons[id] = std::move(person);
+    }
+
+    bool drop_person(std::int64_t id) {
+        const auto it = persons.find(id);
+        if (it == persons.end())
+            return false;
+        unindex_person(id, it->second);
+        persons.erase(it);
+        return true;
+    }
+
+    // Ascending ids, as a scan of `persons` would give them.
     std::vector<std::int64_t> matching(const std::string& field_name, const json& value) const {
         std::vector<std::int64_t> out;
-        for (const auto& [id, person] : persons) {
-            const auto it = person.find(field_name);
-            if (it != person.end() && same_value(*it, value))
-                out.push_back(id);
-        }
+        const auto k = match_key(value);
+        const auto f = by_value.find(field_name);
+        if (!k || f == by_value.end())
+            return out;
+        auto [first, last] = f->second.equal_range(*k);
+        for (; first != last; ++first)
+            out.push_back(first->second);
+        std::sort(out.begin(), out.end());
         return out;
     }
 
@@ -646,7 +697,7 @@ struct fake_marketo::impl {
         p["id"] = id;
         p["createdAt"] = iso_seconds(now());
         p["updatedAt"] = iso_seconds(now());
-        persons[id] = std::move(p);
+        put_person(id, std::move(p));
         return id;
     }
 
@@ -783,10 +834,11 @@ struct fake_marketo::impl {
             return r;
         };
         auto updated = [&](std::int64_t id) {
-            auto& p = persons[id];
+            json p = persons.at(id);
             for (const auto& [k, v] : values.items())
                 p[k] = v;
             p["updatedAt"] = iso_seconds(now());
+            put_person(id, std::move(p));
             ojson r = ojson::object();
             r["id"] = id;
             r["status"] = "updated";
@@ -1155,18 +1207,14 @@ struct fake_marketo::impl {
         std::vector<std::string> names;
         if (auto e = field_list(p, names))
             return *e;
-        std::vector<const json*> hits;
-        for (const auto& [id, person] : persons) {
-            const auto it = person.find(*filter_type);
-            if (it == person.end())
-                continue;
-            for (const auto& v : values) {
-                if (same_value(*it, json(v))) {
-                    hits.push_back(&person);
-                    break;
-                }
-            }
+        std::set<std::int64_t> hit_ids;  // ascending, each person once
+        for (const auto& v : values) {
+            for (const auto id : matching(*filter_type, json(v)))
+                hit_ids.insert(id);
         }
+        std::vector<const json*> hits;
+        for (const auto id : hit_ids)
+            hits.push_back(&persons.at(id));
         if (hits.size() > 1000)
             return error("1003", "Too many results match the filter");
         std::size_t batch = max_batch;
@@ -1230,7 +1278,7 @@ struct fake_marketo::impl {
             ojson r = ojson::object();
             r["id"] = id;
             partition_of.erase(id);
-            if (persons.erase(id) == 1) {
+            if (drop_person(id)) {
                 r["status"] = "deleted";
             } else {
                 r["status"] = "skipped";
@@ -1344,6 +1392,7 @@ void fake_marketo::remove_field(const std::string& name) {
     impl_->schema.erase(it);
     for (auto& [id, p] : impl_->persons)
         p.erase(name);
+    impl_->by_value.erase(name);
 }
 
 std::vector<mkto_field> fake_marketo::fields() const {
