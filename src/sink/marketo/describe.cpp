@@ -1,5 +1,7 @@
 #include "crmsync/sink/marketo/describe.hpp"
 
+#include "crmsync/core/json_member.hpp"
+
 #include "detail_envelope.hpp"
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -8,16 +10,6 @@ namespace crmsync::sink::marketo {
 namespace {
 
 using json = nlohmann::json;
-
-std::string string_at(const json& o, const char* key) {
-    const auto it = o.find(key);
-    return it != o.end() && it->is_string() ? it->get<std::string>() : std::string{};
-}
-
-bool bool_at(const json& o, const char* key, bool fallback) {
-    const auto it = o.find(key);
-    return it != o.end() && it->is_boolean() ? it->get<bool>() : fallback;
-}
 
 std::optional<std::size_t> length_at(const json& o) {
     const auto it = o.find("length");
@@ -44,14 +36,14 @@ result<object_schema> parse_lead_describe(std::string_view body) {
             continue;  // SOAP-only field: not writable through REST [MK-LEADS]
         field_schema f;
         if (rest->is_object())
-            f.name = string_at(*rest, "name");
+            f.name = string_member(*rest, "name");
         if (f.name.empty()) {
             return make_failure(errc::bad_response,
                                 fmt::format("{}: a field's rest block has no name", what));
         }
-        f.type = string_at(item, "dataType");
+        f.type = string_member(item, "dataType");
         f.length = length_at(item);
-        f.read_only = bool_at(*rest, "readOnly", false);
+        f.read_only = bool_member(*rest, "readOnly", false);
         if (f.name == "id")
             out.id_field = f.name;
         out.fields.push_back(std::move(f));
@@ -94,10 +86,10 @@ result<object_schema> parse_custom_object_describe(std::string_view body) {
     const json& d = res->front();
     object_schema out;
     // The describe names the object `name`; the schema API's describe says `apiName` [MK-CO].
-    out.object = string_at(d, "name");
+    out.object = string_member(d, "name");
     if (out.object.empty())
-        out.object = string_at(d, "apiName");
-    out.id_field = string_at(d, "idField");
+        out.object = string_member(d, "apiName");
+    out.id_field = string_member(d, "idField");
     const auto strings = [&](const char* key) -> result<std::vector<std::string>> {
         std::vector<std::string> v;
         const auto it = d.find(key);
@@ -124,10 +116,10 @@ result<object_schema> parse_custom_object_describe(std::string_view body) {
             auto to = r.find("relatedTo");
             if (to == r.end() || !to->is_object())
                 to = r.find("object");
-            link_schema l{.field = string_at(r, "field"), .object = {}, .object_field = {}};
+            link_schema l{.field = string_member(r, "field"), .object = {}, .object_field = {}};
             if (to != r.end() && to->is_object()) {
-                l.object = string_at(*to, "name");
-                l.object_field = string_at(*to, "field");
+                l.object = string_member(*to, "name");
+                l.object_field = string_member(*to, "field");
             }
             if (!l.field.empty())
                 out.links.push_back(std::move(l));
@@ -137,14 +129,14 @@ result<object_schema> parse_custom_object_describe(std::string_view body) {
     if (fields == d.end() || !fields->is_array() || fields->empty())
         return make_failure(errc::bad_response, fmt::format("{}: no fields", what));
     for (const auto& item : *fields) {
-        if (!item.is_object() || string_at(item, "name").empty())
+        if (!item.is_object() || string_member(item, "name").empty())
             return make_failure(errc::bad_response, fmt::format("{}: a field has no name", what));
         field_schema f;
-        f.name = string_at(item, "name");
-        f.type = string_at(item, "dataType");
+        f.name = string_member(item, "name");
+        f.type = string_member(item, "dataType");
         f.length = length_at(item);
         const bool sent_anyway = f.name == out.id_field || out.is_key(f.name);
-        f.read_only = !bool_at(item, "updateable", true) && !sent_anyway;
+        f.read_only = !bool_member(item, "updateable", true) && !sent_anyway;
         out.fields.push_back(std::move(f));
     }
     return out;

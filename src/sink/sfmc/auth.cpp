@@ -1,5 +1,6 @@
 #include "crmsync/sink/sfmc/auth.hpp"
 
+#include "crmsync/core/json_member.hpp"
 #include "crmsync/http/url.hpp"
 #include "crmsync/sink/json_text.hpp"
 
@@ -71,11 +72,11 @@ result<token_grant> decode_token_response(unsigned status, std::string_view body
         // [SFMC-DEVTOOLS-AUTH] 401 {"error":"invalid_client","error_description":...}.
         std::string what;
         if (j.is_object()) {
-            what = j.value("error", "");
-            if (const auto d = j.value("error_description", ""); !d.empty())
+            what = string_member(j, "error");
+            if (const auto d = string_member(j, "error_description"); !d.empty())
                 what += (what.empty() ? "" : ": ") + d;
             if (what.empty())
-                what = j.value("message", "");
+                what = string_member(j, "message");
         }
         const errc e = status == 400 || status == 401 || status == 403 ? errc::auth_rejected
                        : status == 429                                 ? errc::rate_limited
@@ -85,7 +86,7 @@ result<token_grant> decode_token_response(unsigned status, std::string_view body
                                  what.empty() ? fmt::format("token: http {}", status)
                                               : fmt::format("token: http {}: {}", status, what));
         f.http_status = status;
-        f.vendor_code = j.is_object() ? j.value("error", "") : "";
+        f.vendor_code = string_member(j, "error");
         return f;
     }
     if (!j.is_object()) {

@@ -1,5 +1,6 @@
 #include "crmsync/sink/sfmc/encode.hpp"
 
+#include "crmsync/core/json_member.hpp"
 #include "crmsync/core/text.hpp"
 #include "crmsync/sink/json_text.hpp"
 
@@ -104,7 +105,7 @@ result<async_status> decode_async_status(std::string_view body) {
         }
         return make_failure(errc::bad_response, "async status: reply has no status object");
     }
-    const std::string request = st->value("requestStatus", "");
+    const std::string request = string_member(*st, "requestStatus");
     if (iequals_ascii(request, "Pending")) {
         s.request = async_status::state::pending;
     } else if (iequals_ascii(request, "Complete") || iequals_ascii(request, "Completed")) {
@@ -117,7 +118,7 @@ result<async_status> decode_async_status(std::string_view body) {
     }
     const auto has = st->find("hasErrors");
     s.has_errors = has != st->end() && has->is_boolean() && has->get<bool>();
-    s.result_status = st->value("resultStatus", "");
+    s.result_status = string_member(*st, "resultStatus");
     return s;
 }
 
@@ -142,7 +143,7 @@ result<async_results_page> decode_async_results(std::string_view body) {
         if (!it.is_object())
             return make_failure(errc::bad_response, "async results: an item is not an object");
         async_item item;
-        const std::string status = it.value("status", "");
+        const std::string status = string_member(it, "status");
         item.error_code =
             it.value("errorCode", json()).is_string() ? it["errorCode"].get<std::string>() : "";
         item.message =

@@ -1,5 +1,7 @@
 #include "crmsync/sink/sfmc/errors.hpp"
 
+#include "crmsync/core/json_member.hpp"
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -66,7 +68,7 @@ failure rest_failure(const http::response& r) {
     } else {
         f.code = errc_for(r.status);
         f.vendor_code = code_text(j.value("errorcode", json()));
-        std::string message = j.value("message", "");
+        std::string message = string_member(j, "message");
         // 10006 "Aggregate Error: check additionalErrors for detailed error messages" [SFMC-ERR].
         if (auto more = j.find("additionalErrors"); more != j.end() && more->is_array()) {
             std::string details;

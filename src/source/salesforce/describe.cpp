@@ -1,5 +1,6 @@
 #include "crmsync/source/salesforce/describe.hpp"
 
+#include "crmsync/core/json_member.hpp"
 #include "crmsync/core/text.hpp"
 
 #include <fmt/format.h>
@@ -12,16 +13,6 @@ namespace crmsync::source::salesforce {
 namespace {
 
 using json = nlohmann::json;
-
-std::string string_or_empty(const json& o, const char* key) {
-    const auto it = o.find(key);
-    return it != o.end() && it->is_string() ? it->get<std::string>() : std::string{};
-}
-
-bool bool_or(const json& o, const char* key, bool fallback) {
-    const auto it = o.find(key);
-    return it != o.end() && it->is_boolean() ? it->get<bool>() : fallback;
-}
 
 }  // namespace
 
@@ -49,10 +40,10 @@ result<object_describe> parse_describe(std::string_view body) {
     if (!j.is_object())
         return bad("not a JSON object");
     object_describe out;
-    out.name = string_or_empty(j, "name");
+    out.name = string_member(j, "name");
     if (out.name.empty())
         return bad("no object name");
-    out.custom = bool_or(j, "custom", false);
+    out.custom = bool_member(j, "custom", false);
     const auto fields = j.find("fields");
     if (fields == j.end() || !fields->is_array())
         return bad(fmt::format("{}: no fields array", out.name));
@@ -62,19 +53,19 @@ result<object_describe> parse_describe(std::string_view body) {
         if (!f.is_object())
             return bad(fmt::format("{}: field {} is not an object", out.name, index));
         field_describe d;
-        d.name = string_or_empty(f, "name");
-        d.type = string_or_empty(f, "type");
+        d.name = string_member(f, "name");
+        d.type = string_member(f, "type");
         if (d.name.empty() || d.type.empty())
             return bad(fmt::format("{}: field {} has no name or type", out.name, index));
         if (const auto len = f.find("length"); len != f.end() && len->is_number_unsigned())
             d.length = len->get<std::size_t>();
-        d.nillable = bool_or(f, "nillable", true);
-        d.restricted_picklist = bool_or(f, "restrictedPicklist", false);
-        d.relationship_name = string_or_empty(f, "relationshipName");
+        d.nillable = bool_member(f, "nillable", true);
+        d.restricted_picklist = bool_member(f, "restrictedPicklist", false);
+        d.relationship_name = string_member(f, "relationshipName");
         if (const auto pv = f.find("picklistValues"); pv != f.end() && pv->is_array()) {
             for (const auto& v : *pv) {
                 // Inactive values can no longer be chosen in the CRM; only active ones arrive.
-                if (v.is_object() && bool_or(v, "active", true) && v.contains("value") &&
+                if (v.is_object() && bool_member(v, "active", true) && v.contains("value") &&
                     v["value"].is_string()) {
                     d.picklist.push_back(v["value"].get<std::string>());
                 }

@@ -1,5 +1,7 @@
 #include "crmsync/source/salesforce/parse.hpp"
 
+#include "crmsync/core/json_member.hpp"
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -348,11 +350,11 @@ api_error parse_error(std::string_view body) {
     api_error e;
     if (j.is_array() && !j.empty() && j.front().is_object()) {
         const auto& first = j.front();
-        e.code = first.value("errorCode", "");
-        e.message = first.value("message", "");
+        e.code = string_member(first, "errorCode");
+        e.message = string_member(first, "message");
     } else if (j.is_object()) {
-        e.code = j.value("error", "");
-        e.message = j.value("error_description", "");
+        e.code = string_member(j, "error");
+        e.message = string_member(j, "error_description");
     }
     return e;
 }

@@ -171,6 +171,32 @@ TEST(sfmc_auth, refused_and_broken_token_replies) {
         make_error_code(errc::invalid_url));
 }
 
+// Found by tests/fuzz/sfmc_token and sfmc_rows: json::value(key, "") threw type_error on a
+// member that is not a string; a garbled reply must be a failure, not an exception.
+TEST(sfmc_auth, non_string_members_in_replies_are_failures_not_exceptions) {
+    result<token_grant> refused = make_failure(errc::cancelled, "unset");
+    ASSERT_NO_THROW(refused = decode_token_response(401, R"({"error":1,"message":[2]})"));
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, make_error_code(errc::auth_rejected));
+    EXPECT_TRUE(refused.error().vendor_code.empty());
+
+    result<async_status> status = make_failure(errc::cancelled, "unset");
+    ASSERT_NO_THROW(status = decode_async_status(R"({"status":{"requestStatus":1}})"));
+    ASSERT_FALSE(status);
+    EXPECT_EQ(status.error().code, make_error_code(errc::bad_response));
+    ASSERT_NO_THROW(status = decode_async_status(
+                        R"({"status":{"requestStatus":"Complete","resultStatus":7}})"));
+    ASSERT_TRUE(status);
+    EXPECT_TRUE(status->result_status.empty());
+
+    result<async_results_page> page = make_failure(errc::cancelled, "unset");
+    ASSERT_NO_THROW(page = decode_async_results(
+                        R"({"page":1,"pageSize":50,"count":1,"items":[{"status":false}]})"));
+    ASSERT_TRUE(page);
+    ASSERT_EQ(page->items.size(), 1u);
+    EXPECT_TRUE(page->items[0].ok);
+}
+
 TEST(sfmc_describe, retrieve_envelope_carries_the_token_and_the_escaped_key) {
     const std::string env = encode_field_retrieve("tok<en>", "DE&1");
     EXPECT_NE(env.find(R"(<fueloauth xmlns="http://exacttarget.com">tok&lt;en&gt;</fueloauth>)"),

@@ -211,6 +211,15 @@ TEST(sfmc_errors, aggregate_errors_carry_the_additional_messages) {
               "not a valid email address.; Column FirstName is required.");
 }
 
+// json::value("message", "") threw type_error on a non-string message (the same fault the
+// fuzz targets found in the token and async parsers).
+TEST(sfmc_errors, a_non_string_message_is_no_exception) {
+    failure f;
+    ASSERT_NO_THROW(f = rest_failure(reply(400, R"({"message":10005,"errorcode":10005})")));
+    EXPECT_EQ(f.vendor_code, "10005");
+    EXPECT_EQ(f.detail, "http 400");
+}
+
 TEST(sfmc_errors, retry_after_comes_from_the_header_else_the_body) {
     const auto with_header =
         rest_failure(reply(429, fixture("rate_limit_429_50100.json"), {{"Retry-After", "7"}}));

@@ -174,6 +174,20 @@ TEST(parse, error_bodies_of_both_shapes) {
     EXPECT_TRUE(parse_error("<html>503</html>").code.empty());
 }
 
+// Found by tests/fuzz/sf_error: json::value(key, "") threw type_error on a non-string member,
+// and the exception ended the daemon instead of becoming a failure.
+TEST(parse, error_body_with_non_string_members_is_read_not_thrown) {
+    for (const char* body : {R"([{"errorCode":1,"message":2}])",
+                             R"({"error":1,"error_description":["x"]})",
+                             R"([{"errorCode":"INVALID_FIELD","message":null}])"}) {
+        api_error e;
+        ASSERT_NO_THROW(e = parse_error(body)) << body;
+        EXPECT_TRUE(e.message.empty()) << body;
+    }
+    EXPECT_EQ(parse_error(R"([{"errorCode":"INVALID_FIELD","message":null}])").code,
+              "INVALID_FIELD");
+}
+
 TEST(parse, limit_info_header) {
     auto u = parse_limit_info("api-usage=18/5000");
     ASSERT_TRUE(u);
