@@ -57,6 +57,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
     }
     const auto loaded = crmsync::config::load(f.main_file);
+    // A value written in the file itself is no secret from the environment: a diagnostic may
+    // quote it (libFuzzer's comparison tracing copies the value in; the first 90 s run did).
+    const bool typed_in =
+        crmsync::fuzz::as_text(data, size).find(secret_value) != std::string_view::npos;
     static const bool print = std::getenv("CRMSYNC_FUZZ_PRINT") != nullptr;
     for (const auto& d : loaded.problems.items()) {
         if (print)
@@ -64,7 +68,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         CRMSYNC_FUZZ_CHECK(!d.where.file.empty());
         CRMSYNC_FUZZ_CHECK(!d.message.empty());
         CRMSYNC_FUZZ_CHECK(d.where.line >= 0 && d.where.column >= 0);
-        CRMSYNC_FUZZ_CHECK(d.to_string().find(secret_value) == std::string::npos);
+        CRMSYNC_FUZZ_CHECK(typed_in || d.to_string().find(secret_value) == std::string::npos);
     }
     if (loaded.problems.empty()) {
         const auto& cfg = loaded.cfg;
