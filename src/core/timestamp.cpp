@@ -20,6 +20,17 @@ bool take_int(std::string_view& s, std::size_t digits, int& out) {
     return true;
 }
 
+// The instants the four-digit forms we write can hold: 0000-01-01 up to the end of 9999. An
+// offset or a leap second can carry a date at either edge out of them, and then the state's
+// watermark, a SOQL bound and a page read back would all break (found by
+// tests/fuzz/sf_query_page).
+constexpr std::chrono::sys_days first_day{std::chrono::year{0} / std::chrono::January / 1};
+constexpr std::chrono::sys_days past_last_day{std::chrono::year{10000} / std::chrono::January / 1};
+
+bool writable(sys_ms t) {
+    return t >= first_day && t < past_last_day;
+}
+
 bool take_char(std::string_view& s, char c) {
     if (s.empty() || s.front() != c)
         return false;
@@ -62,8 +73,11 @@ std::optional<timestamp> timestamp::parse(std::string_view s) {
             return std::nullopt;
         t += milliseconds{ms};
     }
-    if (take_char(s, 'Z'))
-        return s.empty() ? std::optional{timestamp{t}} : std::nullopt;
+    if (take_char(s, 'Z')) {
+        if (!s.empty() || !writable(t))
+            return std::nullopt;  // 9999-12-31T23:59:60Z
+        return timestamp{t};
+    }
     const bool plus = take_char(s, '+');
     if (!plus && !take_char(s, '-'))
         return std::nullopt;
@@ -75,6 +89,8 @@ std::optional<timestamp> timestamp::parse(std::string_view s) {
         return std::nullopt;
     const auto offset = hours{oh} + minutes{om};
     t = plus ? t - offset : t + offset;
+    if (!writable(t))
+        return std::nullopt;
     return timestamp{t};
 }
 

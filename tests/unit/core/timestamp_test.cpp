@@ -40,6 +40,21 @@ TEST(timestamp, formats_instants_past_2262_and_before_1970) {
     EXPECT_EQ(timestamp::parse("1969-12-31T23:59:59.250Z")->to_iso(), "1969-12-31T23:59:59.250Z");
 }
 
+// Found by tests/fuzz/sf_query_page: an offset carried the instant past year 9999 (or before
+// 0000), to_iso wrote a five-digit or negative year, and the page written back did not parse.
+TEST(timestamp, rejects_instants_an_offset_carries_out_of_0000_to_9999) {
+    for (const char* s :
+         {"9999-12-31T23:59:59.000-0100", "9999-12-31T23:59:60Z", "0000-01-01T00:00:00.000+0100"}) {
+        EXPECT_FALSE(timestamp::parse(s)) << s;
+    }
+    const auto last = timestamp::parse("9999-12-31T22:59:59.999-0100");
+    ASSERT_TRUE(last);
+    EXPECT_EQ(timestamp::parse(last->to_iso()), last);
+    const auto first = timestamp::parse("0000-01-01T01:00:00.000+0100");
+    ASSERT_TRUE(first);
+    EXPECT_EQ(timestamp::parse(first->to_iso()), first);
+}
+
 TEST(timestamp, soql_literal_drops_milliseconds) {
     EXPECT_EQ(timestamp::parse("2013-05-20T20:49:32.999Z")->to_soql_literal(),
               "2013-05-20T20:49:32Z");
