@@ -230,9 +230,10 @@ result<std::unique_ptr<runtime>> runtime::build(boost::asio::any_io_executor ex,
         }
         auto& session = rt->sessions_[name] = std::make_unique<sink::marketo::session>(
             client, dst, sink::marketo::session_options{.now = rt->opts_.now});
-        session->on_usage_unread([name](const failure& f) {
+        // An init-capture: clang 14 (scripts/tsan) cannot capture a structured binding.
+        session->on_usage_unread([instance = name](const failure& f) {
             observability::emit(observability::quota_usage_unread{
-                .system = "marketo", .instance = name, .what = f});
+                .system = "marketo", .instance = instance, .what = f});
         });
     }
 

@@ -243,9 +243,17 @@ void family<Series>::render_series(std::string& out) const {
     }
 }
 
-template class family<counter>;
-template class family<gauge>;
-template class family<histogram>;
+// Member by member, not `template class family<...>`: clang 14 instantiates every member of an
+// explicit class instantiation, even those whose requires-clause excludes that type.
+template counter& family<counter>::with(const label_values&);
+template gauge& family<gauge>::with(const label_values&);
+template histogram& family<histogram>::with(const label_values&);
+template void family<gauge>::replace(const std::vector<std::pair<label_values, double>>&);
+template std::vector<std::pair<label_values, double>> family<counter>::values() const;
+template std::vector<std::pair<label_values, double>> family<gauge>::values() const;
+template void family<counter>::render_series(std::string&) const;
+template void family<gauge>::render_series(std::string&) const;
+template void family<histogram>::render_series(std::string&) const;
 
 template <class F, class Make>
 F& registry::declare(std::string_view name,
