@@ -4,6 +4,7 @@
 #include "crmsync/http/url.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -11,6 +12,7 @@
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/error.hpp>
@@ -370,19 +372,25 @@ std::string_view response::header(std::string_view name) const {
 }
 
 struct client::impl {
+    // A strand over the caller's executor: every exchange, every connection's I/O and the
+    // idle pool live on it. send() may be called from several threads that run one io_context
+    // (or thread pool), and Beast's streams require all their handlers, their deadline timers'
+    // included, to run in one strand: without it a deadline firing on one thread closes the
+    // socket that another thread is still reading or destroying (found by scripts/tsan).
     asio::any_io_executor ex;
     tls_options opts;
     ssl::context tls{ssl::context::tls_client};
     std::once_flag tls_loaded;
     std::optional<failure> tls_setup_error;  // returned by every https send when set
 
-    std::mutex mutex;  // guards idle: send() may run on several threads of one pool
+    // Only touched on the strand `ex`, so it needs no lock of its own.
     std::unordered_map<std::string, std::vector<std::unique_ptr<connection>>> idle;
     std::atomic<std::size_t> calls{0};
     exchange_observer observer;
     std::atomic<std::chrono::milliseconds::rep> timeout_cap{0};
 
-    impl(asio::any_io_executor e, tls_options o) : ex(std::move(e)), opts(std::move(o)) {
+    impl(const asio::any_io_executor& e, tls_options o)
+        : ex(asio::make_strand(e)), opts(std::move(o)) {
         // TLS 1.2 is the floor Salesforce and Marketo require; older versions are broken.
         SSL_CTX_set_min_proto_version(tls.native_handle(), TLS1_2_VERSION);
     }
@@ -418,8 +426,6 @@ struct client::impl {
     }
 
     std::unique_ptr<connection> take_idle(const std::string& origin) {
-        std::vector<std::unique_ptr<connection>> dead;  // closed after the lock is released
-        std::lock_guard lock(mutex);
         auto it = idle.find(origin);
         if (it == idle.end())
             return nullptr;
@@ -430,7 +436,6 @@ struct client::impl {
             pool.pop_back();
             if (looks_alive(*c))
                 return c;
-            dead.push_back(std::move(c));
         }
         return nullptr;
     }
@@ -438,11 +443,10 @@ struct client::impl {
     void give_back(const std::string& origin, std::unique_ptr<connection> c) {
         c->tcp().expires_never();
         c->idle_since = clock::now();
-        std::lock_guard lock(mutex);
         auto& pool = idle[origin];
         if (pool.size() < max_idle_connections_per_origin)
             pool.push_back(std::move(c));
-        // Otherwise c closes here, under the lock; closing a socket does not block.
+        // Otherwise c closes here; closing a socket does not block.
     }
 
     asio::awaitable<result<std::unique_ptr<connection>>> open(const url& u,
@@ -555,7 +559,11 @@ asio::awaitable<result<response>> client::send(request req) {
     co_await asio::this_coro::throw_if_cancelled(false);
     const auto method = req.method;
     const auto started = clock::now();
-    result<response> r = co_await impl_->send(std::move(req));
+    // The exchange runs on the client's strand (impl::ex); the caller's cancellation reaches it
+    // through co_spawn, and the observer below still runs on the caller's thread.
+    auto exchange = impl_->send(std::move(req));
+    result<response> r =
+        co_await asio::co_spawn(impl_->ex, std::move(exchange), asio::use_awaitable);
     if (impl_->observer) {
         const failure error = r ? failure{} : r.error();
         impl_->observer(exchange_record{
@@ -574,6 +582,8 @@ void client::observe(exchange_observer fn) {
 }
 
 asio::awaitable<result<response>> client::impl::send(request req) {
+    // A coroutine of its own (co_spawn in client::send): cancellation is a value here too.
+    co_await asio::this_coro::throw_if_cancelled(false);
     auto parsed = url::parse(req.url);
     if (!parsed)
         co_return parsed.error();

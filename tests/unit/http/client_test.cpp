@@ -13,6 +13,7 @@
 
 #include "loopback_server.hpp"
 #include "run_coroutine.hpp"
+#include "threaded_sends.hpp"
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -399,6 +400,47 @@ TEST(http_client, concurrent_sends_each_get_a_connection_then_reuse_them) {
 TEST(http_client, idle_pool_is_capped_per_origin) {
     // 20 at once, then 20 again: only max_idle_connections_per_origin (16) were kept.
     EXPECT_EQ(concurrent_rounds(20), 20u + (20u - max_idle_connections_per_origin));
+}
+
+TEST(http_client, sends_on_several_threads_share_one_pool) {
+    loopback_server server([](const http_request&) { return make_reply(200, "{}"); });
+    asio::io_context ioc;
+    client c(ioc.get_executor());
+    constexpr int senders = 8, sends = 25;
+    const auto out = crmsync::testing::send_from_threads(
+        ioc, c, server.base_url() + "/", std::chrono::seconds(30), senders, sends, 4);
+    EXPECT_EQ(out.answered, senders * sends);
+    EXPECT_EQ(out.observed, senders * sends);
+    EXPECT_EQ(c.calls(), std::size_t{senders * sends});
+    EXPECT_EQ(server.requests(), std::size_t{senders * sends});
+    // Each sender holds one connection at a time and hands it back: the pool never needs more.
+    EXPECT_LE(server.connections(), std::size_t{senders});
+}
+
+TEST(http_client, deadlines_firing_on_several_threads_end_only_their_own_exchange) {
+    // Replies arrive around the deadline, so a deadline often fires on one thread while the
+    // reply completes the read on another: Beast's stream must see both on one strand, or the
+    // timer closes a socket that the other thread is still reading or destroying (TSan).
+    std::atomic<int> index{0};
+    loopback_server server([&](const http_request&) {
+        reply r = make_reply(200, "{}");
+        r.delay = milliseconds(15 + index++ % 10);
+        return r;
+    });
+    asio::io_context ioc;
+    client c(ioc.get_executor());
+    constexpr int senders = 8, sends = 30;
+    auto out = crmsync::testing::send_from_threads(
+        ioc, c, server.base_url() + "/", milliseconds(20), senders, sends, 4);
+    // Which ones time out depends on the machine's load; each one is one or the other.
+    EXPECT_EQ(out.answered + out.timed_out, senders * sends);
+    EXPECT_EQ(out.observed, senders * sends);
+    EXPECT_EQ(c.calls(), std::size_t(out.answered));
+    // The pool holds only connections that finished their exchange: later sends all work.
+    index = 0;
+    out = crmsync::testing::send_from_threads(
+        ioc, c, server.base_url() + "/", std::chrono::seconds(30), senders, 2, 4);
+    EXPECT_EQ(out.answered, senders * 2);
 }
 
 TEST(http_client, cancellation_ends_the_send_with_cancelled) {

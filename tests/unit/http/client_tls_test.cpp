@@ -3,6 +3,7 @@
 #include "loopback_server.hpp"
 #include "run_coroutine.hpp"
 #include "test_pki.hpp"
+#include "threaded_sends.hpp"
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -58,6 +59,19 @@ TEST(http_client_tls, verifies_the_server_against_the_ca_file_and_reuses_the_ses
         }
     });
     EXPECT_EQ(server.connections(), 1u);
+}
+
+TEST(http_client_tls, sends_on_several_threads_load_the_certificates_once_and_share_the_pool) {
+    loopback_server server(ok_handler(), good_pki().server);
+    asio::io_context ioc;
+    // The first sends of every thread race to load the CA file (client.cpp prepare_tls).
+    client c(ioc.get_executor(), tls_options{good_pki().ca_file.string()});
+    constexpr int senders = 6, sends = 10;
+    const auto out = crmsync::testing::send_from_threads(
+        ioc, c, server.base_url() + "/", std::chrono::seconds(30), senders, sends, 3);
+    EXPECT_EQ(out.answered, senders * sends);
+    EXPECT_EQ(server.requests(), std::size_t{senders * sends});
+    EXPECT_LE(server.connections(), std::size_t{senders});
 }
 
 TEST(http_client_tls, localhost_name_is_verified_too) {
