@@ -61,9 +61,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
     }
     const auto loaded = crmsync::config::load(f.main_file);
-    const bool literal_secret =
-        std::string_view(reinterpret_cast<const char*>(data), size).find(secret_value) !=
-        std::string_view::npos;
     // A value written in the file itself is no secret from the environment: a diagnostic may
     // quote it (libFuzzer's comparison tracing copies the value in; the first 90 s run did).
     const bool typed_in =
