@@ -193,31 +193,24 @@ Series& family<Series>::with(const label_values& values) {
 template <class Series>
 void family<Series>::replace(const std::vector<std::pair<label_values, double>>& series) requires
     std::is_same_v<Series, gauge> {
-    // The `if constexpr` repeats the requires-clause: clang 14 instantiates constrained members
-    // in the explicit instantiations below regardless (fixed in clang 15), and the sanitizer and
-    // fuzz builds use it.
-    if constexpr (std::is_same_v<Series, gauge>) {
-        std::lock_guard lock(mutex_);
-        series_.clear();
-        for (const auto& [values, v] : series) {
-            auto key = admit(values, series_.size());
-            auto [it, inserted] = series_.try_emplace(std::move(key));
-            if (inserted)
-                it->second = make_();
-            it->second->set(v);
-        }
+    std::lock_guard lock(mutex_);
+    series_.clear();
+    for (const auto& [values, v] : series) {
+        auto key = admit(values, series_.size());
+        auto [it, inserted] = series_.try_emplace(std::move(key));
+        if (inserted)
+            it->second = make_();
+        it->second->set(v);
     }
 }
 
 template <class Series>
 std::vector<std::pair<label_values, double>> family<Series>::values() const
     requires(!std::is_same_v<Series, histogram>) {
+    std::lock_guard lock(mutex_);
     std::vector<std::pair<label_values, double>> out;
-    if constexpr (!std::is_same_v<Series, histogram>) {  // see replace()
-        std::lock_guard lock(mutex_);
-        for (const auto& [k, s] : series_)
-            out.emplace_back(k, s->value());
-    }
+    for (const auto& [k, s] : series_)
+        out.emplace_back(k, s->value());
     return out;
 }
 
