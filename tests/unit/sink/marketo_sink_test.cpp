@@ -260,6 +260,24 @@ TEST_F(marketo_actions, a_partition_the_api_user_cannot_write_is_rejected_per_re
     EXPECT_TRUE(mk.leads().empty());
 }
 
+// The first attempt's body moves into its request, so a retry must send it again in full: an
+// answer cut off after Marketo executed the call, twice, then the third attempt goes through.
+TEST_F(marketo_actions, a_retried_sync_sends_the_same_body_each_time) {
+    mk.fail_next("/rest/v1/leads.json",
+                 {fakes::fault_spec::truncated_body(), fakes::fault_spec::truncated_body()});
+    auto out =
+        push(by_crm_id("createOrUpdate"),
+             {person("a@example.com", "003A", "Ann"), person("b@example.com", "003B", "Bob")});
+    ASSERT_TRUE(out) << out.error().message();
+    ASSERT_EQ(out->size(), 2u);
+    const auto sent = mk.push_calls();
+    ASSERT_EQ(sent.size(), 3u);
+    EXPECT_EQ(sent[0]["input"].size(), 2u);
+    EXPECT_EQ(sent[1], sent[0]);
+    EXPECT_EQ(sent[2], sent[0]);
+    EXPECT_EQ(mk.find("sfdcContactId", "003B").size(), 1u);
+}
+
 // ---- custom objects ----------------------------------------------------------------------------
 
 const std::vector<std::string> license_fields{"licenseId", "product", "seats", "contactSfdcId"};
@@ -432,6 +450,18 @@ TEST_F(marketo_custom_objects, read_current_finds_records_by_the_key_field) {
     ASSERT_EQ(found->size(), 1u);
     EXPECT_EQ((*found)[0]["licenseId"], "L2");
     EXPECT_EQ((*found)[0]["seats"], 20);
+}
+
+TEST_F(marketo_custom_objects, a_retried_sync_sends_the_same_body_each_time) {
+    mk.fail_next("/rest/v1/customobjects/license_c.json", {fakes::fault_spec::truncated_body()});
+    auto out = push({.action = "createOrUpdate", .dedupe_by = "dedupeFields"},
+                    {license("L1", "Pro", 5), license("L2", "Team", 20)});
+    ASSERT_TRUE(out) << out.error().message();
+    const auto sent = mk.custom_push_calls("license_c");
+    ASSERT_EQ(sent.size(), 2u);
+    EXPECT_EQ(sent[0]["input"].size(), 2u);
+    EXPECT_EQ(sent[1], sent[0]);
+    EXPECT_EQ(mk.custom_records("license_c").size(), 2u);
 }
 
 TEST_F(marketo_custom_objects, describe_gives_fields_dedupe_fields_and_the_link_to_persons) {
