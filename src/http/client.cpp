@@ -291,7 +291,8 @@ result<wire_request> build_request(request& req, const url& u, const call_contex
 struct attempt {
     std::optional<response> res;
     failure error;
-    bool nothing_received = false;  // the request may not have reached a live server
+    bool nothing_received = false;  // no byte of an answer arrived
+    std::size_t written = 0;        // bytes of the request written to the socket
     bool reusable = false;
 };
 
@@ -309,7 +310,7 @@ asio::awaitable<attempt> exchange(Stream& stream,
     }
     c.tcp().expires_after(*budget);
     auto [wec, wn] = co_await bhttp::async_write(stream, msg, use_nothrow);
-    (void)wn;
+    out.written = wn;
     if (wec) {
         out.error = step_failure(cx, step::write, wec, co_await was_cancelled());
         out.nothing_received = true;
@@ -603,9 +604,9 @@ asio::awaitable<result<response>> client::impl::send(request req) {
     const std::string origin = u.origin();
 
     // At most two attempts: a pooled connection first when there is one, then, only if that
-    // connection turned out closed before any response byte arrived, one fresh connection.
-    // That is the keep-alive race (RFC 9112 §9.3.1), not a retry policy: the server never saw
-    // the request or dropped it unanswered, and retries proper belong to http/retry.hpp.
+    // connection turned out closed before any response byte arrived and the request may go out
+    // twice (resend_on_stale_connection), one fresh connection. That is the keep-alive race
+    // (RFC 9112 §9.3.1), not a retry policy: retries proper belong to http/disposition.hpp.
     for (int round = 0;; ++round) {
         std::unique_ptr<connection> c = round == 0 ? take_idle(origin) : nullptr;
         const bool reused = c != nullptr;
@@ -627,12 +628,43 @@ asio::awaitable<result<response>> client::impl::send(request req) {
             }
             co_return std::move(*a.res);
         }
-        const bool stale = reused && a.nothing_received && req.resend_on_stale &&
+        const bool stale = reused && a.nothing_received &&
                            a.error.code != make_error_code(errc::timeout) &&
                            a.error.code != make_error_code(errc::cancelled);
         if (!stale)
             co_return a.error;
+        if (!resend_on_stale_connection(req, a.written)) {
+            // The code stays the transport's, so the caller's classification retries it; the
+            // detail says why this layer did not.
+            a.error.detail += ": the kept-alive connection closed before any answer, and a " +
+                              std::string(bhttp::to_string(req.method)) +
+                              " that may have reached the server is not sent again unless "
+                              "marked idempotent";
+            co_return a.error;
+        }
     }
+}
+
+bool idempotent_method(bhttp::verb m) noexcept {
+    switch (m) {
+        case bhttp::verb::get:
+        case bhttp::verb::head:
+        case bhttp::verb::options:
+        case bhttp::verb::trace:
+        case bhttp::verb::put:
+        case bhttp::verb::delete_:
+            return true;
+        default:
+            return false;
+    }
+}
+
+bool is_idempotent(const request& req) noexcept {
+    return req.idempotent.value_or(idempotent_method(req.method));
+}
+
+bool resend_on_stale_connection(const request& req, std::size_t bytes_written) noexcept {
+    return is_idempotent(req) || bytes_written == 0;
 }
 
 std::string url_encode(std::string_view s) {

@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -52,11 +53,27 @@ struct request {
     std::string body;
     std::string content_type;                   // sets Content-Type when the body is not empty
     std::chrono::milliseconds timeout{30'000};  // for the whole exchange
-    // A kept-alive connection found closed before any answer byte is sent the request again on
-    // a fresh one. False for a request that must not go out twice unseen (creating a Bulk job):
-    // the server may have acted on it, so the caller gets the failure and decides.
-    bool resend_on_stale = true;
+    // Whether sending the request twice has the effect of sending it once (RFC 9110 §9.2.2).
+    // Unset: the method's own (idempotent_method). A caller sets it where it knows better: true
+    // for a POST that upserts by key or grants a token, false for a PUT that is not.
+    // It decides the keep-alive race only (send()); retries proper are the caller's.
+    std::optional<bool> idempotent;
 };
+
+// RFC 9110 §9.2.2: GET, HEAD, OPTIONS, TRACE, PUT and DELETE are idempotent; POST, PATCH and
+// CONNECT are not.
+bool idempotent_method(boost::beast::http::verb m) noexcept;
+
+// The request's `idempotent` when set, otherwise its method's.
+bool is_idempotent(const request& req) noexcept;
+
+// Pure: whether send() sends a request again on a fresh connection after the kept-alive one it
+// reused failed before any byte of an answer (the keep-alive race, RFC 9112 §9.3.1). Only when
+// a second delivery cannot hurt: the request is idempotent, or no byte of it was written, so
+// the server cannot have seen it (Go's net/http rule). Otherwise the server may have acted on
+// it, and the failure goes to the caller's retry policy, whose classification and duplicate
+// handling (a Bulk job's lost create) know what a second delivery means.
+bool resend_on_stale_connection(const request& req, std::size_t bytes_written) noexcept;
 
 struct response {
     unsigned status = 0;
@@ -91,7 +108,9 @@ public:
     // (a header that would break the request line), errc::cancelled.
     // Concurrent sends to one origin each get their own connection. A pooled connection that
     // the server closed while idle is replaced once, transparently, as long as no response
-    // byte arrived on it (the keep-alive race). The client must outlive every send in flight.
+    // byte arrived on it and resend_on_stale_connection() allows it (the keep-alive race);
+    // otherwise the failure keeps its Asio/Beast code and its detail says the request was not
+    // sent again. The client must outlive every send in flight.
     boost::asio::awaitable<result<response>> send(request req);
 
     // Shortens every later send's timeout to at most `cap` (zero: no cap). A knob for the

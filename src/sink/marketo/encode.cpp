@@ -169,6 +169,10 @@ std::string encode_sync_custom_objects(const custom_object_options& o,
     return out;
 }
 
+bool sync_action_is_idempotent(std::string_view action) noexcept {
+    return action == "createOrUpdate" || action == "updateOnly";
+}
+
 result<std::vector<record_outcome>> decode_sync_response(std::string_view body,
                                                          std::size_t expected,
                                                          std::string_view what) {

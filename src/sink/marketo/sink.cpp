@@ -171,18 +171,19 @@ asio::awaitable<result<std::string>> session::token() {
 asio::awaitable<result<std::string>> session::call(boost::beast::http::verb method,
                                                    std::string path,
                                                    std::string body,
-                                                   std::chrono::milliseconds timeout) {
+                                                   std::chrono::milliseconds timeout,
+                                                   std::optional<bool> idempotent) {
     if (quota_.wants_usage()) {
         quota_.mark_usage_read();  // first: read_usage's own call must not come back here
         co_await read_usage();
     }
-    co_return co_await send(method, path, std::move(body), timeout);
+    co_return co_await send(method, path, std::move(body), timeout, idempotent);
 }
 
 asio::awaitable<void> session::read_usage() {
     // [MK-USAGE] today's calls of every user of the instance; the call itself counts as one.
     auto body = co_await send(
-        boost::beast::http::verb::get, "/rest/v1/stats/usage.json", {}, usage_timeout);
+        boost::beast::http::verb::get, "/rest/v1/stats/usage.json", {}, usage_timeout, {});
     result<void> read;
     if (!body) {
         read = body.error();
@@ -207,7 +208,8 @@ asio::awaitable<void> session::read_usage() {
 asio::awaitable<result<std::string>> session::send(boost::beast::http::verb method,
                                                    const std::string& path,
                                                    std::string body,
-                                                   std::chrono::milliseconds timeout) {
+                                                   std::chrono::milliseconds timeout,
+                                                   std::optional<bool> idempotent) {
     auto token = co_await this->token();
     if (!token)
         co_return token.error();
@@ -223,6 +225,7 @@ asio::awaitable<result<std::string>> session::send(boost::beast::http::verb meth
         req.content_type = "application/json";
     req.body = std::move(body);
     req.timeout = timeout;
+    req.idempotent = idempotent;
     auto r = co_await http_.send(std::move(req));
     if (!r)
         co_return r.error();
@@ -371,10 +374,12 @@ asio::awaitable<result<std::vector<record_outcome>>> lead_sink::remove(
         session_,
         retry_,
         [this, &body, n = sent.size()]() -> asio::awaitable<result<std::vector<record_outcome>>> {
+            // Idempotent: deleting by id twice leaves the persons deleted [MK-LEADS].
             auto reply = co_await session_.call(boost::beast::http::verb::post,
                                                 "/rest/v1/leads/delete.json",
                                                 body,
-                                                describe_timeout);
+                                                describe_timeout,
+                                                true);
             if (!reply)
                 co_return reply.error();
             co_return decode_sync_response(*reply, n);
@@ -392,14 +397,15 @@ asio::awaitable<result<std::vector<record_outcome>>> lead_sink::sync(
     co_return co_await with_retries<std::vector<record_outcome>>(
         session_,
         retry_,
-        [this,
-         &bodies,
-         n = batch.size()]() -> asio::awaitable<result<std::vector<record_outcome>>> {
+        [this, &bodies, &o, n = batch.size()]()
+            -> asio::awaitable<result<std::vector<record_outcome>>> {
             std::string body = bodies.next();
+            // By the action: an upsert by lookupField is idempotent, a create is not.
             auto r = co_await session_.call(boost::beast::http::verb::post,
                                             "/rest/v1/leads.json",
                                             std::move(body),
-                                            push_timeout);
+                                            push_timeout,
+                                            sync_action_is_idempotent(o.action));
             if (!r)
                 co_return r.error();
             co_return decode_sync_response(*r, n);
@@ -471,8 +477,12 @@ asio::awaitable<result<std::vector<record_outcome>>> custom_object_sink::push(
         [this, &bodies, &path, n = batch.size()]()
             -> asio::awaitable<result<std::vector<record_outcome>>> {
             std::string body = bodies.next();
-            auto r = co_await session_.call(
-                boost::beast::http::verb::post, path, std::move(body), custom_push_timeout);
+            // By the action: an upsert by dedupeBy is idempotent, a create is not.
+            auto r = co_await session_.call(boost::beast::http::verb::post,
+                                            path,
+                                            std::move(body),
+                                            custom_push_timeout,
+                                            sync_action_is_idempotent(options_.action));
             if (!r)
                 co_return r.error();
             co_return decode_sync_response(*r, n, "customobjects/" + api_name_ + ".json");

@@ -130,6 +130,8 @@ asio::awaitable<result<void>> session::authenticate() {
     req.url = cfg_.auth_url + "/v2/token";
     req.content_type = "application/json";
     req.body = encode_token_request(cfg_);
+    // A client-credentials grant only issues a token [SFMC-TOKEN]: a repeat costs a token.
+    req.idempotent = true;
     ++token_requests_;
     const auto asked_at = now_();
     auto r = co_await http_.send(std::move(req));

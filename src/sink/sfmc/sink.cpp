@@ -76,7 +76,8 @@ asio::awaitable<result<T>> data_extension_sink::with_retries(Op op) {
 
 asio::awaitable<result<http::response>> data_extension_sink::call(verb method,
                                                                   std::string path,
-                                                                  std::string body) {
+                                                                  std::string body,
+                                                                  std::optional<bool> idempotent) {
     auto g = co_await session_.grant();
     if (!g)
         co_return g.error();
@@ -90,6 +91,7 @@ asio::awaitable<result<http::response>> data_extension_sink::call(verb method,
         req.body = std::move(body);
     }
     req.timeout = method == verb::post ? rowset_timeout : async_timeout;
+    req.idempotent = idempotent;
     auto r = co_await session_.http().send(std::move(req));
     if (!r)
         co_return r.error();
@@ -99,9 +101,11 @@ asio::awaitable<result<http::response>> data_extension_sink::call(verb method,
 }
 
 asio::awaitable<result<void>> data_extension_sink::rowset_once(std::span<const payload> rows) {
+    // Idempotent: a rowset upserts each row by its primary key [SFMC-DE-SYNC].
     auto r = co_await call(verb::post,
                            "/hub/v1/dataevents/" + key_path_ + "/rowset",
-                           encode_rowset(options_.layout, rows));
+                           encode_rowset(options_.layout, rows),
+                           true);
     if (!r)
         co_return r.error();
     co_return decode_rowset_response(r->body);
@@ -199,6 +203,8 @@ asio::awaitable<result<data_extension_sink::outcomes>> data_extension_sink::push
         co_return co_await push_rowset(rows);
     };
     auto accepted = co_await with_retries<http::response>([this, &body]() {
+        // A PUT, idempotent: it upserts by primary key [SFMC-ASYNC-UPSERT]; the insert (a POST)
+        // would not be, and is not used.
         return call(verb::put, "/data/v1/async/dataextensions/" + key_path_ + "/rows", body);
     });
     if (!accepted) {
@@ -278,6 +284,7 @@ asio::awaitable<result<field_page>> data_extension_sink::describe_once(
     req.content_type = "text/xml; charset=utf-8";
     req.body = encode_field_retrieve(g->access_token, options_.external_key, continue_id);
     req.timeout = async_timeout;
+    req.idempotent = true;  // a SOAP Retrieve only reads
     auto r = co_await session_.http().send(std::move(req));
     if (!r)
         co_return r.error();

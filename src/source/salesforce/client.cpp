@@ -181,6 +181,8 @@ asio::awaitable<result<void>> client::authenticate() {
     req.url = cfg_.login_url + "/services/oauth2/token";
     req.content_type = "application/x-www-form-urlencoded";
     req.body = std::move(*body);
+    // A grant only issues a token (api-reference §1.2): asking twice costs nothing but a token.
+    req.idempotent = true;
     auto classify_token = [](const failure& f) {
         // Refused credentials are final; only transport trouble is worth another try.
         return f.code == errc::auth_rejected ? http::disposition::fail : classify(f);
@@ -286,7 +288,7 @@ asio::awaitable<result<http::response>> client::call_once(boost::beast::http::ve
                                                           std::string url,
                                                           std::string body,
                                                           budget_gate gate,
-                                                          bool resend_on_stale) {
+                                                          std::optional<bool> idempotent) {
     if (!token_) {
         auto a = co_await authenticate();
         if (!a)
@@ -303,7 +305,7 @@ asio::awaitable<result<http::response>> client::call_once(boost::beast::http::ve
         req.body = std::move(body);
     }
     req.timeout = query_timeout;
-    req.resend_on_stale = resend_on_stale;
+    req.idempotent = idempotent;
     auto r = co_await http_.send(std::move(req));
     if (!r)
         co_return r;
@@ -400,8 +402,8 @@ asio::awaitable<result<bulk_job>> client::create_query_job(const std::string& so
     const sys_ms first_attempt = now_();
     bool maybe_lost = false;
     auto once = [this, &url, &body, &maybe_lost]() -> asio::awaitable<result<bulk_job>> {
-        // Not resent unseen on a fresh connection by the HTTP client: a kept-alive connection
-        // closed under the request may have carried it to Salesforce.
+        // Not idempotent (each create makes a job, api-reference §1.10): a kept-alive connection
+        // closed under it may have carried it to Salesforce, so the retry below decides.
         auto r = co_await call_once(
             boost::beast::http::verb::post, url, body, budget_gate::ordinary, false);
         if (!r) {
@@ -473,7 +475,9 @@ asio::awaitable<result<bulk_job>> client::abort_query_job(const std::string& id)
         fmt::format("/services/data/v{}/jobs/query/{}", cfg_.api_version, http::url_encode(id));
     const std::string body = R"({"state":"Aborted"})";
     auto once = [this, &url, &body]() -> asio::awaitable<result<bulk_job>> {
-        auto r = co_await call_once(boost::beast::http::verb::patch, url, body);
+        // Idempotent: a job set to Aborted twice stays Aborted; the repeat's 400 is read below.
+        auto r = co_await call_once(
+            boost::beast::http::verb::patch, url, body, budget_gate::ordinary, true);
         if (!r)
             co_return r.error();
         co_return parse_bulk_job(r->body);

@@ -58,6 +58,14 @@ TEST(marketo_encode, sync_leads_body_has_the_documented_shape) {
     EXPECT_EQ(with_partition["partitionName"], "EMEA");
 }
 
+TEST(marketo_encode, only_the_actions_that_address_records_by_key_are_idempotent) {
+    EXPECT_TRUE(sync_action_is_idempotent("createOrUpdate"));
+    EXPECT_TRUE(sync_action_is_idempotent("updateOnly"));
+    EXPECT_FALSE(sync_action_is_idempotent("createOnly"));       // a repeat is skipped, 1005
+    EXPECT_FALSE(sync_action_is_idempotent("createDuplicate"));  // a repeat makes a second lead
+    EXPECT_FALSE(sync_action_is_idempotent(""));
+}
+
 TEST(marketo_encode, strings_are_escaped_byte_for_byte) {
     // The exact bytes, not only a round trip: escapes of quotes, backslashes and control
     // characters, everything else (UTF-8 included) as it is.

@@ -216,6 +216,66 @@ TEST_F(marketo_actions, create_duplicate_always_creates_and_names_no_lookup_fiel
     EXPECT_FALSE(mk.push_calls().back().contains("lookupField"));
 }
 
+// The keep-alive race on Sync Leads: the fake reads the push on the connection the identity
+// call left pooled, and closes it without an answer. Whether the HTTP client may send it again
+// by itself depends on the action (http::request::idempotent, sync_action_is_idempotent).
+class marketo_stale_connection : public marketo_actions {
+protected:
+    result<std::vector<record_outcome>> push_once(sync_options options,
+                                                  std::vector<payload> batch,
+                                                  int max_attempts) {
+        http::retry_context r = retry();
+        r.policy.max_attempts = max_attempts;
+        r.on_retry = [this](int, const failure& f, std::chrono::milliseconds) {
+            retried.push_back(f.message());
+        };
+        result<std::vector<record_outcome>> out = make_failure(errc::cancelled, "not run");
+        testing::run_coroutine([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+            http::client client(ex);
+            session s(client, destination());
+            lead_sink sink(s, std::move(options), person_fields, r);
+            out = co_await sink.push(batch);
+        });
+        return out;
+    }
+
+    std::vector<std::string> retried;  // what on_retry (the api_call_failed line) was told
+};
+
+TEST_F(marketo_stale_connection, an_upsert_is_sent_again_by_the_client_unseen) {
+    mk.fail_next("/rest/v1/leads.json", {fakes::fault_spec::connection_reset(/*executed=*/true)});
+    auto out = push_once(by_crm_id("createOrUpdate"), {person("a@example.com", "003A", "Ann")}, 3);
+    ASSERT_TRUE(out) << out.error().message();
+    EXPECT_TRUE(std::holds_alternative<delivered>((*out)[0]));
+    EXPECT_TRUE(retried.empty()) << retried.front();
+    EXPECT_EQ(mk.push_calls().size(), 2u) << "executed, then its repeat found the person";
+    EXPECT_EQ(mk.find("sfdcContactId", "003A").size(), 1u);
+}
+
+TEST_F(marketo_stale_connection, a_create_only_that_may_have_arrived_is_not_sent_again_unseen) {
+    mk.fail_next("/rest/v1/leads.json", {fakes::fault_spec::connection_reset(/*executed=*/true)});
+    auto out = push_once(by_crm_id("createOnly"), {person("a@example.com", "003A", "Ann")}, 1);
+    ASSERT_FALSE(out) << "sent again, its answer would be 1005 for the person it made";
+    const std::string m = out.error().message();
+    EXPECT_NE(m.find("marketo mkto"), std::string::npos) << m;
+    EXPECT_NE(m.find("POST 127.0.0.1:"), std::string::npos) << m;
+    EXPECT_NE(m.find("kept-alive connection closed before any answer"), std::string::npos) << m;
+    EXPECT_NE(m.find("not sent again"), std::string::npos) << m;
+    EXPECT_EQ(mk.push_calls().size(), 1u);
+    EXPECT_EQ(mk.find("sfdcContactId", "003A").size(), 1u);
+}
+
+TEST_F(marketo_stale_connection, a_create_only_goes_again_through_the_retry_policy_logged_once) {
+    // Dropped unexecuted: the retry policy's second attempt is what creates the person.
+    mk.fail_next("/rest/v1/leads.json", {fakes::fault_spec::connection_reset(/*executed=*/false)});
+    auto out = push_once(by_crm_id("createOnly"), {person("a@example.com", "003A", "Ann")}, 3);
+    ASSERT_TRUE(out) << out.error().message();
+    EXPECT_TRUE(created((*out)[0]));
+    ASSERT_EQ(retried.size(), 1u);
+    EXPECT_NE(retried[0].find("not sent again"), std::string::npos) << retried[0];
+    EXPECT_EQ(mk.push_calls().size(), 1u);
+}
+
 TEST_F(marketo_actions, several_persons_matching_the_lookup_are_a_duplicate_1007) {
     mk.add_person({{"email", "t1@example.com"}, {"sfdcContactId", "003T"}});
     mk.add_person({{"email", "t2@example.com"}, {"sfdcContactId", "003T"}});

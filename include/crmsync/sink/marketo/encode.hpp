@@ -48,6 +48,13 @@ std::string encode_sync_custom_objects(const custom_object_options& o,
                                        const std::vector<std::string>& fields,
                                        std::span<const payload> batch);
 
+// Whether a sync call with `action` may go out twice with the effect of once (the HTTP client's
+// http::request::idempotent): createOrUpdate and updateOnly address each record by its key
+// (lookupField, dedupeBy), so a repeat writes the same values into the same records [MK-LEADS]
+// [MK-CO]; a repeated createOnly meets the records the first made (skipped, 1005) and a repeated
+// createDuplicate makes second ones.
+bool sync_action_is_idempotent(std::string_view action) noexcept;
+
 // The 200 body of a sync call (Sync Leads or Sync Custom Objects; `what` names the endpoint): one
 // outcome per input record (results come in input order), or the response-level failure (errc from
 // classify_response_code, vendor_code set), or errc::bad_response if the body is malformed or the

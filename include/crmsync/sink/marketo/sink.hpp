@@ -60,11 +60,13 @@ public:
     // limit have room: the HTTP 200 body, whose envelope the caller reads, or the failure (a
     // non-200 status: errc::transient for 5xx, request_rejected otherwise; quota_exhausted with
     // retry_after when the day's calls are spent). The first call of each quota day reads
-    // stats/usage first, so calls of other integrations count too (SPEC §4).
+    // stats/usage first, so calls of other integrations count too (SPEC §4). `idempotent` is
+    // http::request::idempotent: unset, the method's.
     boost::asio::awaitable<result<std::string>> call(boost::beast::http::verb method,
                                                      std::string path,
                                                      std::string body,
-                                                     std::chrono::milliseconds timeout);
+                                                     std::chrono::milliseconds timeout,
+                                                     std::optional<bool> idempotent = std::nullopt);
 
     // Counts the daily quota durably in `ledger` from now on (null: in memory only).
     void count_quota_in(quota_ledger* ledger) { quota_.attach(ledger); }
@@ -88,7 +90,8 @@ private:
     boost::asio::awaitable<result<std::string>> send(boost::beast::http::verb method,
                                                      const std::string& path,
                                                      std::string body,
-                                                     std::chrono::milliseconds timeout);
+                                                     std::chrono::milliseconds timeout,
+                                                     std::optional<bool> idempotent);
     boost::asio::awaitable<void> read_usage();
 
     http::client& http_;

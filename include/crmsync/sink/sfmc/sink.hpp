@@ -30,6 +30,7 @@
 #include "crmsync/sink/sink.hpp"
 
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace crmsync::sink::sfmc {
@@ -67,9 +68,12 @@ public:
 private:
     using outcomes = std::vector<record_outcome>;
 
-    boost::asio::awaitable<result<http::response>> call(boost::beast::http::verb method,
-                                                        std::string path,
-                                                        std::string body);
+    // `idempotent` is http::request::idempotent: unset, the method's.
+    boost::asio::awaitable<result<http::response>> call(
+        boost::beast::http::verb method,
+        std::string path,
+        std::string body,
+        std::optional<bool> idempotent = std::nullopt);
     template <class T, class Op>
     boost::asio::awaitable<result<T>> with_retries(Op op);
 

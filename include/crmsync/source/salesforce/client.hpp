@@ -144,7 +144,7 @@ private:
         std::string url,
         std::string body,
         budget_gate gate = budget_gate::ordinary,
-        bool resend_on_stale = true);
+        std::optional<bool> idempotent = std::nullopt);  // http::request::idempotent
     // The api_budget check before a call; reads /limits again when the budget holds and the
     // next read is due.
     boost::asio::awaitable<result<void>> within_budget(budget_gate gate);
