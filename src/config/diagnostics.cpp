@@ -24,21 +24,33 @@ void diagnostics::redact(const position& where, std::string value, std::string s
     if (value.empty() || value == shown)
         return;
     redactions_.push_back({where, std::move(value), std::move(shown)});
+    for (auto& d : items_)
+        apply(redactions_.back(), d);
+}
+
+void diagnostics::apply(const redaction& r, diagnostic& d) {
+    const bool here = r.where.file == d.where.file && r.where.line == d.where.line &&
+                      r.where.column == d.where.column;
+    if (!here && r.value.size() < min_redacted_size)
+        return;
+    for (auto at = d.message.find(r.value); at != std::string::npos;
+         at = d.message.find(r.value, at + r.shown.size())) {
+        d.message.replace(at, r.value.size(), r.shown);
+    }
 }
 
 void diagnostics::apply_redactions(diagnostic& d) const {
-    // The whole scalar first, then its pieces, so that a message quoting the whole value shows
-    // the scalar as written.
-    for (const auto& r : redactions_) {
-        if (r.where.file != d.where.file || r.where.line != d.where.line ||
-            r.where.column != d.where.column) {
-            continue;
-        }
-        for (auto at = d.message.find(r.value); at != std::string::npos;
-             at = d.message.find(r.value, at + r.shown.size())) {
-            d.message.replace(at, r.value.size(), r.shown);
-        }
-    }
+    // Longest first: a whole scalar before the values substituted into it, so that a message
+    // quoting the whole value shows the scalar as written.
+    std::vector<const redaction*> order;
+    order.reserve(redactions_.size());
+    for (const auto& r : redactions_)
+        order.push_back(&r);
+    std::stable_sort(order.begin(), order.end(), [](const redaction* a, const redaction* b) {
+        return a->value.size() > b->value.size();
+    });
+    for (const redaction* r : order)
+        apply(*r, d);
 }
 
 std::vector<diagnostic> diagnostics::sorted() const {
@@ -51,7 +63,11 @@ std::vector<diagnostic> diagnostics::sorted() const {
 }
 
 void diagnostics::append(const diagnostics& other) {
-    redactions_.insert(redactions_.end(), other.redactions_.begin(), other.redactions_.end());
+    for (const auto& r : other.redactions_) {
+        redactions_.push_back(r);
+        for (auto& d : items_)
+            apply(r, d);
+    }
     for (diagnostic d : other.items_) {
         apply_redactions(d);
         items_.push_back(std::move(d));

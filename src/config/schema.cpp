@@ -163,7 +163,7 @@ void reader::redact_substitutions(const YAML::Node& node, const substituted& s) 
     // A message may quote part of the scalar (a URL's host); values this short are not
     // secrets, and hiding them would garble the message's own words.
     for (const auto& [value, reference] : s.inserted) {
-        if (value.size() >= 4)
+        if (value.size() >= diagnostics::min_redacted_size)
             problems_.redact(where, value, reference);
     }
 }

@@ -185,6 +185,32 @@ fields:
     EXPECT_EQ(r.exit_code, 0) << r.out;
 }
 
+// validate's own checks run after loading and report at the stream's position; one that quotes
+// a value substituted at another position names its reference, like the loader's messages.
+TEST_F(cli, validate_never_quotes_a_substituted_value_in_a_check_made_after_loading) {
+    write("crmsync.yaml", R"(state: /tmp/x.db
+sources:
+  org: { kind: salesforce, login_url: https://login.salesforce.com, auth: { flow: client_credentials, client_id: x, client_secret: y } }
+destinations:
+  mkto: { kind: marketo, base_url: https://1-2-3.mktorest.com, client_id: a, client_secret: b }
+mappings: mappings/*.yaml
+)");
+    write("mappings/a.yaml", R"(stream: on_key
+source: { from: org, object: Contact, deletes: { flag: { field: "${CRMSYNC_T_KEY}", value: true } } }
+destination:
+  to: mkto
+  key: { source: Id, destination: "${CRMSYNC_T_KEY}" }
+fields:
+  - { to: email, from: Email }
+)");
+    const auto r = run("validate -c " + config(), "CRMSYNC_T_KEY=sfdcS3cretKey__c");
+    EXPECT_EQ(r.exit_code, 2) << r.out;
+    EXPECT_NE(r.out.find("stream on_key: deletes flag field '${CRMSYNC_T_KEY}' is the stream key"),
+              std::string::npos)
+        << r.out;
+    EXPECT_EQ(r.out.find("S3cret"), std::string::npos) << r.out;
+}
+
 TEST_F(cli, validate_checks_phone_regions_and_formats_where_they_are_written) {
     write_main();
     const auto mapping = [](const std::string& region, const std::string& format) {

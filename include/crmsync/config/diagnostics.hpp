@@ -2,6 +2,7 @@
 // Bad configuration produces diagnostics, not exceptions (STYLE.md convention 4): loaders
 // append and continue, and every problem is printed at once as file:line:column: message.
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -23,10 +24,14 @@ struct diagnostic {
 class diagnostics {
 public:
     void add(position where, std::string message);
-    // From now on, a message about the scalar at `where` shows `shown` in place of `value`: a
-    // value substituted from the environment or a file may be a secret (SPEC §4), and a message
-    // that quotes the scalar quotes its ${...} reference instead.
+    // A value substituted from the environment or a file may be a secret (SPEC §4): every
+    // message, added before or after, shows `shown` (its ${...} reference) in place of `value`,
+    // wherever it is reported, since a check of one key may quote a value read at another (a
+    // stream's object in the message about its `converted`). A value shorter than
+    // min_redacted_size is no secret, and hiding it everywhere would garble the messages' own
+    // words: it is hidden only in messages about the scalar at `where`.
     void redact(const position& where, std::string value, std::string shown);
+    static constexpr std::size_t min_redacted_size = 4;
     bool empty() const noexcept { return items_.empty(); }
     std::size_t size() const noexcept { return items_.size(); }
     // Sorted by file, line, column; stable for equal positions.
@@ -40,6 +45,7 @@ private:
         std::string value;
         std::string shown;
     };
+    static void apply(const redaction& r, diagnostic& d);
     void apply_redactions(diagnostic& d) const;
 
     std::vector<diagnostic> items_;

@@ -479,6 +479,35 @@ TEST_F(load_test, a_bad_substituted_value_is_named_by_its_reference_never_quoted
     EXPECT_NE(got[0].find("'${file:level.secret}'"), std::string::npos) << got[0];
 }
 
+// A substituted value quoted by a message about another key: the check of `converted` names
+// the stream's object, read from `object`, and a YAML alias carries a value to a second key.
+// Redaction by the scalar's position would miss both; it goes by the value.
+TEST_F(load_test, a_substituted_value_quoted_at_another_position_is_still_redacted) {
+    ::setenv("CRMSYNC_T_OBJECT", "Secret_Object_s3cret__c", 1);
+    ::setenv("CRMSYNC_T_DESCRIPTION", "mkto-s3cret-as-a-level", 1);
+    std::string text(main_yaml);
+    text.replace(text.find("level: debug"), 12, "level: *leak");
+    text.insert(0, "x-anchors: { d: &leak \"${CRMSYNC_T_DESCRIPTION}\" }\n");
+    const std::string mapping = R"(
+stream: s
+source: { from: prod_org, object: "${CRMSYNC_T_OBJECT}", converted: skip }
+destination: { to: marketo, key: { destination: sfdcId } }
+fields:
+  - { to: email, from: Email }
+)";
+    const auto got = problems_with(text, mapping);
+    ::unsetenv("CRMSYNC_T_OBJECT");
+    ::unsetenv("CRMSYNC_T_DESCRIPTION");
+    bool converted = false;
+    for (const auto& line : got) {
+        EXPECT_EQ(line.find("s3cret"), std::string::npos) << line;
+        converted = converted || line.find(
+                                     "'converted' applies to Lead streams only; this stream "
+                                     "reads '${CRMSYNC_T_OBJECT}'") != std::string::npos;
+    }
+    EXPECT_TRUE(converted) << ::testing::PrintToString(got);
+}
+
 TEST_F(load_test, sfmc_destinations_take_batch_size_and_async_threshold) {
     std::string text(main_yaml);
     text.replace(
