@@ -6,7 +6,9 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
+#include <cmath>
 #include <simdjson.h>
 
 namespace crmsync::source::salesforce {
@@ -108,15 +110,24 @@ namespace {
 
 namespace dom = simdjson::dom;
 
-// nlohmann's rendering of a number: integers as written, doubles in its shortest form.
+// nlohmann's rendering of a number: integers as written, doubles in its shortest form. A
+// double goes through the function nlohmann's serializer prints it with (dump_float, a 64-byte
+// buffer): a json value, a serializer and an output string per number cost about 1,300
+// instructions, a fifth of parsing the record, in a page whose records carry a currency.
 value number_value(dom::element v) {
     switch (v.type()) {
         case dom::element_type::INT64:
             return value::number(std::to_string(int64_t(v)));
         case dom::element_type::UINT64:
             return value::number(std::to_string(uint64_t(v)));
-        default:
-            return value::number(json(double(v)).dump());
+        default: {
+            const double d = double(v);
+            if (!std::isfinite(d))
+                return value::number("null");  // as dump_float; simdjson reads none
+            std::array<char, 64> text;
+            char* end = nlohmann::detail::to_chars(text.data(), text.data() + text.size(), d);
+            return value::number(std::string(text.data(), end));
+        }
     }
 }
 

@@ -1,8 +1,12 @@
 #include "crmsync/source/salesforce/parse.hpp"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
+#include <cmath>
+#include <cstring>
 #include <fstream>
+#include <random>
 #include <sstream>
 
 namespace crmsync::source::salesforce {
@@ -133,6 +137,53 @@ TEST(parse, fast_path_reads_every_page_as_the_reference_does) {
                     << b.columns[c].text() << "'";
             }
         }
+    }
+}
+
+// Doubles print as nlohmann prints them (the reference reader's rendering, and the one stored
+// digests were made from): random bit patterns and decimal texts, through both readers. Every
+// number has a point or an exponent, so simdjson reads them all as doubles on its fast path.
+TEST(parse, fast_path_prints_every_double_as_the_reference_does) {
+    const column_set cols({"Lead_Score__c"});
+    std::mt19937_64 rng(11);
+    std::vector<std::string> numbers = {"5.0",
+                                        "-0.0",
+                                        "1e21",
+                                        "1e-7",
+                                        "5e-324",
+                                        "0.30000000000000004",
+                                        "1.7976931348623157e308",
+                                        "1.2345678901234568e+20",
+                                        "2.5e-5",
+                                        "100000000000000000000.5",
+                                        "9007199254740993.0"};
+    for (int i = 0; i < 3000; ++i) {
+        double d;
+        do {
+            const std::uint64_t bits = rng();
+            std::memcpy(&d, &bits, sizeof d);
+        } while (!std::isfinite(d));
+        numbers.push_back(nlohmann::json(d).dump());
+        numbers.push_back(
+            std::to_string(rng() % 100000) + "." + std::to_string(rng() % 1000) +
+            (i % 3 == 0 ? "e" + std::to_string(static_cast<int>(rng() % 40) - 20) : ""));
+    }
+    std::string body = R"({"totalSize":1,"done":true,"records":[)";
+    for (std::size_t i = 0; i < numbers.size(); ++i) {
+        body += (i ? "," : "") + std::string(R"({"Id":"003A","SystemModstamp":)") +
+                R"("2026-11-23T09:00:00.000+0000","Lead_Score__c":)" + numbers[i] + "}";
+    }
+    body += "]}";
+    const auto fast = parse_query_page(body, cols);
+    const auto reference = reference_query_page(body, cols);
+    ASSERT_TRUE(fast) << fast.error().message();
+    ASSERT_TRUE(reference) << reference.error().message();
+    ASSERT_EQ(fast->records.size(), numbers.size());
+    ASSERT_EQ(reference->records.size(), numbers.size());
+    for (std::size_t i = 0; i < numbers.size(); ++i) {
+        EXPECT_EQ(fast->records[i].columns[0], reference->records[i].columns[0])
+            << numbers[i] << ": '" << fast->records[i].columns[0].text() << "' vs '"
+            << reference->records[i].columns[0].text() << "'";
     }
 }
 
