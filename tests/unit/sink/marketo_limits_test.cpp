@@ -2,6 +2,7 @@
 // 606, 615 and 607 past them [MK-ERR]): the call window and the concurrency limit shared by
 // every sink of a session, the daily quota seeded from stats/usage, and 607.
 
+#include "crmsync/daemon/scheduler.hpp"
 #include "crmsync/sink/marketo/sink.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -94,6 +95,41 @@ TEST_F(marketo_limits, sinks_sharing_a_session_stay_within_the_window_and_the_co
     EXPECT_FALSE(errors.contains("615")) << errors.at("615") << " calls over the concurrency";
     EXPECT_EQ(mk.peak_calls_in_window(), 5) << "the window was full, never over";
     EXPECT_EQ(mk.peak_concurrency(), 3) << "the concurrency was reached, never passed";
+    EXPECT_EQ(s.in_flight(), 0u);
+}
+
+// SIGTERM's grace can end with one call on the wire and another waiting for its place; the
+// daemon then destroys both suspended frames (daemon::io_context::shutdown) while the session
+// lives, in an order Asio does not promise. Each must leave the session clean: the waiting call
+// off its list of timers, whose next release would otherwise cancel a timer in a freed frame,
+// and the call on the wire's place given back.
+TEST_F(marketo_limits, calls_destroyed_mid_wait_at_shutdown_leave_the_session_clean) {
+    fakes::fake_marketo mk{fakes::mkto_options{.latency = 30s}};
+    daemon::io_context ioc;
+    http::client client(ioc.get_executor());
+    session s(client, destination(mk, 100, 1), {});
+    lead_sink sink(s,
+                   sync_options{.action = "createOrUpdate", .lookup_field = "sfdcContactId"},
+                   fields,
+                   retry());
+    int finished = 0;
+    for (int k = 0; k < 2; ++k)
+        asio::co_spawn(
+            ioc,
+            [&, k]() -> asio::awaitable<void> {
+                const std::vector<payload> batch{person(k)};
+                (void)co_await sink.push(batch);
+            },
+            [&](std::exception_ptr) { ++finished; });
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (!(s.in_flight() == 1 && s.waiting() == 1) && std::chrono::steady_clock::now() < deadline)
+        ioc.run_one_for(100ms);
+    ASSERT_EQ(s.in_flight(), 1u) << "one call on the wire";
+    ASSERT_EQ(s.waiting(), 1u) << "one call waiting for its place";
+
+    ioc.shutdown();
+    EXPECT_EQ(finished, 0) << "both frames were destroyed, not finished";
+    EXPECT_EQ(s.waiting(), 0u);
     EXPECT_EQ(s.in_flight(), 0u);
 }
 

@@ -80,6 +80,8 @@ public:
     std::size_t calls() const noexcept { return calls_; }
     // Calls in flight now, and the most ever at once (tests of the concurrency limit).
     std::size_t in_flight() const noexcept { return limiter_.in_flight(); }
+    // Calls waiting for a place (tests of the shutdown path).
+    std::size_t waiting() const noexcept { return waiting_.size(); }
 
 private:
     class slot;
