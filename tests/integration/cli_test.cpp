@@ -188,13 +188,7 @@ fields:
 // validate's own checks run after loading and report at the stream's position; one that quotes
 // a value substituted at another position names its reference, like the loader's messages.
 TEST_F(cli, validate_never_quotes_a_substituted_value_in_a_check_made_after_loading) {
-    write("crmsync.yaml", R"(state: /tmp/x.db
-sources:
-  org: { kind: salesforce, login_url: https://login.salesforce.com, auth: { flow: client_credentials, client_id: x, client_secret: y } }
-destinations:
-  mkto: { kind: marketo, base_url: https://1-2-3.mktorest.com, client_id: a, client_secret: b }
-mappings: mappings/*.yaml
-)");
+    write_main();
     write("mappings/a.yaml", R"(stream: on_key
 source: { from: org, object: Contact, deletes: { flag: { field: "${CRMSYNC_T_KEY}", value: true } } }
 destination:
